@@ -1,0 +1,1 @@
+"""The provincial hub: its app, API, jobs, consolidation and exports."""

@@ -1,0 +1,1 @@
+"""What the provincial hub and the district and base nodes share: rules, records, tables, the sync engine."""

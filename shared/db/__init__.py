@@ -1,0 +1,1 @@
+"""Storage: one set of SQLAlchemy tables for SQLite (nodes, embedded hub) and PostgreSQL (production hub)."""

@@ -1,0 +1,44 @@
+"""The declarative base, its naming convention and the envelope every synced record carries."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import BigInteger, Boolean, MetaData, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints make Alembic migrations reproducible on both engines (SQLite batch mode needs names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Envelope:
+    """Columns of every synced record (ARCHITECTURE.md, "Records, owners and flows").
+
+    `id`, `owner`, `audience`, `rev` and `deleted` travel on the wire; `seq`, `origin` and `hash` are local:
+    `seq` orders this database's feed, `origin` is the peer unit that delivered the stored version (NULL when it
+    was written here) so a row is never echoed back to where it came from, and `hash` is a CRC32 of the stored
+    version's wire form, summed into the digests that `node verify` compares.
+    """
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    owner: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    audience: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    rev: Mapped[int] = mapped_column(BigInteger)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
+    origin: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    hash: Mapped[int] = mapped_column(BigInteger)
+
+
+ENVELOPE_WIRE_FIELDS = ("id", "owner", "audience", "rev", "deleted")
+ENVELOPE_LOCAL_FIELDS = ("seq", "origin", "hash")

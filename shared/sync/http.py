@@ -1,0 +1,156 @@
+"""The sync endpoints over HTTP (MessagePack, zstd), the same on the hub and on a district node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, Router, post
+from litestar.datastructures import State
+
+from shared.sync.parent import Parent, SyncError
+from shared.sync.protocol import (
+    MEDIA_TYPE,
+    MIN_PROTOCOL,
+    PROTOCOL,
+    PROTOCOL_HEADER,
+    DigestRequest,
+    EnrolRequest,
+    Message,
+    Problem,
+    PullRequest,
+    PushRequest,
+    RepairRequest,
+    decoder,
+    pack,
+    unpack_body,
+)
+
+SOFTWARE_HINT_VI = "Hãy cài phiên bản nqsync mới nhất (pip install -U nqsync) rồi chạy lại."
+
+
+def problem_response(err: SyncError) -> Response[bytes]:
+    body = msgspec.json.encode(Problem(err.code, err.message_vi, err.message_en, err.detail))
+    return Response(content=body, status_code=err.status, media_type="application/json")
+
+
+async def _read(request: Request[Any, Any, State], max_bytes: int) -> Message:
+    """The request's message: refuses a wrong protocol, an oversize body (before reading it whole) and bad bytes."""
+    version = request.headers.get(PROTOCOL_HEADER, "")
+    if not version.isdigit():
+        raise SyncError(
+            400,
+            "no_protocol",
+            f"Yêu cầu thiếu tiêu đề {PROTOCOL_HEADER}; đây không phải một nút nqsync.",
+            f"The request lacks the {PROTOCOL_HEADER} header; this is not an nqsync node.",
+        )
+    if int(version) < MIN_PROTOCOL:
+        raise SyncError(
+            426,
+            "node_too_old",
+            f"Phần mềm ở nút này quá cũ (giao thức {version}, cấp trên cần ≥ {MIN_PROTOCOL}). {SOFTWARE_HINT_VI}",
+            f"This node's software is too old (protocol {version}, the parent needs ≥ {MIN_PROTOCOL}). Upgrade nqsync.",
+        )
+    if int(version) > PROTOCOL:
+        raise SyncError(
+            426,
+            "parent_too_old",
+            f"Máy chủ cấp trên dùng phiên bản cũ hơn nút này (giao thức {PROTOCOL} < {version}). "
+            "Hãy đề nghị cấp trên nâng cấp nqsync, hoặc tạm dùng phiên bản nqsync cùng với cấp trên.",
+            f"The parent runs an older protocol ({PROTOCOL} < {version}). Ask it to upgrade nqsync.",
+        )
+    declared = request.headers.get("content-length")
+    too_big = SyncError(
+        413,
+        "too_large",
+        f"Gói dữ liệu vượt quá {max_bytes // (1024 * 1024)} MB; nút sẽ gửi thành nhiều gói nhỏ hơn.",
+        f"The body exceeds {max_bytes} bytes; send smaller batches.",
+    )
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        chunks.append(chunk)
+    try:
+        raw = unpack_body(
+            b"".join(chunks), compressed=request.headers.get("content-encoding") == "zstd", max_bytes=max_bytes
+        )
+        return decoder.decode(raw)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise SyncError(
+            400,
+            "bad_message",
+            f"Gói dữ liệu bị hỏng hoặc không đúng định dạng ({exc}); không có gì được ghi.",
+            f"The message is corrupt or malformed ({exc}); nothing was applied.",
+        ) from None
+
+
+def _reply(message: Any) -> Response[bytes]:
+    return Response(
+        content=pack(message),
+        media_type=MEDIA_TYPE,
+        headers={"content-encoding": "zstd", PROTOCOL_HEADER: str(PROTOCOL)},
+    )
+
+
+async def _handle(request: Request[Any, Any, State], expected: type) -> Response[bytes]:
+    parent: Parent = request.app.state.parent
+    try:
+        message = await _read(request, request.app.state.settings.http.max_body_bytes)
+        if not isinstance(message, expected):
+            raise SyncError(
+                400, "wrong_message", "Sai loại thông điệp cho địa chỉ này.", "Wrong message type for this endpoint."
+            )
+        if isinstance(message, EnrolRequest):
+            return _reply(await parent.enrol(message))
+        child = await parent.authenticate(request.headers.get("authorization"))
+        match message:
+            case PullRequest():
+                return _reply(await parent.pull(child, message))
+            case PushRequest():
+                return _reply(await parent.push(child, message))
+            case DigestRequest():
+                return _reply(await parent.digest(child, message))
+            case RepairRequest():
+                return _reply(await parent.repair(child, message))
+        raise AssertionError(message)
+    except SyncError as err:
+        return problem_response(err)
+
+
+@post("/enrol", status_code=200)
+async def enrol(request: Request[Any, Any, State]) -> Response[bytes]:
+    """Exchange a one-time enrolment code for a node credential."""
+    return await _handle(request, EnrolRequest)
+
+
+@post("/pull", status_code=200)
+async def pull(request: Request[Any, Any, State]) -> Response[bytes]:
+    """Rows this child should hold, after its cursor, in feed order."""
+    return await _handle(request, PullRequest)
+
+
+@post("/push", status_code=200)
+async def push(request: Request[Any, Any, State]) -> Response[bytes]:
+    """Apply a batch of the child's subtree's rows in one transaction and acknowledge it."""
+    return await _handle(request, PushRequest)
+
+
+@post("/digest", status_code=200)
+async def digest(request: Request[Any, Any, State]) -> Response[bytes]:
+    """Counts and hash sums per record type over the child's scope."""
+    return await _handle(request, DigestRequest)
+
+
+@post("/repair", status_code=200)
+async def repair(request: Request[Any, Any, State]) -> Response[bytes]:
+    """What the child must fetch, drop or push again in the buckets whose digests differ."""
+    return await _handle(request, RepairRequest)
+
+
+def sync_router() -> Router:
+    return Router(path="/sync/v1", route_handlers=[enrol, pull, push, digest, repair], tags=["sync"])

@@ -1,0 +1,597 @@
+"""The parent side of sync, the same on the hub and on a district node: enrolment, pull, push, digest, repair.
+
+Nothing here knows HTTP; `shared.sync.http` maps these calls to routes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import select, update
+
+from shared.db.engine import Database
+from shared.settings import SyncSettings
+from shared.sync import store
+from shared.sync.protocol import (
+    Batch,
+    DigestRequest,
+    DigestResponse,
+    EnrolRequest,
+    EnrolResponse,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Refused,
+    RepairRequest,
+    RepairResponse,
+    Stale,
+    TypeDigest,
+    encoder,
+)
+from shared.sync.registry import Audience, Record, RecordType, Registry
+from shared.sync.store import Scope
+from shared.sync.tables import ChildNode, EnrolmentCode, Identity, UnitRow
+
+
+class SyncError(Exception):
+    """A refusal with an HTTP status, a stable code and plain words in Vietnamese and English."""
+
+    def __init__(self, status: int, code: str, message_vi: str, message_en: str, **detail: Any) -> None:
+        super().__init__(message_en)
+        self.status = status
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """An authenticated child node and where its unit stands in the tree now."""
+
+    node_id: uuid.UUID
+    unit: uuid.UUID
+    path: str
+    depth: int
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest_secret(secret: str) -> bytes:
+    # Credentials are 256-bit random strings: a plain hash suffices (argon2 is for human passwords).
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def _new_code() -> str:
+    raw = base64.b32encode(secrets.token_bytes(10)).decode().rstrip("=")
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def _normalise_code(code: str) -> str:
+    flat = "".join(ch for ch in code.upper() if ch.isalnum())
+    return "-".join(flat[i : i + 4] for i in range(0, len(flat), 4))
+
+
+def raw_array(items: Sequence[bytes]) -> msgspec.Raw:
+    """A msgpack array built from already-encoded items, so records are encoded once when batches are sized."""
+    n = len(items)
+    if n < 16:
+        header = bytes([0x90 | n])
+    elif n < 1 << 16:
+        header = b"\xdc" + n.to_bytes(2, "big")
+    else:
+        header = b"\xdd" + n.to_bytes(4, "big")
+    return msgspec.Raw(header + b"".join(items))
+
+
+class Parent:
+    """Serves the children of this instance's unit."""
+
+    AUTH_CACHE_SECONDS = 10.0
+
+    def __init__(
+        self, db: Database, registry: Registry, settings: SyncSettings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self._auth_cache: dict[str, tuple[float, Child]] = {}
+        self._activity: dict[uuid.UUID, dict[str, Any]] = {}
+        self._decoders = {rt.name: msgspec.msgpack.Decoder(list[rt.struct]) for rt in registry}  # type: ignore[name-defined]
+        self._any_rows = msgspec.msgpack.Decoder(list[list[Any]])
+        signature = ";".join(f"{rt.name}:{rt.ceiling}:{rt.audience.value}" for rt in registry)
+        self._registry_signature = signature
+
+    # Identity and tree
+
+    async def my_unit(self) -> tuple[uuid.UUID, str, int]:
+        """This instance's unit (the root, on the hub) with its path and depth."""
+        async with self.db.read() as conn:
+            ident = (await conn.execute(select(Identity.unit))).scalar_one_or_none()
+            if ident is None:
+                row = (
+                    await conn.execute(
+                        select(UnitRow.id, UnitRow.path, UnitRow.depth).where(
+                            UnitRow.parent.is_(None), UnitRow.valid_to.is_(None)
+                        )
+                    )
+                ).first()
+            else:
+                row = (
+                    await conn.execute(select(UnitRow.id, UnitRow.path, UnitRow.depth).where(UnitRow.id == ident))
+                ).first()
+        if row is None:
+            raise SyncError(
+                503,
+                "no_tree",
+                "Máy chủ chưa có cây đơn vị; hãy nhập danh sách đơn vị trước.",
+                "This instance has no unit tree yet; import the units first.",
+            )
+        return row.id, row.path, row.depth
+
+    def scope_token(self, child: Child, types: Sequence[str]) -> str:
+        """Names the scope a cursor was earned under: the child's place in the tree and the types' rules."""
+        known = ";".join(sorted(set(types) & set(self.registry.names())))
+        return hashlib.sha256(f"{child.path}|{self._registry_signature}|{known}".encode()).hexdigest()[:24]
+
+    def _types(self, names: Sequence[str]) -> Registry:
+        """The registry restricted to the types a child knows (all, for a child that does not say)."""
+        if not names:
+            return self.registry
+        wanted = set(names)
+        return Registry(*(rt for rt in self.registry if rt.name in wanted))
+
+    # Enrolment and credentials
+
+    async def issue_code(self, unit: uuid.UUID, ttl: timedelta = timedelta(days=3)) -> str:
+        """A one-time code for a node of `unit` (which must be below this instance's unit)."""
+        me, my_path, _ = await self.my_unit()
+        async with self.db.write() as conn:
+            row = (await conn.execute(select(UnitRow.path, UnitRow.valid_to).where(UnitRow.id == unit))).first()
+            if row is None or row.valid_to is not None or unit == me or not row.path.startswith(my_path):
+                raise SyncError(
+                    404,
+                    "unit_not_below",
+                    "Đơn vị này không thuộc phạm vi của máy chủ này (hoặc đã giải thể).",
+                    "That unit is not below this instance's unit (or no longer exists).",
+                )
+            code = _new_code()
+            await conn.execute(
+                EnrolmentCode.__table__.insert().values(
+                    code_hash=_digest_secret(code), unit=unit, expires_at=self.clock() + ttl, used_at=None
+                )
+            )
+        return code
+
+    async def enrol(self, req: EnrolRequest) -> EnrolResponse:
+        code_hash = _digest_secret(_normalise_code(req.code))
+        now = self.clock()
+        my_unit, _, _ = await self.my_unit()
+        async with self.db.write() as conn:
+            row = (await conn.execute(select(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash))).scalar()
+            if row is None or row.used_at is not None:
+                raise SyncError(
+                    403,
+                    "bad_code",
+                    "Mã đăng ký không đúng hoặc đã được dùng. Hãy xin cấp trên một mã mới.",
+                    "The enrolment code is wrong or already used. Ask the parent for a new one.",
+                )
+            if _aware(row.expires_at) <= now:
+                raise SyncError(
+                    403,
+                    "expired_code",
+                    "Mã đăng ký đã hết hạn. Hãy xin cấp trên một mã mới.",
+                    "The enrolment code has expired. Ask the parent for a new one.",
+                )
+            await conn.execute(update(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash).values(used_at=now))
+            unit = (await conn.execute(select(UnitRow).where(UnitRow.id == row.unit))).scalar_one()
+            node_id = uuid.uuid4()
+            secret = secrets.token_urlsafe(32)
+            await conn.execute(
+                ChildNode.__table__.insert().values(
+                    id=node_id,
+                    unit=row.unit,
+                    secret_hash=_digest_secret(secret),
+                    label=req.label[:200],
+                    enrolled_at=now,
+                    software=req.software[:40],
+                    protocol=req.protocol,
+                    acked_push=0,
+                    pull_cursor=0,
+                    child_pending=0,
+                    rejected=0,
+                )
+            )
+        return EnrolResponse(
+            node_id=node_id,
+            credential=f"{node_id}.{secret}",
+            unit=unit.id,
+            unit_code=unit.code,
+            unit_name=unit.name,
+            parent_unit=my_unit,
+        )
+
+    async def rotate(self, node_id: uuid.UUID) -> str:
+        """A new credential for a node; the old one stops working at once."""
+        secret = secrets.token_urlsafe(32)
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(ChildNode)
+                .where(ChildNode.id == node_id, ChildNode.revoked_at.is_(None))
+                .values(secret_hash=_digest_secret(secret))
+            )
+        if result.rowcount == 0:
+            raise SyncError(404, "no_node", "Không có nút này (hoặc đã bị thu hồi).", "No such active node.")
+        self._auth_cache.clear()
+        return f"{node_id}.{secret}"
+
+    async def revoke(self, node_id: uuid.UUID) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(update(ChildNode).where(ChildNode.id == node_id).values(revoked_at=self.clock()))
+        self._auth_cache.clear()
+
+    async def authenticate(self, authorization: str | None) -> Child:
+        scheme, _, token = (authorization or "").partition(" ")
+        cached = self._auth_cache.get(token)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        refused = SyncError(
+            401,
+            "bad_credential",
+            "Thông tin xác thực của nút không hợp lệ hoặc đã bị thu hồi. Hãy đăng ký lại nút với mã mới.",
+            "The node credential is invalid or revoked. Enrol the node again with a new code.",
+        )
+        node_part, _, secret = token.partition(".")
+        if scheme.lower() != "bearer" or not secret:
+            raise refused
+        try:
+            node_id = uuid.UUID(node_part)
+        except ValueError:
+            raise refused from None
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(ChildNode.secret_hash, ChildNode.revoked_at, UnitRow.id, UnitRow.path, UnitRow.depth)
+                    .join(UnitRow, UnitRow.id == ChildNode.unit)
+                    .where(ChildNode.id == node_id)
+                )
+            ).first()
+        if (
+            row is None
+            or row.revoked_at is not None
+            or not hmac.compare_digest(row.secret_hash, _digest_secret(secret))
+        ):
+            raise refused
+        child = Child(node_id=node_id, unit=row.id, path=row.path, depth=row.depth)
+        self._auth_cache[token] = (time.monotonic() + self.AUTH_CACHE_SECONDS, child)
+        return child
+
+    # Pull
+
+    def pull_scope(self, child: Child) -> Scope:
+        return Scope(unit=child.unit, path=child.path, down=True, up=True, exclude_origin=child.unit)
+
+    async def pull(self, child: Child, req: PullRequest) -> PullResponse:
+        token = self.scope_token(child, req.types or self.registry.names())
+        limit = min(req.limit or self.settings.batch_rows, self.settings.batch_rows)
+        async with self.db.read() as conn:
+            head = await store.head(conn)
+            if req.cursor > head or (req.cursor > 0 and req.scope != token):
+                # The cursor means nothing here: the child's scope changed, or this parent was restored.
+                return PullResponse(cursor=req.cursor, more=False, scope=token, batches=[], rescope=True)
+            if req.cursor == head:
+                return PullResponse(cursor=head, more=False, scope=token, batches=[])
+            found = await store.scan(
+                conn, self.registry, self.pull_scope(child), after=req.cursor, upto=head, limit=limit
+            )
+            by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
+            for type_name, record_id, _ in found:
+                by_type[type_name].append(record_id)
+            fetched: list[tuple[int, str, Record]] = []
+            for type_name, ids in by_type.items():
+                rt = self.registry[type_name]
+                fetched.extend((seq, type_name, rec) for seq, rec in await store.fetch(conn, rt, ids))
+        fetched.sort(key=lambda item: item[0])
+        batches, cursor, cut = self._batches(fetched)
+        more = cut or len(found) >= limit
+        if not more:
+            cursor = head
+        self._touch(child, pull_cursor=cursor)
+        return PullResponse(cursor=cursor, more=more, scope=token, batches=batches)
+
+    def _batches(self, fetched: list[tuple[int, str, Record]]) -> tuple[list[Batch], int, bool]:
+        """Group records by type within the byte budget; returns the batches, the last seq included, and if cut."""
+        encoded: dict[str, list[bytes]] = defaultdict(list)
+        size = 0
+        last = 0
+        for seq, type_name, rec in fetched:
+            item = encoder.encode(rec)
+            if size and size + len(item) > self.settings.batch_bytes:
+                return [Batch(t, raw_array(items)) for t, items in encoded.items()], last, True
+            encoded[type_name].append(item)
+            size += len(item)
+            last = seq
+        return [Batch(t, raw_array(items)) for t, items in encoded.items()], last, False
+
+    # Push
+
+    async def push(self, child: Child, req: PushRequest) -> PushResponse:
+        """Apply a child's batch in one transaction; see docs/sync-protocol.md for the guarantees."""
+        _, _, my_depth = await self.my_unit()
+        refused: list[Refused] = []
+        decoded: list[tuple[RecordType, list[Record]]] = []
+        for batch in req.batches:
+            rt = self.registry.get(batch.type)
+            if rt is None:
+                refused.extend(
+                    Refused(batch.type, rid, rev, f"Loại bản ghi “{batch.type}” chưa được máy chủ cấp trên hỗ trợ")
+                    for rid, rev in self._ids_of(batch)
+                )
+                continue
+            records, bad = self._decode(rt, batch)
+            refused.extend(bad)
+            decoded.append((rt, records))
+        owners = {rec.owner for _, recs in decoded for rec in recs} | {
+            rec.audience for _, recs in decoded for rec in recs if rec.audience is not None
+        }
+        async with self.db.write() as conn:
+            units = await self._units(conn, owners)
+            outside = [
+                rec.id
+                for _, recs in decoded
+                for rec in recs
+                if rec.owner not in units or not units[rec.owner][0].startswith(child.path)
+            ]
+            if outside:
+                raise SyncError(
+                    403,
+                    "outside_subtree",
+                    f"Nút đã gửi {len(outside)} bản ghi của đơn vị ngoài phạm vi của mình; toàn bộ lô bị từ chối.",
+                    f"The node sent {len(outside)} records owned outside its subtree; the whole batch is refused.",
+                    records=[str(i) for i in outside[:20]],
+                )
+            stored = ignored = 0
+            stale: list[Stale] = []
+            for rt, recs in decoded:
+                ok: list[Record] = []
+                for rec in recs:
+                    reason = self._check(rt, rec, units, my_depth)
+                    if reason:
+                        refused.append(Refused(rt.name, rec.id, rec.rev, reason))
+                    else:
+                        ok.append(rec)
+                result = await store.apply(conn, rt, ok, origin=child.unit)
+                stored += len(result.stored)
+                ignored += len(result.ignored)
+                stale.extend(await self._stale(conn, rt, ok, result.ignored, child.unit))
+            node = (await conn.execute(select(ChildNode.acked_push).where(ChildNode.id == child.node_id))).scalar_one()
+            await conn.execute(
+                update(ChildNode)
+                .where(ChildNode.id == child.node_id)
+                .values(
+                    acked_push=max(node, req.upto),
+                    last_push=self.clock(),
+                    last_contact=self.clock(),
+                    child_pending=req.pending,
+                    rejected=len(refused),
+                    protocol=req.protocol,
+                    software=req.software[:40] or None,
+                )
+            )
+        return PushResponse(
+            acked=req.upto,
+            stored=stored,
+            ignored=ignored,
+            refused=refused,
+            stale=stale,
+            repair=req.after < node,
+        )
+
+    def _ids_of(self, batch: Batch) -> list[tuple[uuid.UUID, int]]:
+        out = []
+        try:
+            rows = self._any_rows.decode(batch.rows)
+        except msgspec.DecodeError:
+            return []
+        for row in rows:
+            try:
+                out.append((uuid.UUID(bytes=row[0]) if isinstance(row[0], bytes) else uuid.UUID(row[0]), int(row[3])))
+            except (ValueError, TypeError, IndexError):
+                continue
+        return out
+
+    def _decode(self, rt: RecordType, batch: Batch) -> tuple[list[Record], list[Refused]]:
+        """Typed decode on the fast path; on failure, row by row so one bad record refuses only itself."""
+        try:
+            return self._decoders[rt.name].decode(batch.rows), []
+        except msgspec.ValidationError:
+            pass
+        records: list[Record] = []
+        refused: list[Refused] = []
+        for row in self._any_rows.decode(batch.rows):
+            try:
+                records.append(msgspec.convert(row, rt.struct))
+            except msgspec.ValidationError as exc:
+                ids = self._ids_of(Batch(rt.name, raw_array([encoder.encode(row)])))
+                rid, rev = ids[0] if ids else (uuid.UUID(int=0), 0)
+                refused.append(Refused(rt.name, rid, rev, f"Dữ liệu không hợp lệ: {exc}"))
+        return records, refused
+
+    async def _units(self, conn: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, int]]:
+        out: dict[uuid.UUID, tuple[str, int]] = {}
+        id_list = list(ids)
+        for i in range(0, len(id_list), 500):
+            rows = await conn.execute(
+                select(UnitRow.id, UnitRow.path, UnitRow.depth).where(UnitRow.id.in_(id_list[i : i + 500]))
+            )
+            out.update({r.id: (r.path, r.depth) for r in rows})
+        return out
+
+    def _check(self, rt: RecordType, rec: Record, units: dict[uuid.UUID, tuple[str, int]], my_depth: int) -> str:
+        """The reason a record from a child is refused here, or "" (ceiling, audience rule, domain rule)."""
+        owner_path, owner_depth = units[rec.owner]
+        if not rt.may_reach(owner_depth, my_depth):
+            return f"Loại bản ghi “{rt.name}” không được gửi lên quá {rt.ceiling} cấp trên đơn vị sở hữu"
+        if rt.audience is Audience.NONE and rec.audience is not None:
+            return f"Loại bản ghi “{rt.name}” chỉ gửi lên cấp trên, không được có đơn vị nhận"
+        if rt.audience is Audience.OWNER and rec.audience != rec.owner:
+            return "Đơn vị nhận phải là chính đơn vị sở hữu bản ghi"
+        if rt.audience is Audience.OWNER_SUBTREE and rec.audience is not None:
+            target = units.get(rec.audience)
+            if target is None or not target[0].startswith(owner_path):
+                return "Đơn vị nhận phải thuộc phạm vi của đơn vị sở hữu bản ghi"
+        if rt.validate is not None and not rec.deleted:
+            return rt.validate(rec) or ""
+        return ""
+
+    async def _stale(
+        self, conn: Any, rt: RecordType, sent: list[Record], ignored: list[uuid.UUID], child_unit: uuid.UUID
+    ) -> list[Stale]:
+        """Ignored records of the child's own unit that differ from what is held: the child went back in time."""
+        if not ignored:
+            return []
+        mine = {rec.id: rec for rec in sent if rec.owner == child_unit}
+        candidates = [i for i in ignored if i in mine]
+        if not candidates:
+            return []
+        held = await store.held_versions(conn, rt, candidates)
+        out = []
+        for rid in candidates:
+            rev, digest = held[rid]
+            rec = mine[rid]
+            if rev > rec.rev or store.record_hash(rec) != digest:
+                out.append(Stale(rt.name, rid, rev))
+        return out
+
+    # Verify and repair
+
+    def digest_scope(self, child: Child, parent_depth: int) -> Scope:
+        return Scope(
+            unit=child.unit, path=child.path, down=True, up=True, exclude_own=False, ceiling_depth=parent_depth
+        )
+
+    async def digest(self, child: Child, req: DigestRequest) -> DigestResponse:
+        _, _, my_depth = await self.my_unit()
+        scope = self.digest_scope(child, my_depth)
+        async with self.db.read() as conn:
+            head = await store.head(conn)
+            types = [
+                TypeDigest(rt.name, await store.digest(conn, rt, scope, buckets=req.buckets))
+                for rt in self._types(req.types)
+            ]
+        return DigestResponse(head=head, scope=self.scope_token(child, req.types or self.registry.names()), types=types)
+
+    async def repair(self, child: Child, req: RepairRequest) -> RepairResponse:
+        rt = self.registry.get(req.type)
+        if rt is None or req.buckets <= 0:
+            raise SyncError(400, "bad_repair", "Yêu cầu đối chiếu không hợp lệ.", "Invalid repair request.")
+        _, _, my_depth = await self.my_unit()
+        scope = self.digest_scope(child, my_depth)
+        async with self.db.read() as conn:
+            here = await store.versions_in(conn, rt, scope, req.bucket_ids, req.buckets)
+            # What the child holds in those buckets may sit in other buckets here (another version): look it up.
+            extra = [rid for rid in req.held if rid not in here]
+            if extra:
+                here.update(await store.versions_of(conn, rt, scope, extra))
+            owners = await self._owners(conn, rt, set(here))
+            send: list[uuid.UUID] = []
+            absent: list[uuid.UUID] = []
+            push: list[Stale] = []
+            for rid in set(req.held) | set(here):
+                mine, theirs = here.get(rid), req.held.get(rid)
+                if mine is None:
+                    absent.append(rid)
+                elif theirs is None or theirs[0] < mine[0]:
+                    send.append(rid)
+                elif theirs[0] == mine[0] and theirs[1] != mine[1]:
+                    # Same rev, other content: only a restored owner makes that, and its newer edit wins.
+                    (push.append(Stale(rt.name, rid, mine[0])) if owners[rid][1] == child.unit else send.append(rid))
+                elif theirs[0] > mine[0] and owners[rid][0].startswith(child.path):
+                    push.append(Stale(rt.name, rid, mine[0]))
+            rows = [rec for _, rec in await store.fetch(conn, rt, send)]
+        return RepairResponse(type=rt.name, rows=raw_array([encoder.encode(r) for r in rows]), absent=absent, push=push)
+
+    async def _owners(self, conn: Any, rt: RecordType, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        out: dict[uuid.UUID, Any] = {}
+        table = rt.table
+        id_list = list(ids)
+        for i in range(0, len(id_list), 500):
+            rows = await conn.execute(
+                select(table.c.id, UnitRow.path, UnitRow.id.label("owner_id"))
+                .join(UnitRow, UnitRow.id == table.c.owner)
+                .where(table.c.id.in_(id_list[i : i + 500]))
+            )
+            out.update({r.id: (r.path, r.owner_id) for r in rows})
+        return out
+
+    # Observability
+
+    def _touch(self, child: Child, **values: Any) -> None:
+        """Note a child's contact in memory: a no-op pull costs no write; `flush_activity` stores it."""
+        now = self.clock()
+        entry = self._activity.setdefault(child.node_id, {})
+        entry.update(values, last_contact=now)
+        if "pull_cursor" in values:
+            entry["last_pull"] = now
+
+    async def flush_activity(self) -> None:
+        """Store the contacts noted since the last flush (called every few seconds and at shutdown)."""
+        if not self._activity:
+            return
+        pending, self._activity = self._activity, {}
+        async with self.db.write() as conn:
+            for node_id, values in pending.items():
+                await conn.execute(update(ChildNode).where(ChildNode.id == node_id).values(**values))
+
+    async def nodes(self) -> list[dict[str, Any]]:
+        """Per child node: unit, last contact, last push and pull, rows pending, refused records, lag, protocol."""
+        await self.flush_activity()
+        async with self.db.read() as conn:
+            head = await store.head(conn)
+            rows = (
+                await conn.execute(
+                    select(ChildNode, UnitRow.code, UnitRow.name)
+                    .join(UnitRow, UnitRow.id == ChildNode.unit)
+                    .order_by(UnitRow.path)
+                )
+            ).all()
+        return [
+            {
+                "node_id": str(n.id),
+                "unit": str(n.unit),
+                "unit_code": code,
+                "unit_name": name,
+                "label": n.label,
+                "enrolled_at": n.enrolled_at,
+                "revoked": n.revoked_at is not None,
+                "last_contact": n.last_contact,
+                "last_push": n.last_push,
+                "last_pull": n.last_pull,
+                "protocol": n.protocol,
+                "software": n.software,
+                "pending_at_node": n.child_pending,
+                "refused_last_push": n.rejected,
+                "behind_by": max(head - n.pull_cursor, 0),
+            }
+            for n, code, name in rows
+        ]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,190 @@
+"""Every message of the sync protocol, one module-level encoder and decoder, and the body codec.
+
+Evolution rules (msgspec): new fields go last with defaults, a field's type never changes, unknown fields are
+ignored, so an older node can talk to a newer parent within the same PROTOCOL major version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+import zstandard
+
+PROTOCOL = 1
+"""Bumped only for a change older peers cannot read; a request with another value is refused in plain words."""
+MIN_PROTOCOL = 1
+
+MEDIA_TYPE = "application/vnd.nqsync+msgpack"
+PROTOCOL_HEADER = "X-Nqsync-Protocol"
+
+
+class Msg(msgspec.Struct, tag_field="msg"):
+    """A top-level message; its tag names it on the wire."""
+
+
+class Batch(msgspec.Struct, array_like=True):
+    """Records of one type: `rows` is the msgpack array of their wire structs, decoded by the type's decoder."""
+
+    type: str
+    rows: msgspec.Raw
+
+
+class PullRequest(Msg, tag="pull"):
+    protocol: int
+    cursor: int
+    scope: str = ""
+    limit: int = 0
+    software: str = ""
+    types: list[str] = []
+    """Record types the child knows; only those are sent, and learning a new one (an upgrade) changes the scope."""
+
+
+class PullResponse(Msg, tag="pulled"):
+    cursor: int
+    more: bool
+    scope: str
+    batches: list[Batch]
+    rescope: bool = False
+    """The scope this child's cursor was earned under has changed: run a repair (verify) before pulling on."""
+
+
+class PushRequest(Msg, tag="push"):
+    protocol: int
+    after: int
+    """The child's push cursor: every row of its up to this seq has been acknowledged."""
+    upto: int
+    """The child's seq this batch covers; the parent acknowledges it."""
+    batches: list[Batch]
+    pending: int = 0
+    """Rows the child still has to push after this batch (observability only)."""
+    software: str = ""
+
+
+class Refused(msgspec.Struct, array_like=True):
+    """One record the parent would not store, and why (shown to the node's users until they fix it)."""
+
+    type: str
+    id: uuid.UUID
+    rev: int
+    reason: str
+
+
+class Stale(msgspec.Struct, array_like=True):
+    """A record of the child's own unit that the parent holds at `rev` or newer: the child lost edits (restore)."""
+
+    type: str
+    id: uuid.UUID
+    rev: int
+
+
+class PushResponse(Msg, tag="pushed"):
+    acked: int
+    stored: int
+    ignored: int
+    refused: list[Refused] = []
+    stale: list[Stale] = []
+    repair: bool = False
+    """The parent has acknowledged more of this child's feed than the child thinks: verify against the parent."""
+
+
+class DigestRequest(Msg, tag="digest"):
+    protocol: int
+    buckets: int = 0
+    types: list[str] = []
+
+
+class TypeDigest(msgspec.Struct, array_like=True):
+    type: str
+    buckets: dict[int, tuple[int, int]]
+    """bucket -> (row count, sum of row hashes)."""
+
+
+class DigestResponse(Msg, tag="digested"):
+    head: int
+    """The parent's committed feed head when the digest was taken; pulling on from it misses nothing."""
+    scope: str
+    types: list[TypeDigest]
+
+
+class RepairRequest(Msg, tag="repair"):
+    """The child's versions in the buckets that differ; the parent answers with what the child must change."""
+
+    protocol: int
+    type: str
+    buckets: int
+    bucket_ids: list[int]
+    held: dict[uuid.UUID, tuple[int, int]]
+    """id -> (rev, hash) of what the child holds in those buckets."""
+
+
+class RepairResponse(Msg, tag="repaired"):
+    type: str
+    rows: msgspec.Raw
+    """Records the child lacks or holds at an older or different version."""
+    absent: list[uuid.UUID]
+    """Ids the child holds that are not in its scope here: pushed again if owned in its subtree, else purged."""
+    push: list[Stale]
+    """Records of the child's subtree the parent lacks (rev -1) or holds at `rev`: the child must push them again."""
+
+
+class EnrolRequest(Msg, tag="enrol"):
+    protocol: int
+    code: str
+    label: str = ""
+    software: str = ""
+
+
+class EnrolResponse(Msg, tag="enrolled"):
+    node_id: uuid.UUID
+    credential: str
+    unit: uuid.UUID
+    unit_code: str
+    unit_name: str
+    parent_unit: uuid.UUID | None
+
+
+class Problem(msgspec.Struct):
+    """An error any endpoint returns: a stable code, plain words in Vietnamese and in English."""
+
+    code: str
+    message_vi: str
+    message_en: str
+    detail: dict[str, Any] = {}
+
+
+Message = (
+    PullRequest
+    | PullResponse
+    | PushRequest
+    | PushResponse
+    | DigestRequest
+    | DigestResponse
+    | RepairRequest
+    | RepairResponse
+    | EnrolRequest
+    | EnrolResponse
+)
+
+encoder = msgspec.msgpack.Encoder(uuid_format="bytes")
+decoder: msgspec.msgpack.Decoder[Message] = msgspec.msgpack.Decoder(Message)
+
+_zc = zstandard.ZstdCompressor(level=3)
+_zd = zstandard.ZstdDecompressor()
+
+
+def pack(message: Any, *, compress: bool = True) -> bytes:
+    body = encoder.encode(message)
+    return _zc.compress(body) if compress else body
+
+
+def unpack_body(body: bytes, *, compressed: bool, max_bytes: int) -> bytes:
+    """The raw msgpack of a request or response body, refusing to inflate past `max_bytes`."""
+    if not compressed:
+        return body
+    reader = _zd.stream_reader(body)
+    out = reader.read(max_bytes + 1)
+    if len(out) > max_bytes:
+        raise ValueError(f"decompressed body exceeds {max_bytes} bytes")
+    return out

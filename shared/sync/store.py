@@ -1,0 +1,294 @@
+"""The local store: one feed over every record type, idempotent apply, scoped scans and digests.
+
+Every write, local or from a peer, goes through `apply`, which stamps the rows it changes with fresh seqs taken
+from `FeedCounter` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+import uuid
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from shared.sync.registry import Record, RecordType, Registry
+from shared.sync.tables import FeedCounter, UnitRow
+
+_hash_encoder = msgspec.msgpack.Encoder(uuid_format="bytes")
+
+
+def record_hash(rec: Record) -> int:
+    """CRC32 of a record's wire form: equal versions hash equal on every node, whatever the database."""
+    return zlib.crc32(_hash_encoder.encode(rec))
+
+
+async def head(conn: AsyncConnection) -> int:
+    """The last seq whose transaction has committed; every seq at or below it is visible."""
+    return int((await conn.execute(select(FeedCounter.last).where(FeedCounter.id == 1))).scalar_one())
+
+
+async def take_seqs(conn: AsyncConnection, n: int) -> int:
+    """Reserve `n` seqs and return the first. Holds the counter row until commit (see `FeedCounter`)."""
+    stmt = update(FeedCounter).where(FeedCounter.id == 1).values(last=FeedCounter.last + n).returning(FeedCounter.last)
+    last = int((await conn.execute(stmt)).scalar_one())
+    return last - n + 1
+
+
+@functools.cache
+def _json_types(rt: RecordType) -> dict[str, Any]:
+    """JSON columns of a type and the struct field types their stored builtins convert back into."""
+    hints = typing.get_type_hints(rt.struct)
+    return {c.name: hints[c.name] for c in rt.table.c if isinstance(c.type, JSON) and c.name in hints}
+
+
+def to_row(rt: RecordType, rec: Record, *, seq: int, origin: uuid.UUID | None) -> dict[str, Any]:
+    json_cols = _json_types(rt)
+    row = {
+        name: (msgspec.to_builtins(value) if name in json_cols else value)
+        for name, value in zip(rt.columns, msgspec.structs.astuple(rec), strict=True)
+    }
+    row["seq"] = seq
+    row["origin"] = origin
+    row["hash"] = record_hash(rec)
+    return row
+
+
+def from_row(rt: RecordType, row: Any) -> Record:
+    """A stored row back into its wire struct (JSON columns validated into their nested types)."""
+    json_cols = _json_types(rt)
+    values = []
+    for name in rt.columns:
+        value = getattr(row, name)
+        if value is not None and name in json_cols:
+            value = msgspec.convert(value, json_cols[name])
+        values.append(value)
+    return rt.struct(*values)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one `apply` did: the ids it stored, and those it ignored as not newer than what is held."""
+
+    stored: list[uuid.UUID]
+    ignored: list[uuid.UUID]
+
+
+async def apply(
+    conn: AsyncConnection,
+    rt: RecordType,
+    records: Sequence[Record],
+    *,
+    origin: uuid.UUID | None,
+    replace_equal: bool = False,
+) -> Applied:
+    """Store each record whose `rev` is above the stored one; idempotent, so a retried batch is harmless.
+
+    `origin` is the peer unit the records came from (None for a local write). `replace_equal` also replaces a
+    stored version of the same rev whose content differs (repair takes the parent's word for it).
+    """
+    if not records:
+        return Applied([], [])
+    latest: dict[uuid.UUID, Record] = {}
+    for rec in records:
+        held = latest.get(rec.id)
+        if held is None or rec.rev > held.rev:
+            latest[rec.id] = rec
+    batch = list(latest.values())
+    first = await take_seqs(conn, len(batch))
+    rows = [to_row(rt, rec, seq=first + i, origin=origin) for i, rec in enumerate(batch)]
+    table = rt.table
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    names = [*rt.columns[1:], "seq", "origin", "hash"]
+    newer = table.c.rev < ins.excluded.rev
+    if replace_equal:
+        newer = or_(newer, and_(table.c.rev == ins.excluded.rev, table.c.hash != ins.excluded.hash))
+    stmt = ins.on_conflict_do_update(
+        index_elements=[table.c.id], set_={n: ins.excluded[n] for n in names}, where=newer
+    ).returning(table.c.id)
+    result = await conn.execute(stmt, rows)
+    stored = [r[0] for r in result.all()]
+    if len(stored) == len(batch):
+        return Applied(stored, [])
+    done = set(stored)
+    return Applied(stored, [rec.id for rec in batch if rec.id not in done])
+
+
+async def held_versions(
+    conn: AsyncConnection, rt: RecordType, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(rev, hash) of the stored version of each id held here."""
+    out: dict[uuid.UUID, tuple[int, int]] = {}
+    table = rt.table
+    id_list = list(ids)
+    for i in range(0, len(id_list), 500):
+        chunk = id_list[i : i + 500]
+        rows = await conn.execute(select(table.c.id, table.c.rev, table.c.hash).where(table.c.id.in_(chunk)))
+        out.update({r.id: (r.rev, r.hash) for r in rows})
+    return out
+
+
+async def fetch(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID]) -> list[tuple[int, Record]]:
+    """Full records (with their local seq) for `ids`, in seq order."""
+    table = rt.table
+    cols = [table.c[n] for n in rt.columns]
+    out: list[tuple[int, Record]] = []
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i : i + 1000]
+        rows = await conn.execute(select(table.c.seq, *cols).where(table.c.id.in_(chunk)))
+        out.extend((r.seq, from_row(rt, r)) for r in rows)
+    out.sort(key=lambda p: p[0])
+    return out
+
+
+# Scoped scans. A scope is a filter over (record, owner unit, audience unit), written once in SQL so the same
+# logic serves pull (what a child should hold), push (what a child sends up), digests and purges.
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which rows a peer exchanges with this store.
+
+    `path`/`depth` are the peer's unit; `down` includes rows whose audience covers that unit or lies below it;
+    `up_from` includes rows owned in the peer's subtree (excluding its own unit's, which it is the authority for,
+    and those that came from `exclude_origin`); `ceiling_depth` keeps only rows allowed to reach that depth.
+    """
+
+    unit: uuid.UUID
+    path: str
+    down: bool
+    up: bool
+    exclude_origin: uuid.UUID | None = None
+    exclude_own: bool = True
+    ceiling_depth: int | None = None
+
+
+def _scope_filter(rt: RecordType, scope: Scope) -> tuple[ColumnElement[bool], Any, Any]:
+    table = rt.table
+    owner = aliased(UnitRow.__table__, name="o")
+    aud = aliased(UnitRow.__table__, name="a")
+    conds: list[ColumnElement[bool]] = []
+    if scope.down:
+        conds.append(
+            and_(
+                table.c.audience.is_not(None),
+                or_(
+                    literal(scope.path).startswith(aud.c.path, autoescape=False),
+                    aud.c.path.startswith(scope.path),
+                ),
+            )
+        )
+    if scope.up:
+        up = [owner.c.path.startswith(scope.path)]
+        if scope.exclude_own:
+            up.append(table.c.owner != scope.unit)
+        if scope.exclude_origin is not None:
+            up.append(or_(table.c.origin.is_(None), table.c.origin != scope.exclude_origin))
+        if scope.ceiling_depth is not None and rt.ceiling is not None:
+            up.append(owner.c.depth - scope.ceiling_depth <= rt.ceiling)
+        conds.append(and_(*up))
+    return or_(*conds), owner, aud
+
+
+def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
+    table = rt.table
+    where, owner, aud = _scope_filter(rt, scope)
+    stmt = select(*columns).select_from(table.join(owner, owner.c.id == table.c.owner))
+    if scope.down:
+        stmt = stmt.join(aud, aud.c.id == table.c.audience, isouter=True)
+    return stmt.where(where)
+
+
+async def scan(
+    conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
+) -> list[tuple[str, uuid.UUID, int]]:
+    """(type, id, seq) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`: one query."""
+    parts = []
+    for rt in registry:
+        table = rt.table
+        part = (
+            scoped_select(rt, scope, literal(rt.name).label("type"), table.c.id.label("id"), table.c.seq.label("seq"))
+            .where(table.c.seq > bindparam("after"), table.c.seq <= bindparam("upto"))
+            .order_by(table.c.seq)
+            .limit(bindparam("limit"))
+        )
+        parts.append(select(part.subquery()))
+    union = union_all(*parts).subquery()
+    stmt = select(union.c.type, union.c.id, union.c.seq).order_by(union.c.seq).limit(bindparam("limit"))
+    rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit})
+    return [(r.type, r.id, r.seq) for r in rows]
+
+
+async def digest(
+    conn: AsyncConnection, rt: RecordType, scope: Scope, *, buckets: int = 0
+) -> dict[int, tuple[int, int]]:
+    """Count and hash sum of in-scope rows of a type, per bucket (first byte of the id mod `buckets`), or in total."""
+    table = rt.table
+    # Buckets by content hash: portable SQL on both engines. A record held at different versions on the two sides
+    # falls in different buckets; `verify` compares the union of differing buckets, so it is still found.
+    key = (table.c.hash % buckets).label("bucket") if buckets else literal(0).label("bucket")
+    stmt = scoped_select(rt, scope, key, func.count(), func.sum(table.c.hash)).group_by(key)
+    return {int(b): (int(n), int(s or 0)) for b, n, s in await conn.execute(stmt)}
+
+
+async def versions_in(
+    conn: AsyncConnection, rt: RecordType, scope: Scope, bucket_ids: Sequence[int], buckets: int
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(rev, hash) of every in-scope row in the given buckets."""
+    table = rt.table
+    stmt = scoped_select(rt, scope, table.c.id, table.c.rev, table.c.hash).where(
+        (table.c.hash % buckets).in_(list(bucket_ids))
+    )
+    return {r.id: (r.rev, r.hash) for r in await conn.execute(stmt)}
+
+
+async def versions_of(
+    conn: AsyncConnection, rt: RecordType, scope: Scope, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(rev, hash) of those of `ids` that are held here and in scope."""
+    table = rt.table
+    out: dict[uuid.UUID, tuple[int, int]] = {}
+    for i in range(0, len(ids), 500):
+        stmt = scoped_select(rt, scope, table.c.id, table.c.rev, table.c.hash).where(table.c.id.in_(ids[i : i + 500]))
+        out.update({r.id: (r.rev, r.hash) for r in await conn.execute(stmt)})
+    return out
+
+
+async def restamp(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID]) -> None:
+    """Give rows new seqs without changing them, so the next push sends them again."""
+    if not ids:
+        return
+    first = await take_seqs(conn, len(ids))
+    table = rt.table
+    await conn.execute(
+        update(table).where(table.c.id == bindparam("rid")).values(seq=bindparam("new_seq")),
+        [{"rid": rid, "new_seq": first + i} for i, rid in enumerate(ids)],
+    )
+
+
+async def purge(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID]) -> None:
+    """Forget copies this node may no longer hold (a scope change); not a deletion, so nothing is stamped."""
+    table = rt.table
+    for i in range(0, len(ids), 500):
+        await conn.execute(delete(table).where(table.c.id.in_(ids[i : i + 500])))

@@ -1,0 +1,95 @@
+"""The local store on both databases: idempotent apply, one feed, scoped scans (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from shared.db.engine import Database
+from shared.db.migrate import upgrade
+from shared.domain.tree import Unit, UnitKind, Version
+from shared.ids import new_id
+from shared.records.catalogue import build_registry
+from shared.records.units import UNIT, load_tree, store_units
+from shared.sync import store
+from shared.sync.store import Scope
+
+DAY = date(2020, 1, 1)
+
+
+def unit(code: str, parent: Unit | None, kind: UnitKind = UnitKind.COMMITTEE) -> Unit:
+    return Unit(
+        id=new_id(),
+        armed_forces=False,
+        valid_from=DAY,
+        valid_to=None,
+        versions=(Version(DAY, code, f"Đơn vị {code}", parent.id if parent else None, "cấp", kind),),
+    )
+
+
+async def small_tree(db: Database) -> dict[str, Unit]:
+    tu = unit("TU", None)
+    h1, h2 = unit("H1", tu), unit("H2", tu)
+    b11, b12, b21 = unit("H1B1", h1), unit("H1B2", h1), unit("H2B1", h2)
+    units = {u.code: u for u in (tu, h1, h2, b11, b12, b21)}
+    async with db.write() as conn:
+        await store_units(conn, list(units.values()))
+    return units
+
+
+async def test_migrations_run_twice(db: Database) -> None:
+    await upgrade(db)
+    await upgrade(db)
+    async with db.read() as conn:
+        assert await store.head(conn) == 0
+
+
+async def test_apply_is_idempotent_and_keeps_the_highest_rev(db: Database) -> None:
+    units = await small_tree(db)
+    async with db.read() as conn:
+        head_before = await store.head(conn)
+    rec = await _unit_record(db, units["H1B1"].id)
+    async with db.write() as conn:
+        again = await store.apply(conn, UNIT, [rec], origin=None)
+    assert again.stored == [] and again.ignored == [rec.id]
+    newer = _with(rec, rev=rec.rev + 1, name="Đổi tên")
+    async with db.write() as conn:
+        done = await store.apply(conn, UNIT, [newer, rec], origin=units["H1"].id)
+    assert done.stored == [rec.id]
+    assert (await _unit_record(db, rec.id)).name == "Đổi tên"
+    async with db.read() as conn:
+        assert await store.head(conn) > head_before
+
+
+async def test_tree_paths_and_as_of_date(db: Database) -> None:
+    units = await small_tree(db)
+    async with db.read() as conn:
+        tree = await load_tree(conn)
+    assert tree.path(units["H1B1"].id) == f"/{units['TU'].id.hex}/{units['H1'].id.hex}/{units['H1B1'].id.hex}/"
+    assert tree.depth(units["H2B1"].id) == 2
+
+
+async def test_d4_scan_gives_a_district_its_ancestors_and_subtree_never_a_sibling(db: Database) -> None:
+    units = await small_tree(db)
+    registry = build_registry()
+    async with db.read() as conn:
+        tree = await load_tree(conn)
+        h1 = units["H1"].id
+        scope = Scope(unit=h1, path=tree.path(h1), down=True, up=True)
+        rows = await store.scan(conn, registry, scope, after=0, upto=await store.head(conn), limit=100)
+    got = {tree.code_of(i) for _, i, _ in rows}
+    assert got == {"TU", "H1", "H1B1", "H1B2"}
+    seqs = [s for _, _, s in rows]
+    assert seqs == sorted(seqs)
+
+
+async def _unit_record(db: Database, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    async with db.read() as conn:
+        [(_, rec)] = await store.fetch(conn, UNIT, [unit_id])
+    return rec
+
+
+def _with(rec, **changes):  # type: ignore[no-untyped-def]
+    import msgspec
+
+    return msgspec.structs.replace(rec, **changes)
