@@ -1,8 +1,8 @@
 """units and sync bookkeeping
 
-Revision ID: a54712567b5b
+Revision ID: 85d19d643800
 Revises:
-Create Date: 2026-11-27 14:01:52.232472
+Create Date: 2026-11-27 14:06:55.216884
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "a54712567b5b"
+revision: str = "85d19d643800"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -59,9 +59,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=10), nullable=False),
         sa.Column("unit", sa.Uuid(), nullable=True),
-        sa.Column("parent_url", sa.String(length=500), nullable=True),
-        sa.Column("credential", sa.String(length=200), nullable=True),
-        sa.Column("node_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity")),
     )
@@ -109,6 +106,8 @@ def upgrade() -> None:
     op.create_table(
         "upstreams",
         sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("credential", sa.String(length=200), nullable=False),
         sa.Column("parent_unit", sa.Uuid(), nullable=True),
         sa.Column("pull_cursor", sa.BigInteger(), nullable=False),
         sa.Column("push_cursor", sa.BigInteger(), nullable=False),
