@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 
 def is_sqlite(url: str) -> bool:
@@ -31,7 +30,6 @@ class Database:
             database = make_url(url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            # NullPool: aiosqlite connections are cheap, and a pooled one would outlive its event loop in tests.
             self.engine = _sqlite_engine(url, echo, "BEGIN IMMEDIATE")
             self._reader = _sqlite_engine(url, echo, "BEGIN")
         else:
@@ -62,7 +60,7 @@ class Database:
 
 
 def _sqlite_engine(url: str, echo: bool, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo, poolclass=NullPool, connect_args={"timeout": 30})
+    engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10, connect_args={"timeout": 30})
 
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event open transactions itself (pysqlite's own handling defers them).

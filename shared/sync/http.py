@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -25,6 +26,8 @@ from shared.sync.protocol import (
     pack,
     unpack_body,
 )
+
+log = logging.getLogger("nqsync.sync")
 
 SOFTWARE_HINT_VI = "Hãy cài phiên bản nqsync mới nhất (pip install -U nqsync) rồi chạy lại."
 
@@ -120,6 +123,16 @@ async def _handle(request: Request[Any, Any, State], expected: type) -> Response
         raise AssertionError(message)
     except SyncError as err:
         return problem_response(err)
+    except Exception:
+        log.exception("sync request %s failed", request.url.path)
+        return problem_response(
+            SyncError(
+                500,
+                "internal",
+                "Máy chủ cấp trên gặp lỗi nội bộ khi xử lý; không có gì được ghi. Nút sẽ thử lại sau.",
+                "The parent failed internally; nothing was applied. The node will retry.",
+            )
+        )
 
 
 @post("/enrol", status_code=200)

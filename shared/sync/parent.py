@@ -39,6 +39,7 @@ from shared.sync.protocol import (
     Stale,
     TypeDigest,
     encoder,
+    raw_array,
 )
 from shared.sync.registry import Audience, Record, RecordType, Registry
 from shared.sync.store import Scope
@@ -84,18 +85,6 @@ def _new_code() -> str:
 def _normalise_code(code: str) -> str:
     flat = "".join(ch for ch in code.upper() if ch.isalnum())
     return "-".join(flat[i : i + 4] for i in range(0, len(flat), 4))
-
-
-def raw_array(items: Sequence[bytes]) -> msgspec.Raw:
-    """A msgpack array built from already-encoded items, so records are encoded once when batches are sized."""
-    n = len(items)
-    if n < 16:
-        header = bytes([0x90 | n])
-    elif n < 1 << 16:
-        header = b"\xdc" + n.to_bytes(2, "big")
-    else:
-        header = b"\xdd" + n.to_bytes(4, "big")
-    return msgspec.Raw(header + b"".join(items))
 
 
 class Parent:
@@ -183,7 +172,7 @@ class Parent:
         now = self.clock()
         my_unit, _, _ = await self.my_unit()
         async with self.db.write() as conn:
-            row = (await conn.execute(select(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash))).scalar()
+            row = (await conn.execute(select(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash))).first()
             if row is None or row.used_at is not None:
                 raise SyncError(
                     403,
@@ -199,7 +188,9 @@ class Parent:
                     "The enrolment code has expired. Ask the parent for a new one.",
                 )
             await conn.execute(update(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash).values(used_at=now))
-            unit = (await conn.execute(select(UnitRow).where(UnitRow.id == row.unit))).scalar_one()
+            unit = (
+                await conn.execute(select(UnitRow.id, UnitRow.code, UnitRow.name).where(UnitRow.id == row.unit))
+            ).one()
             node_id = uuid.uuid4()
             secret = secrets.token_urlsafe(32)
             await conn.execute(
@@ -565,7 +556,7 @@ class Parent:
             head = await store.head(conn)
             rows = (
                 await conn.execute(
-                    select(ChildNode, UnitRow.code, UnitRow.name)
+                    select(ChildNode, UnitRow.code.label("unit_code"), UnitRow.name.label("unit_name"))
                     .join(UnitRow, UnitRow.id == ChildNode.unit)
                     .order_by(UnitRow.path)
                 )
@@ -574,8 +565,8 @@ class Parent:
             {
                 "node_id": str(n.id),
                 "unit": str(n.unit),
-                "unit_code": code,
-                "unit_name": name,
+                "unit_code": n.unit_code,
+                "unit_name": n.unit_name,
                 "label": n.label,
                 "enrolled_at": n.enrolled_at,
                 "revoked": n.revoked_at is not None,
@@ -588,7 +579,7 @@ class Parent:
                 "refused_last_push": n.rejected,
                 "behind_by": max(head - n.pull_cursor, 0),
             }
-            for n, code, name in rows
+            for n in rows
         ]
 
 

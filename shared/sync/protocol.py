@@ -7,6 +7,7 @@ ignored, so an older node can talk to a newer parent within the same PROTOCOL ma
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -172,6 +173,18 @@ decoder: msgspec.msgpack.Decoder[Message] = msgspec.msgpack.Decoder(Message)
 
 _zc = zstandard.ZstdCompressor(level=3)
 _zd = zstandard.ZstdDecompressor()
+
+
+def raw_array(items: Sequence[bytes]) -> msgspec.Raw:
+    """A msgpack array built from already-encoded items, so records are encoded once when batches are sized."""
+    n = len(items)
+    if n < 16:
+        header = bytes([0x90 | n])
+    elif n < 1 << 16:
+        header = b"\xdc" + n.to_bytes(2, "big")
+    else:
+        header = b"\xdd" + n.to_bytes(4, "big")
+    return msgspec.Raw(header + b"".join(items))
 
 
 def pack(message: Any, *, compress: bool = True) -> bytes:

@@ -36,7 +36,8 @@ from sqlalchemy.orm import aliased
 from shared.sync.registry import Record, RecordType, Registry
 from shared.sync.tables import FeedCounter, UnitRow
 
-_hash_encoder = msgspec.msgpack.Encoder(uuid_format="bytes")
+# Decimals hash as numbers, so 8.5 and 8.50 (as PostgreSQL's NUMERIC(4,2) returns it) are the same version.
+_hash_encoder = msgspec.msgpack.Encoder(uuid_format="bytes", decimal_format="number")
 
 
 def record_hash(rec: Record) -> int:
@@ -292,3 +293,17 @@ async def purge(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID])
     table = rt.table
     for i in range(0, len(ids), 500):
         await conn.execute(delete(table).where(table.c.id.in_(ids[i : i + 500])))
+
+
+async def owner_paths(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The path of each record's owner unit as held here (None when the owner unit is unknown here)."""
+    table = rt.table
+    out: dict[uuid.UUID, str | None] = {}
+    for i in range(0, len(ids), 500):
+        stmt = (
+            select(table.c.id, UnitRow.path)
+            .select_from(table.outerjoin(UnitRow.__table__, UnitRow.id == table.c.owner))
+            .where(table.c.id.in_(ids[i : i + 500]))
+        )
+        out.update({r.id: r.path for r in await conn.execute(stmt)})
+    return out

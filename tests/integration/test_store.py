@@ -51,7 +51,8 @@ async def test_apply_is_idempotent_and_keeps_the_highest_rev(db: Database) -> No
     rec = await _unit_record(db, units["H1B1"].id)
     async with db.write() as conn:
         again = await store.apply(conn, UNIT, [rec], origin=None)
-    assert again.stored == [] and again.ignored == [rec.id]
+    assert again.stored == []
+    assert again.ignored == [rec.id]
     newer = _with(rec, rev=rec.rev + 1, name="Đổi tên")
     async with db.write() as conn:
         done = await store.apply(conn, UNIT, [newer, rec], origin=units["H1"].id)

@@ -1,8 +1,8 @@
-"""units and sync bookkeeping
+"""units, sync bookkeeping, documents, members, essay grades
 
-Revision ID: 85d19d643800
+Revision ID: 207be3fda625
 Revises:
-Create Date: 2026-11-27 14:06:55.216884
+Create Date: 2026-11-27 14:09:09.787059
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "85d19d643800"
+revision: str = "207be3fda625"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -41,6 +41,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_child_nodes_unit"), ["unit"], unique=False)
 
     op.create_table(
+        "documents",
+        sa.Column("number", sa.String(length=60), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("signed_on", sa.Date(), nullable=False),
+        sa.Column("issuer", sa.String(length=200), nullable=False),
+        sa.Column("lead_agency", sa.String(length=300), nullable=False),
+        sa.Column("applies_to", sa.JSON(), nullable=False),
+        sa.Column("continues", sa.Uuid(), nullable=True),
+        sa.Column("replaces", sa.Uuid(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("owner", sa.Uuid(), nullable=False),
+        sa.Column("audience", sa.Uuid(), nullable=True),
+        sa.Column("rev", sa.BigInteger(), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("origin", sa.Uuid(), nullable=True),
+        sa.Column("hash", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+    )
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_documents_audience"), ["audience"], unique=False)
+        batch_op.create_index(batch_op.f("ix_documents_number"), ["number"], unique=False)
+        batch_op.create_index(batch_op.f("ix_documents_owner"), ["owner"], unique=False)
+        batch_op.create_index(batch_op.f("ix_documents_seq"), ["seq"], unique=True)
+
+    op.create_table(
         "enrolment_codes",
         sa.Column("code_hash", sa.LargeBinary(length=64), nullable=False),
         sa.Column("unit", sa.Uuid(), nullable=False),
@@ -48,6 +74,34 @@ def upgrade() -> None:
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_enrolment_codes")),
     )
+    op.create_table(
+        "essay_grades",
+        sa.Column("member", sa.Uuid(), nullable=False),
+        sa.Column("member_unit", sa.Uuid(), nullable=False),
+        sa.Column("document", sa.Uuid(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Numeric(precision=4, scale=2), nullable=False),
+        sa.Column("band", sa.String(length=20), nullable=False),
+        sa.Column("graded_on", sa.Date(), nullable=False),
+        sa.Column("obligation", sa.String(length=20), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("owner", sa.Uuid(), nullable=False),
+        sa.Column("audience", sa.Uuid(), nullable=True),
+        sa.Column("rev", sa.BigInteger(), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("origin", sa.Uuid(), nullable=True),
+        sa.Column("hash", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_essay_grades")),
+    )
+    with op.batch_alter_table("essay_grades", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_essay_grades_audience"), ["audience"], unique=False)
+        batch_op.create_index(batch_op.f("ix_essay_grades_document"), ["document"], unique=False)
+        batch_op.create_index(batch_op.f("ix_essay_grades_member"), ["member"], unique=False)
+        batch_op.create_index(batch_op.f("ix_essay_grades_member_unit"), ["member_unit"], unique=False)
+        batch_op.create_index(batch_op.f("ix_essay_grades_owner"), ["owner"], unique=False)
+        batch_op.create_index(batch_op.f("ix_essay_grades_seq"), ["seq"], unique=True)
+
     op.create_table(
         "feed_counter",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,6 +116,27 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity")),
     )
+    op.create_table(
+        "members",
+        sa.Column("full_name", sa.String(length=200), nullable=False),
+        sa.Column("birth_year", sa.Integer(), nullable=False),
+        sa.Column("obligation", sa.String(length=20), nullable=False),
+        sa.Column("post", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("owner", sa.Uuid(), nullable=False),
+        sa.Column("audience", sa.Uuid(), nullable=True),
+        sa.Column("rev", sa.BigInteger(), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("origin", sa.Uuid(), nullable=True),
+        sa.Column("hash", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_members")),
+    )
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_members_audience"), ["audience"], unique=False)
+        batch_op.create_index(batch_op.f("ix_members_owner"), ["owner"], unique=False)
+        batch_op.create_index(batch_op.f("ix_members_seq"), ["seq"], unique=True)
+
     op.create_table(
         "rejections",
         sa.Column("record_id", sa.Uuid(), nullable=False),
@@ -136,9 +211,31 @@ def downgrade() -> None:
 
     op.drop_table("units")
     op.drop_table("rejections")
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_members_seq"))
+        batch_op.drop_index(batch_op.f("ix_members_owner"))
+        batch_op.drop_index(batch_op.f("ix_members_audience"))
+
+    op.drop_table("members")
     op.drop_table("identity")
     op.drop_table("feed_counter")
+    with op.batch_alter_table("essay_grades", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_essay_grades_seq"))
+        batch_op.drop_index(batch_op.f("ix_essay_grades_owner"))
+        batch_op.drop_index(batch_op.f("ix_essay_grades_member_unit"))
+        batch_op.drop_index(batch_op.f("ix_essay_grades_member"))
+        batch_op.drop_index(batch_op.f("ix_essay_grades_document"))
+        batch_op.drop_index(batch_op.f("ix_essay_grades_audience"))
+
+    op.drop_table("essay_grades")
     op.drop_table("enrolment_codes")
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_documents_seq"))
+        batch_op.drop_index(batch_op.f("ix_documents_owner"))
+        batch_op.drop_index(batch_op.f("ix_documents_number"))
+        batch_op.drop_index(batch_op.f("ix_documents_audience"))
+
+    op.drop_table("documents")
     with op.batch_alter_table("child_nodes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_child_nodes_unit"))
 

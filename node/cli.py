@@ -1,0 +1,216 @@
+"""`nqsync node ...`: a district or base node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import click
+import uvicorn
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy import func, insert, select
+
+from shared.cli import data_option
+from shared.commands import (
+    console,
+    err_console,
+    open_database,
+    parent_commands,
+    run_async,
+    set_identity,
+    settings_for,
+)
+from shared.db.engine import Database
+from shared.records.catalogue import build_registry
+from shared.settings import Settings
+from shared.sync import store
+from shared.sync.agent import run_forever, sync_once, upstreams
+from shared.sync.client import RoundReport, SyncFailed, enrol
+from shared.sync.tables import Identity, Rejection, UnitRow, Upstream
+
+
+@click.group()
+def node() -> None:
+    """A district or base node: works offline, syncs with its parent, serves its own children."""
+
+
+@node.command("init")
+@data_option
+@click.option("--parent", "parent_url", required=True, help="The parent's address, e.g. https://tinhuy.example.vn")
+@click.option("--code", required=True, help="The one-time enrolment code the parent issued for this unit.")
+@click.option("--label", default="", help="A name for this machine, shown at the parent.")
+@click.option("--priority", default=0, show_default=True, help="Lower is tried first (a fallback parent: 10).")
+@run_async
+async def init(data_dir: str, parent_url: str, code: str, label: str, priority: int) -> None:
+    """Enrol this node with a parent (or add another parent, e.g. the hub as a fallback) and run a first sync."""
+    settings = settings_for(data_dir)
+    db = await open_database(settings)
+    try:
+        try:
+            reply = await enrol(parent_url, code, label)
+        except SyncFailed as exc:
+            _fail(exc)
+        await set_identity(db, "node", reply.unit)
+        async with db.write() as conn:
+            await conn.execute(
+                insert(Upstream).values(
+                    url=parent_url.rstrip("/"),
+                    priority=priority,
+                    credential=reply.credential,
+                    parent_unit=reply.parent_unit,
+                    pull_cursor=0,
+                    push_cursor=0,
+                    scope="",
+                    failures=0,
+                )
+            )
+        console.print(f"Đã đăng ký nút cho đơn vị [bold]{reply.unit_code} — {reply.unit_name}[/bold].")
+        await _sync_with_progress(db, settings, via=parent_url.rstrip("/"))
+    finally:
+        await db.dispose()
+
+
+@node.command("sync")
+@data_option
+@click.option("--via", default=None, help="Sync only with this upstream address.")
+@run_async
+async def sync(data_dir: str, via: str | None) -> None:
+    """Run one round (push, then pull) with progress and a summary; exits non-zero if it failed."""
+    settings = settings_for(data_dir)
+    db = await open_database(settings)
+    try:
+        await _sync_with_progress(db, settings, via=via)
+    finally:
+        await db.dispose()
+
+
+@node.command("verify")
+@data_option
+@run_async
+async def verify(data_dir: str) -> None:
+    """Compare digests with the parent and repair any difference."""
+    settings = settings_for(data_dir)
+    db = await open_database(settings)
+    try:
+        await _sync_with_progress(db, settings, via=None, verify=True)
+    finally:
+        await db.dispose()
+
+
+@node.command("serve")
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="NQSYNC_HOST")
+@click.option("--port", default=8100, show_default=True, envvar="NQSYNC_PORT", type=int)
+@click.option("--interval", default=None, type=float, help="Seconds between sync rounds (default 180).")
+@run_async
+async def serve(data_dir: str, host: str, port: int, interval: float | None) -> None:
+    """Serve this node's web UI and its children's sync endpoints, and sync with the parent periodically."""
+    from node.app import create_app
+
+    settings = settings_for(data_dir, **{"sync.interval_seconds": interval})
+    db = await open_database(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    console.print(f"Nút đang chạy tại http://{host}:{port}; đồng bộ mỗi {settings.sync.interval_seconds:g} giây.")
+    syncing = asyncio.create_task(run_forever(db, build_registry(), settings.sync, stop))
+    serving = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    with contextlib.suppress(Exception):
+        await asyncio.gather(syncing, serving)
+    await db.dispose()
+
+
+@node.command("status")
+@data_option
+@run_async
+async def status(data_dir: str) -> None:
+    """This node's unit, its upstreams with cursors and last results, rows waiting to be pushed, refusals."""
+    settings = settings_for(data_dir)
+    db = await open_database(settings)
+    try:
+        async with db.read() as conn:
+            unit = (await conn.execute(select(Identity.unit))).scalar_one_or_none()
+            me = (await conn.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.id == unit))).first()
+            head = await store.head(conn)
+            refusals = (await conn.execute(select(Rejection).order_by(Rejection.at))).all()
+            units = (await conn.execute(select(func.count()).select_from(UnitRow))).scalar_one()
+        console.print(f"Đơn vị: [bold]{me.code + ' — ' + me.name if me else 'chưa có dữ liệu'}[/bold]")
+        console.print(f"Sổ ghi cục bộ: {head} thay đổi; {units} đơn vị trong phạm vi.")
+        table = Table(title="Cấp trên")
+        for col in ("Địa chỉ", "Đã gửi đến", "Đã nhận đến", "Gửi gần nhất", "Nhận gần nhất", "Lỗi gần nhất"):
+            table.add_column(col)
+        for up in await upstreams(db):
+            table.add_row(
+                up.url,
+                f"{up.push_cursor} (còn {max(head - up.push_cursor, 0)})",
+                str(up.pull_cursor),
+                _when(up.last_push),
+                _when(up.last_pull),
+                up.last_error or "—",
+            )
+        console.print(table)
+        if refusals:
+            console.print(f"[red]{len(refusals)} bản ghi bị cấp trên từ chối[/red] (sửa rồi đồng bộ lại):")
+            for r in refusals:
+                console.print(f"  • {r.type} {r.record_id}: {r.reason}")
+        else:
+            console.print("Không có bản ghi nào bị từ chối.")
+    finally:
+        await db.dispose()
+
+
+async def _sync_with_progress(db: Database, settings: Settings, *, via: str | None, verify: bool = False) -> None:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} bản ghi"), console=console
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            label = {"push": "Gửi lên", "pull": "Nhận về"}.get(step, step)
+            if step not in tasks:
+                tasks[step] = bar.add_task(label, total=total or None)
+            bar.update(tasks[step], completed=done, total=total or None)
+
+        try:
+            url, report = await sync_once(
+                db, build_registry(), settings.sync, via=via, verify=verify, progress=progress
+            )
+        except SyncFailed as exc:
+            _fail(exc)
+    _summary(url, report)
+
+
+def _summary(url: str, report: RoundReport) -> None:
+    console.print(
+        f"Đồng bộ xong với {url}: gửi lên {report.pushed} (cấp trên ghi {report.stored_at_parent}), "
+        f"nhận về {report.pulled} (ghi {report.applied})"
+        + (f", đối chiếu sửa {report.repaired}, bỏ {report.purged}" if report.verified else "")
+        + "."
+    )
+    if report.refused:
+        console.print(f"[red]{len(report.refused)} bản ghi bị từ chối[/red] — xem `nqsync node status`.")
+
+
+def _fail(exc: SyncFailed) -> None:
+    err_console.print(f"[red]Đồng bộ không thành công:[/red] {exc.message_vi}\n[dim]{exc.message_en}[/dim]")
+    raise SystemExit(2)
+
+
+def _when(moment: object) -> str:
+    from datetime import datetime
+
+    from shared.domain.formatting import format_date
+
+    if not isinstance(moment, datetime):
+        return "chưa"
+    return f"{moment:%H:%M} {format_date(moment.date())}"
+
+
+parent_commands(node)

@@ -1,0 +1,68 @@
+"""`nqsync server ...`: the provincial hub."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import uvicorn
+
+from shared.cli import data_option
+from shared.commands import console, open_database, parent_commands, run_async, set_identity, settings_for
+
+
+@click.group()
+def server() -> None:
+    """The provincial hub: holds the whole province, enrols nodes, consolidates reports."""
+
+
+@server.command("init")
+@data_option
+@click.option(
+    "--database-url", envvar="NQSYNC_DATABASE_URL", help="postgresql+asyncpg://... (default: SQLite in --data)."
+)
+@click.option(
+    "--units", "units_file", type=click.Path(exists=True, dir_okay=False), help="Unit tree to import (.xlsx/.csv)."
+)
+@run_async
+async def init(data_dir: str, database_url: str | None, units_file: str | None) -> None:
+    """Create or upgrade the hub's database, optionally importing the unit tree."""
+    settings = settings_for(data_dir, database_url)
+    db = await open_database(settings)
+    try:
+        await set_identity(db, "hub", None)
+        console.print(f"Cơ sở dữ liệu sẵn sàng: {_redact(settings.database.url)}")
+        if units_file:
+            from shared.tree_import import import_units_file
+
+            summary = await import_units_file(db, Path(units_file))
+            console.print(str(summary))
+    finally:
+        await db.dispose()
+
+
+@server.command("serve")
+@data_option
+@click.option(
+    "--database-url", envvar="NQSYNC_DATABASE_URL", help="postgresql+asyncpg://... (default: SQLite in --data)."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="NQSYNC_HOST")
+@click.option("--port", default=8000, show_default=True, envvar="NQSYNC_PORT", type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (PostgreSQL only).")
+def serve(data_dir: str, database_url: str | None, host: str, port: int, workers: int) -> None:
+    """Serve the hub's web UI, API and sync endpoints."""
+    settings = settings_for(data_dir, database_url)
+    os.environ["NQSYNC_DATA_DIR"] = str(settings.data_dir)
+    os.environ["NQSYNC_DATABASE_URL"] = settings.database.url
+    console.print(f"Máy chủ tỉnh đang chạy tại http://{host}:{port} (Ctrl+C để dừng)")
+    uvicorn.run("server.app:from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+parent_commands(server)

@@ -1,0 +1,68 @@
+"""The web application both roles serve: the sync endpoints for children, health and sync status.
+
+`create_app` opens nothing itself: the database and the background flush start in the lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.types import ControllerRouterHandler
+
+from shared.db.engine import Database
+from shared.records.catalogue import build_registry
+from shared.settings import Settings
+from shared.sync.http import sync_router
+from shared.sync.parent import Parent
+
+ACTIVITY_FLUSH_SECONDS = 5.0
+
+
+@get("/health", sync_to_thread=False)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@get("/api/v1/sync/nodes")
+async def child_nodes(state: State) -> list[dict[str, Any]]:
+    """Per child node: last contact, last push and pull, rows pending, refused records, lag, protocol."""
+    parent: Parent = state.parent
+    return await parent.nodes()
+
+
+def create_app(settings: Settings, *, role: str, route_handlers: Sequence[ControllerRouterHandler] = ()) -> Litestar:
+    registry = build_registry()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(settings.database.url, echo=settings.database.echo)
+        parent = Parent(db, registry, settings.sync)
+        app.state.update(db=db, parent=parent, settings=settings, registry=registry, role=role)
+
+        async def flush_forever() -> None:
+            while True:
+                await asyncio.sleep(ACTIVITY_FLUSH_SECONDS)
+                with contextlib.suppress(Exception):
+                    await parent.flush_activity()
+
+        flusher = asyncio.create_task(flush_forever())
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await parent.flush_activity()
+            await db.dispose()
+
+    return Litestar(
+        route_handlers=[health, child_nodes, sync_router(), *route_handlers],
+        lifespan=[lifespan],
+        request_max_body_size=settings.http.max_body_bytes,
+    )

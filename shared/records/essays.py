@@ -1,0 +1,63 @@
+"""Essay grades (D10, D13): owned by the grading unit, aggregated all the way to the province."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Date, Integer, Numeric, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db.meta import Base, Envelope
+from shared.domain.errors import DomainError
+from shared.domain.grades import band_of, parse_score
+from shared.sync.registry import ROOT, Audience, Record, RecordType
+
+
+class EssayGradeRow(Envelope, Base):
+    __tablename__ = "essay_grades"
+
+    member: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    member_unit: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    score: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    band: Mapped[str] = mapped_column(String(20))
+    graded_on: Mapped[date] = mapped_column(Date)
+    obligation: Mapped[str] = mapped_column(String(20))
+
+
+class EssayGradeRecord(Record, frozen=True):
+    member: uuid.UUID
+    member_unit: uuid.UUID
+    """The member's own unit (a cell or base organisation), for figures by unit."""
+    document: uuid.UUID
+    attempt: int
+    score: Decimal
+    band: str
+    graded_on: date
+    obligation: str
+    """Copied from the roster so aggregates above the roster's ceiling can count obliged and encouraged apart."""
+
+
+def validate(rec: EssayGradeRecord) -> str | None:
+    try:
+        score = parse_score(rec.score)
+    except DomainError as exc:
+        return exc.message_vi
+    if str(band_of(score)) != rec.band:
+        return f"Xếp loại “{rec.band}” không khớp với điểm {rec.score} (D13)"
+    if rec.attempt < 1:
+        return "Lần viết phải từ 1 trở lên"
+    return None
+
+
+ESSAY_GRADE = RecordType(
+    name="essay_grade",
+    struct=EssayGradeRecord,
+    model=EssayGradeRow,
+    ceiling=ROOT,
+    audience=Audience.NONE,
+    validate=validate,  # type: ignore[arg-type]
+)

@@ -1,0 +1,96 @@
+"""The node's sync loop: a round every interval through the first upstream that answers, with backoff and jitter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from shared.db.engine import Database
+from shared.settings import SyncSettings
+from shared.sync.client import Child, Progress, RoundReport, SyncFailed
+from shared.sync.registry import Registry
+from shared.sync.tables import Upstream
+
+log = logging.getLogger("nqsync.sync")
+
+
+async def upstreams(db: Database) -> list[Any]:
+    async with db.read() as conn:
+        rows = (await conn.execute(select(Upstream).order_by(Upstream.priority, Upstream.url))).all()
+    return list(rows)
+
+
+async def sync_once(
+    db: Database,
+    registry: Registry,
+    settings: SyncSettings,
+    *,
+    via: str | None = None,
+    verify: bool = False,
+    progress: Progress | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[str, RoundReport]:
+    """One round with the first upstream that answers (or only `via`); raises the last failure if none does."""
+    candidates = [u for u in await upstreams(db) if via is None or u.url == via]
+    if not candidates:
+        raise SyncFailed(
+            "Nút chưa được đăng ký với cấp trên nào (hãy chạy `nqsync node init --parent URL --code MÃ`).",
+            "This node has no upstream; run `nqsync node init --parent URL --code CODE`.",
+            code="no_upstream",
+            status=400,
+        )
+    failure: SyncFailed | None = None
+    for upstream in candidates:
+        child = Child(db, registry, settings, upstream, transport=transport, progress=progress)
+        try:
+            return upstream.url, await child.round(verify=verify)
+        except SyncFailed as exc:
+            log.warning("sync with %s failed: %s", upstream.url, exc.message_en)
+            failure = exc
+            if not exc.retryable:
+                break
+    assert failure is not None
+    raise failure
+
+
+def backoff(failures: int, settings: SyncSettings, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after `failures` failed rounds in a row: doubling from 5 s, capped, with full jitter."""
+    if failures <= 0:
+        return settings.interval_seconds
+    ceiling = min(settings.max_backoff_seconds, 5.0 * 2 ** (failures - 1))
+    return ceiling / 2 + rand() * ceiling / 2
+
+
+async def run_forever(db: Database, registry: Registry, settings: SyncSettings, stop: asyncio.Event) -> None:
+    """Sync until `stop` is set; a failure is logged and retried after a backoff, never raised."""
+    failures = 0
+    rounds = 0
+    while not stop.is_set():
+        rounds += 1
+        try:
+            url, report = await sync_once(
+                db, registry, settings, verify=rounds % max(settings.verify_every_rounds, 1) == 0
+            )
+            failures = 0
+            log.info(
+                "synced with %s: pushed %d, pulled %d, refused %d",
+                url,
+                report.pushed,
+                report.pulled,
+                len(report.refused),
+            )
+        except SyncFailed as exc:
+            failures += 1
+            log.warning("sync round failed (%d in a row): %s", failures, exc.message_en)
+        except Exception:
+            failures += 1
+            log.exception("sync round crashed (%d in a row)", failures)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=backoff(failures, settings))

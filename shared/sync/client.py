@@ -1,0 +1,421 @@
+"""The child side of sync: one round is push, then pull; verify compares digests with the parent and repairs.
+
+Every step is safe to cut at any point: cursors move only in the transaction that applied what they cover (pull)
+or after the parent acknowledged (push), and apply is idempotent, so a retried step never applies twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import msgspec
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db.engine import Database
+from shared.settings import SyncSettings
+from shared.sync import store
+from shared.sync.protocol import (
+    MEDIA_TYPE,
+    PROTOCOL,
+    PROTOCOL_HEADER,
+    Batch,
+    DigestRequest,
+    DigestResponse,
+    EnrolRequest,
+    EnrolResponse,
+    Problem,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Refused,
+    RepairRequest,
+    RepairResponse,
+    Stale,
+    decoder,
+    encoder,
+    pack,
+    raw_array,
+)
+from shared.sync.registry import Record, RecordType, Registry
+from shared.sync.store import Scope
+from shared.sync.tables import Identity, Rejection, UnitRow, Upstream
+
+SOFTWARE = "nqsync/0.1"
+Progress = Callable[[str, int, int], None]
+"""Called as (step, done, total) while a round runs; total is 0 when unknown."""
+
+
+class SyncFailed(Exception):
+    """A round could not finish; `message_vi` is what the node's user is shown."""
+
+    def __init__(self, message_vi: str, message_en: str, *, code: str = "", status: int = 0) -> None:
+        super().__init__(message_en)
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.code = code
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later (network, overload) rather than needing a person (credential, upgrade)."""
+        return self.status == 0 or self.status >= 500 or self.status == 429
+
+
+@dataclass
+class RoundReport:
+    pushed: int = 0
+    stored_at_parent: int = 0
+    refused: list[Refused] = field(default_factory=list)
+    pulled: int = 0
+    applied: int = 0
+    repaired: int = 0
+    purged: int = 0
+    bumped: int = 0
+    verified: bool = False
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def enrol(url: str, code: str, label: str, *, transport: httpx.AsyncBaseTransport | None = None) -> EnrolResponse:
+    """Exchange a one-time code for a credential at `url`."""
+    async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30) as http:
+        reply = await _post(
+            http, "/sync/v1/enrol", EnrolRequest(protocol=PROTOCOL, code=code, label=label, software=SOFTWARE), None
+        )
+    assert isinstance(reply, EnrolResponse)
+    return reply
+
+
+async def _post(http: httpx.AsyncClient, path: str, message: Any, credential: str | None) -> Any:
+    headers = {
+        PROTOCOL_HEADER: str(PROTOCOL),
+        "content-type": MEDIA_TYPE,
+        "content-encoding": "zstd",
+    }
+    if credential:
+        headers["authorization"] = f"Bearer {credential}"
+    try:
+        resp = await http.post(path, content=pack(message), headers=headers)
+    except httpx.HTTPError as exc:
+        raise SyncFailed(
+            f"Không kết nối được tới cấp trên ({http.base_url}): {type(exc).__name__}. Sẽ thử lại sau.",
+            f"Could not reach the parent at {http.base_url}: {exc!r}",
+        ) from exc
+    if resp.status_code != 200:
+        try:
+            problem = msgspec.json.decode(resp.content, type=Problem)
+        except msgspec.DecodeError:
+            raise SyncFailed(
+                f"Cấp trên trả lời lỗi {resp.status_code}. Sẽ thử lại sau.",
+                f"The parent answered HTTP {resp.status_code}",
+                status=resp.status_code,
+            ) from None
+        raise SyncFailed(problem.message_vi, problem.message_en, code=problem.code, status=resp.status_code)
+    try:
+        # httpx has already undone the zstd content-encoding.
+        return decoder.decode(resp.content)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise SyncFailed(
+            "Câu trả lời của cấp trên bị hỏng giữa đường. Sẽ thử lại sau.", f"Corrupt reply: {exc}"
+        ) from exc
+
+
+class Child:
+    """A node's sync with one of its upstreams (its parent, or the hub directly)."""
+
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        settings: SyncSettings,
+        upstream: Any,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.settings = settings
+        self.url = upstream.url
+        self.credential = upstream.credential
+        self.parent_unit = upstream.parent_unit
+        self.transport = transport
+        self.progress = progress or (lambda step, done, total: None)
+        self._decoders = {rt.name: msgspec.msgpack.Decoder(list[rt.struct]) for rt in registry}  # type: ignore[name-defined]
+
+    async def _me(self, conn: AsyncConnection) -> tuple[uuid.UUID, str | None, int | None, int | None]:
+        """This node's unit, its path and depth (None before the tree arrived), and the parent's depth."""
+        unit = (await conn.execute(select(Identity.unit))).scalar_one()
+        row = (await conn.execute(select(UnitRow.path, UnitRow.depth).where(UnitRow.id == unit))).first()
+        parent_depth = (
+            await conn.execute(select(UnitRow.depth).where(UnitRow.id == self.parent_unit))
+        ).scalar_one_or_none()
+        return unit, row.path if row else None, row.depth if row else None, parent_depth
+
+    async def round(self, *, verify: bool = False) -> RoundReport:
+        """Push, then pull; the first round pulls first, since pushing needs the tree the pull brings."""
+        report = RoundReport()
+        async with httpx.AsyncClient(
+            base_url=self.url, transport=self.transport, timeout=self.settings.request_timeout_seconds
+        ) as http:
+            await self._mark(last_attempt=_now())
+            try:
+                async with self.db.read() as conn:
+                    _, path, _, parent_depth = await self._me(conn)
+                if path is None or parent_depth is None:
+                    await self._pull(http, report)
+                repair = await self._push(http, report)
+                await self._pull(http, report)
+                if verify or repair:
+                    await self._verify(http, report)
+            except SyncFailed as exc:
+                await self._mark(last_error=exc.message_vi, failures=Upstream.failures + 1)
+                raise
+            await self._mark(last_error=None, failures=0)
+        return report
+
+    async def verify(self) -> RoundReport:
+        report = RoundReport()
+        async with httpx.AsyncClient(
+            base_url=self.url, transport=self.transport, timeout=self.settings.request_timeout_seconds
+        ) as http:
+            await self._push(http, report)
+            await self._verify(http, report)
+        return report
+
+    async def _mark(self, **values: Any) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(update(Upstream).where(Upstream.url == self.url).values(**values))
+
+    # Push
+
+    async def _push(self, http: httpx.AsyncClient, report: RoundReport) -> bool:
+        """Send every row of this node's subtree the parent lacks, batch by batch; True if the parent asks to verify."""
+        repair = False
+        while True:
+            async with self.db.read() as conn:
+                unit, path, _, parent_depth = await self._me(conn)
+                if path is None:
+                    return repair
+                cursor = (await conn.execute(select(Upstream.push_cursor).where(Upstream.url == self.url))).scalar_one()
+                head = await store.head(conn)
+                if cursor >= head:
+                    return repair
+                scope = Scope(
+                    unit=unit,
+                    path=path,
+                    down=False,
+                    up=True,
+                    exclude_own=False,
+                    exclude_origin=self.parent_unit,
+                    ceiling_depth=parent_depth,
+                )
+                limit = self.settings.batch_rows
+                found = await store.scan(conn, self.registry, scope, after=cursor, upto=head, limit=limit)
+                batches, upto, cut = await self._collect(conn, found)
+                if not (cut or len(found) >= limit):
+                    upto = head
+                pending = 0 if upto == head else head - upto
+            sent = sum(1 for _ in found) if not cut else None
+            reply = await _post(
+                http,
+                "/sync/v1/push",
+                PushRequest(
+                    protocol=PROTOCOL, after=cursor, upto=upto, batches=batches, pending=pending, software=SOFTWARE
+                ),
+                self.credential,
+            )
+            assert isinstance(reply, PushResponse)
+            async with self.db.write() as conn:
+                await conn.execute(
+                    update(Upstream)
+                    .where(Upstream.url == self.url, Upstream.push_cursor < reply.acked)
+                    .values(push_cursor=reply.acked, last_push=_now())
+                )
+                await self._record_refusals(conn, batches, reply.refused)
+                report.bumped += await self._bump(conn, reply.stale)
+            report.pushed += sent if sent is not None else 0
+            report.stored_at_parent += reply.stored
+            report.refused.extend(reply.refused)
+            repair = repair or reply.repair
+            self.progress("push", report.pushed, report.pushed + pending)
+            if upto >= head and not reply.stale:
+                return repair
+
+    async def _collect(
+        self, conn: AsyncConnection, found: list[tuple[str, uuid.UUID, int]]
+    ) -> tuple[list[Batch], int, bool]:
+        by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for type_name, rid, _ in found:
+            by_type[type_name].append(rid)
+        fetched: list[tuple[int, str, Record]] = []
+        for type_name, ids in by_type.items():
+            fetched.extend((seq, type_name, rec) for seq, rec in await store.fetch(conn, self.registry[type_name], ids))
+        fetched.sort(key=lambda item: item[0])
+        encoded: dict[str, list[bytes]] = defaultdict(list)
+        size = last = 0
+        for seq, type_name, rec in fetched:
+            item = encoder.encode(rec)
+            if size and size + len(item) > self.settings.batch_bytes:
+                return [Batch(t, raw_array(v)) for t, v in encoded.items()], last, True
+            encoded[type_name].append(item)
+            size += len(item)
+            last = seq
+        return [Batch(t, raw_array(v)) for t, v in encoded.items()], last, False
+
+    async def _record_refusals(self, conn: AsyncConnection, batches: list[Batch], refused: list[Refused]) -> None:
+        """Keep each refusal visible until a later version of that record is accepted."""
+        refused_ids = {r.id for r in refused}
+        sent_ids = [rid for b in batches for rid in _ids(b)]
+        accepted = [rid for rid in sent_ids if rid not in refused_ids]
+        for i in range(0, len(accepted), 500):
+            await conn.execute(delete(Rejection).where(Rejection.record_id.in_(accepted[i : i + 500])))
+        if refused:
+            await conn.execute(delete(Rejection).where(Rejection.record_id.in_(list(refused_ids))))
+            await conn.execute(
+                insert(Rejection),
+                [{"record_id": r.id, "type": r.type, "rev": r.rev, "reason": r.reason, "at": _now()} for r in refused],
+            )
+
+    async def _bump(self, conn: AsyncConnection, stale: list[Stale]) -> int:
+        """This node's own records the parent holds at a rev as high or higher: write them again above that rev.
+
+        Happens after a restore from backup: the node's revs went back, and its new edits would otherwise be
+        ignored as duplicates. The node's current content wins, since it is the owner's latest edit.
+        """
+        count = 0
+        by_type: dict[str, list[Stale]] = defaultdict(list)
+        for s in stale:
+            by_type[s.type].append(s)
+        for type_name, items in by_type.items():
+            rt = self.registry.get(type_name)
+            if rt is None:
+                continue
+            held = {rec.id: rec for _, rec in await store.fetch(conn, rt, [s.id for s in items])}
+            bumped = [
+                msgspec.structs.replace(held[s.id], rev=max(held[s.id].rev, s.rev) + 1) for s in items if s.id in held
+            ]
+            await store.apply(conn, rt, bumped, origin=None)
+            count += len(bumped)
+        return count
+
+    # Pull
+
+    async def _pull(self, http: httpx.AsyncClient, report: RoundReport) -> None:
+        while True:
+            async with self.db.read() as conn:
+                up = (
+                    await conn.execute(select(Upstream.pull_cursor, Upstream.scope).where(Upstream.url == self.url))
+                ).one()
+            reply = await _post(
+                http,
+                "/sync/v1/pull",
+                PullRequest(
+                    protocol=PROTOCOL,
+                    cursor=up.pull_cursor,
+                    scope=up.scope,
+                    software=SOFTWARE,
+                    types=self.registry.names(),
+                ),
+                self.credential,
+            )
+            assert isinstance(reply, PullResponse)
+            if reply.rescope:
+                await self._verify(http, report, rescope=True)
+                continue
+            async with self.db.write() as conn:
+                for batch in reply.batches:
+                    rt = self.registry.get(batch.type)
+                    if rt is None:
+                        continue
+                    records = self._decoders[rt.name].decode(batch.rows)
+                    report.pulled += len(records)
+                    report.applied += len((await store.apply(conn, rt, records, origin=self.parent_unit)).stored)
+                await conn.execute(
+                    update(Upstream)
+                    .where(Upstream.url == self.url)
+                    .values(pull_cursor=reply.cursor, scope=reply.scope, last_pull=_now())
+                )
+            self.progress("pull", report.pulled, 0)
+            if not reply.more:
+                return
+
+    # Verify and repair
+
+    async def _verify(self, http: httpx.AsyncClient, report: RoundReport, *, rescope: bool = False) -> None:
+        """Compare digests over this node's scope with the parent's; fetch, push again or purge what differs."""
+        buckets = 256
+        names = self.registry.names()
+        theirs = await _post(
+            http, "/sync/v1/digest", DigestRequest(protocol=PROTOCOL, buckets=buckets, types=names), self.credential
+        )
+        assert isinstance(theirs, DigestResponse)
+        async with self.db.read() as conn:
+            unit, path, _, parent_depth = await self._me(conn)
+            if path is None:
+                path = "/"  # No tree yet: compare against everything held (nothing, or an orphaned copy).
+            scope = Scope(unit=unit, path=path, down=True, up=True, exclude_own=False, ceiling_depth=parent_depth)
+            mine = {rt.name: await store.digest(conn, rt, scope, buckets=buckets) for rt in self.registry}
+        for td in theirs.types:
+            rt = self.registry.get(td.type)
+            if rt is None:
+                continue
+            local = mine.get(td.type, {})
+            differing = sorted(b for b in set(local) | set(td.buckets) if local.get(b) != td.buckets.get(b))
+            for i in range(0, len(differing), 16):
+                await self._repair(http, rt, scope, differing[i : i + 16], buckets, report)
+        async with self.db.write() as conn:
+            values: dict[str, Any] = {"last_verify": _now()}
+            if rescope:
+                values.update(pull_cursor=theirs.head, scope=theirs.scope)
+            await conn.execute(update(Upstream).where(Upstream.url == self.url).values(**values))
+        report.verified = True
+
+    async def _repair(
+        self,
+        http: httpx.AsyncClient,
+        rt: RecordType,
+        scope: Scope,
+        bucket_ids: list[int],
+        buckets: int,
+        report: RoundReport,
+    ) -> None:
+        async with self.db.read() as conn:
+            held = await store.versions_in(conn, rt, scope, bucket_ids, buckets)
+        reply = await _post(
+            http,
+            "/sync/v1/repair",
+            RepairRequest(protocol=PROTOCOL, type=rt.name, buckets=buckets, bucket_ids=bucket_ids, held=held),
+            self.credential,
+        )
+        assert isinstance(reply, RepairResponse)
+        records = self._decoders[rt.name].decode(reply.rows)
+        async with self.db.write() as conn:
+            result = await store.apply(conn, rt, records, origin=self.parent_unit, replace_equal=True)
+            report.repaired += len(result.stored)
+            if reply.absent:
+                owners = await store.owner_paths(conn, rt, reply.absent)
+                ours = [
+                    rid for rid, p in owners.items() if p is not None and p.startswith(scope.path) and scope.path != "/"
+                ]
+                gone = [rid for rid in reply.absent if rid not in set(ours)]
+                await store.restamp(conn, rt, ours)
+                await store.purge(conn, rt, gone)
+                report.purged += len(gone)
+            report.bumped += await self._bump(conn, [s for s in reply.push if s.rev >= 0])
+            await store.restamp(conn, rt, [s.id for s in reply.push if s.rev < 0])
+
+
+def _ids(batch: Batch) -> list[uuid.UUID]:
+    rows = msgspec.msgpack.decode(batch.rows)
+    return [uuid.UUID(bytes=r[0]) for r in rows]
