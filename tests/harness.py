@@ -80,7 +80,7 @@ class Cluster:
     def __init__(self, tmp: Path, make_url: Callable[[str], Awaitable[str]], sync: SyncSettings | None = None) -> None:
         self.tmp = tmp
         self.make_url = make_url
-        self.sync_settings = sync or SyncSettings()
+        self.sync_settings = sync or SyncSettings(cache_seconds=0)
         self.units = tree_units()
         self.instances: dict[str, Instance] = {}
         self.registry = build_registry()

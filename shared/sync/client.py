@@ -353,33 +353,57 @@ class Child:
     # Verify and repair
 
     async def _verify(self, http: httpx.AsyncClient, report: RoundReport, *, rescope: bool = False) -> None:
-        """Compare digests over this node's scope with the parent's; fetch, push again or purge what differs."""
+        """Compare digests over this node's scope with the parent's; fetch, push again or purge what differs.
+
+        Types are taken in registry order, units first, and each local digest is computed after the types before
+        it were repaired: a unit that left this node's subtree is forgotten first, and with it every record that
+        was in scope only through it.
+        """
         buckets = 256
-        names = self.registry.names()
         theirs = await _post(
-            http, "/sync/v1/digest", DigestRequest(protocol=PROTOCOL, buckets=buckets, types=names), self.credential
+            http,
+            "/sync/v1/digest",
+            DigestRequest(protocol=PROTOCOL, buckets=buckets, types=self.registry.names()),
+            self.credential,
         )
         assert isinstance(theirs, DigestResponse)
-        async with self.db.read() as conn:
-            unit, path, _, parent_depth = await self._me(conn)
-            if path is None:
-                path = "/"  # No tree yet: compare against everything held (nothing, or an orphaned copy).
-            scope = Scope(unit=unit, path=path, down=True, up=True, exclude_own=False, ceiling_depth=parent_depth)
-            mine = {rt.name: await store.digest(conn, rt, scope, buckets=buckets) for rt in self.registry}
-        for td in theirs.types:
-            rt = self.registry.get(td.type)
-            if rt is None:
+        parent_digests = {td.type: td.buckets for td in theirs.types}
+        for rt in self.registry:
+            if rt.name not in parent_digests:
                 continue
-            local = mine.get(td.type, {})
-            differing = sorted(b for b in set(local) | set(td.buckets) if local.get(b) != td.buckets.get(b))
+            async with self.db.read() as conn:
+                scope = await self._holding_scope(conn)
+                local = await store.digest(conn, rt, scope, buckets=buckets)
+            remote = parent_digests[rt.name]
+            differing = sorted(b for b in set(local) | set(remote) if local.get(b) != remote.get(b))
             for i in range(0, len(differing), 16):
                 await self._repair(http, rt, scope, differing[i : i + 16], buckets, report)
+            async with self.db.write() as conn:
+                report.purged += await store.purge_outside(
+                    conn, rt, await self._holding_scope(conn, for_parent=False), scope.unit
+                )
         async with self.db.write() as conn:
             values: dict[str, Any] = {"last_verify": _now()}
             if rescope:
                 values.update(pull_cursor=theirs.head, scope=theirs.scope)
             await conn.execute(update(Upstream).where(Upstream.url == self.url).values(**values))
         report.verified = True
+
+    async def _holding_scope(self, conn: AsyncConnection, *, for_parent: bool = True) -> Scope:
+        """What this node holds: its ancestors' down-records, its subtree's records, its own.
+
+        `for_parent` keeps only what may also be at the parent (the ceiling counted from the parent's depth), which
+        is what digests compare; without it, the ceiling counts from this node's depth: what it may keep at all.
+        """
+        unit, path, depth, parent_depth = await self._me(conn)
+        return Scope(
+            unit=unit,
+            path=path or "/",
+            down=True,
+            up=True,
+            exclude_own=False,
+            ceiling_depth=parent_depth if for_parent else depth,
+        )
 
     async def _repair(
         self,

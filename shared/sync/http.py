@@ -29,7 +29,9 @@ from shared.sync.protocol import (
 
 log = logging.getLogger("nqsync.sync")
 
-SOFTWARE_HINT_VI = "Hãy cài phiên bản nqsync mới nhất (pip install -U nqsync) rồi chạy lại."
+SOFTWARE_HINT_VI = (
+    "Hãy nâng cấp nqsync tại nút này lên phiên bản mới nhất (xem deploy/README.md, mục Nâng cấp) rồi chạy lại."
+)
 
 
 def problem_response(err: SyncError) -> Response[bytes]:

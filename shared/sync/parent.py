@@ -90,8 +90,6 @@ def _normalise_code(code: str) -> str:
 class Parent:
     """Serves the children of this instance's unit."""
 
-    AUTH_CACHE_SECONDS = 10.0
-
     def __init__(
         self, db: Database, registry: Registry, settings: SyncSettings, clock: Callable[[], datetime] = utcnow
     ) -> None:
@@ -101,6 +99,7 @@ class Parent:
         self.clock = clock
         self._auth_cache: dict[str, tuple[float, Child]] = {}
         self._activity: dict[uuid.UUID, dict[str, Any]] = {}
+        self._token_cache: dict[tuple[uuid.UUID, str], tuple[float, str]] = {}
         self._decoders = {rt.name: msgspec.msgpack.Decoder(list[rt.struct]) for rt in registry}  # type: ignore[name-defined]
         self._any_rows = msgspec.msgpack.Decoder(list[list[Any]])
         signature = ";".join(f"{rt.name}:{rt.ceiling}:{rt.audience.value}" for rt in registry)
@@ -133,10 +132,29 @@ class Parent:
             )
         return row.id, row.path, row.depth
 
-    def scope_token(self, child: Child, types: Sequence[str]) -> str:
-        """Names the scope a cursor was earned under: the child's place in the tree and the types' rules."""
+    async def scope_token(self, conn: Any, child: Child, types: Sequence[str]) -> str:
+        """Names the scope a cursor was earned under: the child's place, its subtree's shape, the types' rules.
+
+        A unit moved into or out of the child's subtree, or a type the child learns, changes the token, and the
+        child then re-syncs by digest instead of trusting its cursor. Cached briefly per child: a move is seen
+        within `SyncSettings.cache_seconds`.
+        """
         known = ";".join(sorted(set(types) & set(self.registry.names())))
-        return hashlib.sha256(f"{child.path}|{self._registry_signature}|{known}".encode()).hexdigest()[:24]
+        key = (child.unit, known)
+        cached = self._token_cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        subtree = await conn.execute(
+            select(UnitRow.id, UnitRow.path).where(UnitRow.path.startswith(child.path)).order_by(UnitRow.id)
+        )
+        shape = hashlib.sha256()
+        for row in subtree:
+            shape.update(f"{row.id}{row.path}".encode())
+        token = hashlib.sha256(
+            f"{child.path}|{self._registry_signature}|{known}|{shape.hexdigest()}".encode()
+        ).hexdigest()[:24]
+        self._token_cache[key] = (time.monotonic() + self.settings.cache_seconds, token)
+        return token
 
     def _types(self, names: Sequence[str]) -> Registry:
         """The registry restricted to the types a child knows (all, for a child that does not say)."""
@@ -269,7 +287,7 @@ class Parent:
         ):
             raise refused
         child = Child(node_id=node_id, unit=row.id, path=row.path, depth=row.depth)
-        self._auth_cache[token] = (time.monotonic() + self.AUTH_CACHE_SECONDS, child)
+        self._auth_cache[token] = (time.monotonic() + self.settings.cache_seconds, child)
         return child
 
     # Pull
@@ -278,10 +296,10 @@ class Parent:
         return Scope(unit=child.unit, path=child.path, down=True, up=True, exclude_origin=child.unit)
 
     async def pull(self, child: Child, req: PullRequest) -> PullResponse:
-        token = self.scope_token(child, req.types or self.registry.names())
         limit = min(req.limit or self.settings.batch_rows, self.settings.batch_rows)
         async with self.db.read() as conn:
             head = await store.head(conn)
+            token = await self.scope_token(conn, child, req.types or self.registry.names())
             if req.cursor > head or (req.cursor > 0 and req.scope != token):
                 # The cursor means nothing here: the child's scope changed, or this parent was restored.
                 return PullResponse(cursor=req.cursor, more=False, scope=token, batches=[], rescope=True)
@@ -485,7 +503,8 @@ class Parent:
                 TypeDigest(rt.name, await store.digest(conn, rt, scope, buckets=req.buckets))
                 for rt in self._types(req.types)
             ]
-        return DigestResponse(head=head, scope=self.scope_token(child, req.types or self.registry.names()), types=types)
+            token = await self.scope_token(conn, child, req.types or self.registry.names())
+        return DigestResponse(head=head, scope=token, types=types)
 
     async def repair(self, child: Child, req: RepairRequest) -> RepairResponse:
         rt = self.registry.get(req.type)

@@ -307,3 +307,11 @@ async def owner_paths(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.
         )
         out.update({r.id: r.path for r in await conn.execute(stmt)})
     return out
+
+
+async def purge_outside(conn: AsyncConnection, rt: RecordType, scope: Scope, keep_owner: uuid.UUID) -> int:
+    """Forget every row of a type outside `scope` (e.g. a unit moved away) but this node's own; returns how many."""
+    table = rt.table
+    inside = scoped_select(rt, scope, table.c.id)
+    result = await conn.execute(delete(table).where(table.c.id.not_in(inside), table.c.owner != keep_owner))
+    return int(result.rowcount or 0)
