@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import select, update
+from sqlalchemy.orm import aliased
 
 from shared.db.engine import Database
 from shared.settings import SyncSettings
@@ -536,14 +537,16 @@ class Parent:
             rows = [rec for _, rec in await store.fetch(conn, rt, send)]
         return RepairResponse(type=rt.name, rows=raw_array([encoder.encode(r) for r in rows]), absent=absent, push=push)
 
-    async def _owners(self, conn: Any, rt: RecordType, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-        out: dict[uuid.UUID, Any] = {}
+    async def _owners(self, conn: Any, rt: RecordType, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, uuid.UUID]]:
+        """(owner's path, owner's id) of each record held here."""
+        out: dict[uuid.UUID, tuple[str, uuid.UUID]] = {}
         table = rt.table
+        owner = aliased(UnitRow.__table__, name="o")
         id_list = list(ids)
         for i in range(0, len(id_list), 500):
             rows = await conn.execute(
-                select(table.c.id, UnitRow.path, UnitRow.id.label("owner_id"))
-                .join(UnitRow, UnitRow.id == table.c.owner)
+                select(table.c.id, owner.c.path, owner.c.id.label("owner_id"))
+                .select_from(table.join(owner, owner.c.id == table.c.owner))
                 .where(table.c.id.in_(id_list[i : i + 500]))
             )
             out.update({r.id: (r.path, r.owner_id) for r in rows})

@@ -298,11 +298,12 @@ async def purge(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID])
 async def owner_paths(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
     """The path of each record's owner unit as held here (None when the owner unit is unknown here)."""
     table = rt.table
+    owner = aliased(UnitRow.__table__, name="o")
     out: dict[uuid.UUID, str | None] = {}
     for i in range(0, len(ids), 500):
         stmt = (
-            select(table.c.id, UnitRow.path)
-            .select_from(table.outerjoin(UnitRow.__table__, UnitRow.id == table.c.owner))
+            select(table.c.id, owner.c.path)
+            .select_from(table.outerjoin(owner, owner.c.id == table.c.owner))
             .where(table.c.id.in_(ids[i : i + 500]))
         )
         out.update({r.id: r.path for r in await conn.execute(stmt)})
