@@ -10,6 +10,7 @@ import uvicorn
 
 from shared.cli import data_option
 from shared.commands import console, open_database, parent_commands, run_async, set_identity, settings_for
+from shared.settings import Settings
 
 
 @click.group()
@@ -53,10 +54,16 @@ async def init(data_dir: str, database_url: str | None, units_file: str | None) 
 def serve(data_dir: str, database_url: str | None, host: str, port: int, workers: int) -> None:
     """Serve the hub's web UI, API and sync endpoints."""
     settings = settings_for(data_dir, database_url)
+    run_async(_migrate)(settings)  # once, before the workers start
     os.environ["NQSYNC_DATA_DIR"] = str(settings.data_dir)
     os.environ["NQSYNC_DATABASE_URL"] = settings.database.url
     console.print(f"Máy chủ tỉnh đang chạy tại http://{host}:{port} (Ctrl+C để dừng)")
     uvicorn.run("server.app:from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+async def _migrate(settings: Settings) -> None:
+    db = await open_database(settings)
+    await db.dispose()
 
 
 def _redact(url: str) -> str:
