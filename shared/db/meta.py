@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import BigInteger, Boolean, MetaData, Uuid
+from sqlalchemy import BigInteger, Boolean, LargeBinary, MetaData, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints make Alembic migrations reproducible on both engines (SQLite batch mode needs names).
@@ -24,10 +24,11 @@ class Base(DeclarativeBase):
 class Envelope:
     """Columns of every synced record (ARCHITECTURE.md, "Records, owners and flows").
 
-    `id`, `owner`, `audience`, `rev` and `deleted` travel on the wire; `seq`, `origin` and `hash` are local:
-    `seq` orders this database's feed, `origin` is the peer unit that delivered the stored version (NULL when it
-    was written here) so a row is never echoed back to where it came from, and `hash` is a CRC32 of the stored
-    version's wire form, summed into the digests that `node verify` compares.
+    `id`, `owner`, `audience`, `rev` and `deleted` travel on the wire; `seq`, `origin`, `wire` and `hash` are
+    local: `seq` orders this database's feed, `origin` is the peer unit that delivered the stored version (NULL when
+    it was written here) so a row is never echoed back to where it came from, `wire` is the version exactly as its
+    owner encoded it (relayed as is, never re-encoded), and `hash` is its CRC32, summed into the digests that
+    `node verify` compares.
     """
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -37,8 +38,9 @@ class Envelope:
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
     origin: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    wire: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[int] = mapped_column(BigInteger)
 
 
 ENVELOPE_WIRE_FIELDS = ("id", "owner", "audience", "rev", "deleted")
-ENVELOPE_LOCAL_FIELDS = ("seq", "origin", "hash")
+ENVELOPE_LOCAL_FIELDS = ("seq", "origin", "wire", "hash")

@@ -64,7 +64,7 @@ def backoff(failures: int, settings: SyncSettings, rand: Callable[[], float] = r
     """Seconds to wait after `failures` failed rounds in a row: doubling from 5 s, capped, with full jitter."""
     if failures <= 0:
         return settings.interval_seconds
-    ceiling = min(settings.max_backoff_seconds, 5.0 * 2 ** (failures - 1))
+    ceiling = min(settings.max_backoff_seconds, 5.0 * 2.0 ** (failures - 1))
     return ceiling / 2 + rand() * ceiling / 2
 
 

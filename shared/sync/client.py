@@ -39,10 +39,11 @@ from shared.sync.protocol import (
     RepairRequest,
     RepairResponse,
     Stale,
+    batches_of,
     decoder,
-    encoder,
+    identify,
     pack,
-    raw_array,
+    split_batch,
 )
 from shared.sync.registry import Record, RecordType, Registry
 from shared.sync.store import Scope
@@ -151,16 +152,25 @@ class Child:
         self.parent_unit = upstream.parent_unit
         self.transport = transport
         self.progress = progress or (lambda step, done, total: None)
-        self._decoders = {rt.name: msgspec.msgpack.Decoder(list[rt.struct]) for rt in registry}  # type: ignore[name-defined]
+        self._decoders = {rt.name: msgspec.msgpack.Decoder(rt.struct) for rt in registry}
 
     async def _me(self, conn: AsyncConnection) -> tuple[uuid.UUID, str | None, int | None, int | None]:
         """This node's unit, its path and depth (None before the tree arrived), and the parent's depth."""
         unit = (await conn.execute(select(Identity.unit))).scalar_one()
+        if unit is None:
+            raise SyncFailed(
+                "Nút chưa được đăng ký cho đơn vị nào (hãy chạy `nqsync node init`).",
+                "This node is not enrolled for any unit; run `nqsync node init`.",
+                code="not_enrolled",
+                status=400,
+            )
         row = (await conn.execute(select(UnitRow.path, UnitRow.depth).where(UnitRow.id == unit))).first()
         parent_depth = (
             await conn.execute(select(UnitRow.depth).where(UnitRow.id == self.parent_unit))
         ).scalar_one_or_none()
-        return unit, row.path if row else None, row.depth if row else None, parent_depth
+        if row is None:
+            return unit, None, None, parent_depth
+        return unit, str(row.path), int(row.depth), parent_depth
 
     async def round(self, *, verify: bool = False) -> RoundReport:
         """Push, then pull; the first round pulls first, since pushing needs the tree the pull brings."""
@@ -222,11 +232,12 @@ class Child:
                 )
                 limit = self.settings.batch_rows
                 found = await store.scan(conn, self.registry, scope, after=cursor, upto=head, limit=limit)
-                batches, upto, cut = await self._collect(conn, found)
+                items = [(seq, t, wire) for t, _, seq, wire in found]
+                batches, upto, cut = batches_of(items, self.settings.batch_bytes)
                 if not (cut or len(found) >= limit):
                     upto = head
                 pending = 0 if upto == head else head - upto
-            sent = sum(1 for _ in found) if not cut else None
+            sent = sum(1 for item in items if item[0] <= upto)
             reply = await _post(
                 http,
                 "/sync/v1/push",
@@ -244,34 +255,13 @@ class Child:
                 )
                 await self._record_refusals(conn, batches, reply.refused)
                 report.bumped += await self._bump(conn, reply.stale)
-            report.pushed += sent if sent is not None else 0
+            report.pushed += sent
             report.stored_at_parent += reply.stored
             report.refused.extend(reply.refused)
             repair = repair or reply.repair
             self.progress("push", report.pushed, report.pushed + pending)
             if upto >= head and not reply.stale:
                 return repair
-
-    async def _collect(
-        self, conn: AsyncConnection, found: list[tuple[str, uuid.UUID, int]]
-    ) -> tuple[list[Batch], int, bool]:
-        by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
-        for type_name, rid, _ in found:
-            by_type[type_name].append(rid)
-        fetched: list[tuple[int, str, Record]] = []
-        for type_name, ids in by_type.items():
-            fetched.extend((seq, type_name, rec) for seq, rec in await store.fetch(conn, self.registry[type_name], ids))
-        fetched.sort(key=lambda item: item[0])
-        encoded: dict[str, list[bytes]] = defaultdict(list)
-        size = last = 0
-        for seq, type_name, rec in fetched:
-            item = encoder.encode(rec)
-            if size and size + len(item) > self.settings.batch_bytes:
-                return [Batch(t, raw_array(v)) for t, v in encoded.items()], last, True
-            encoded[type_name].append(item)
-            size += len(item)
-            last = seq
-        return [Batch(t, raw_array(v)) for t, v in encoded.items()], last, False
 
     async def _record_refusals(self, conn: AsyncConnection, batches: list[Batch], refused: list[Refused]) -> None:
         """Keep each refusal visible until a later version of that record is accepted."""
@@ -309,6 +299,12 @@ class Child:
             count += len(bumped)
         return count
 
+    def _decode(self, rt: RecordType, batch: Batch) -> tuple[list[Record], list[bytes]]:
+        """Records from the parent, with their wire forms kept to store and relay as they are."""
+        wires = split_batch(batch)
+        decode = self._decoders[rt.name].decode
+        return [decode(w) for w in wires], wires
+
     # Pull
 
     async def _pull(self, http: httpx.AsyncClient, report: RoundReport) -> None:
@@ -338,9 +334,10 @@ class Child:
                     rt = self.registry.get(batch.type)
                     if rt is None:
                         continue
-                    records = self._decoders[rt.name].decode(batch.rows)
+                    records, wires = self._decode(rt, batch)
                     report.pulled += len(records)
-                    report.applied += len((await store.apply(conn, rt, records, origin=self.parent_unit)).stored)
+                    result = await store.apply(conn, rt, records, origin=self.parent_unit, wires=wires)
+                    report.applied += len(result.stored)
                 await conn.execute(
                     update(Upstream)
                     .where(Upstream.url == self.url)
@@ -423,9 +420,9 @@ class Child:
             self.credential,
         )
         assert isinstance(reply, RepairResponse)
-        records = self._decoders[rt.name].decode(reply.rows)
+        records, wires = self._decode(rt, Batch(rt.name, reply.rows))
         async with self.db.write() as conn:
-            result = await store.apply(conn, rt, records, origin=self.parent_unit, replace_equal=True)
+            result = await store.apply(conn, rt, records, origin=self.parent_unit, replace_equal=True, wires=wires)
             report.repaired += len(result.stored)
             if reply.absent:
                 owners = await store.owner_paths(conn, rt, reply.absent)
@@ -441,5 +438,4 @@ class Child:
 
 
 def _ids(batch: Batch) -> list[uuid.UUID]:
-    rows = msgspec.msgpack.decode(batch.rows)
-    return [uuid.UUID(bytes=r[0]) for r in rows]
+    return [rid for rid, _ in map(identify, split_batch(batch)) if rid is not None]

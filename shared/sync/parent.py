@@ -11,21 +11,19 @@ import hmac
 import secrets
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import aliased
 
 from shared.db.engine import Database
 from shared.settings import SyncSettings
 from shared.sync import store
 from shared.sync.protocol import (
-    Batch,
     DigestRequest,
     DigestResponse,
     EnrolRequest,
@@ -39,8 +37,10 @@ from shared.sync.protocol import (
     RepairResponse,
     Stale,
     TypeDigest,
-    encoder,
+    batches_of,
+    identify,
     raw_array,
+    split_batch,
 )
 from shared.sync.registry import Audience, Record, RecordType, Registry
 from shared.sync.store import Scope
@@ -101,8 +101,7 @@ class Parent:
         self._auth_cache: dict[str, tuple[float, Child]] = {}
         self._activity: dict[uuid.UUID, dict[str, Any]] = {}
         self._token_cache: dict[tuple[uuid.UUID, str], tuple[float, str]] = {}
-        self._decoders = {rt.name: msgspec.msgpack.Decoder(list[rt.struct]) for rt in registry}  # type: ignore[name-defined]
-        self._any_rows = msgspec.msgpack.Decoder(list[list[Any]])
+        self._decoders = {rt.name: msgspec.msgpack.Decoder(rt.struct) for rt in registry}
         signature = ";".join(f"{rt.name}:{rt.ceiling}:{rt.audience.value}" for rt in registry)
         self._registry_signature = signature
 
@@ -180,7 +179,7 @@ class Parent:
                 )
             code = _new_code()
             await conn.execute(
-                EnrolmentCode.__table__.insert().values(
+                insert(EnrolmentCode).values(
                     code_hash=_digest_secret(code), unit=unit, expires_at=self.clock() + ttl, used_at=None
                 )
             )
@@ -213,7 +212,7 @@ class Parent:
             node_id = uuid.uuid4()
             secret = secrets.token_urlsafe(32)
             await conn.execute(
-                ChildNode.__table__.insert().values(
+                insert(ChildNode).values(
                     id=node_id,
                     unit=row.unit,
                     secret_hash=_digest_secret(secret),
@@ -306,37 +305,14 @@ class Parent:
                 return PullResponse(cursor=req.cursor, more=False, scope=token, batches=[], rescope=True)
             if req.cursor == head:
                 return PullResponse(cursor=head, more=False, scope=token, batches=[])
-            found = await store.scan(
-                conn, self.registry, self.pull_scope(child), after=req.cursor, upto=head, limit=limit
-            )
-            by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
-            for type_name, record_id, _ in found:
-                by_type[type_name].append(record_id)
-            fetched: list[tuple[int, str, Record]] = []
-            for type_name, ids in by_type.items():
-                rt = self.registry[type_name]
-                fetched.extend((seq, type_name, rec) for seq, rec in await store.fetch(conn, rt, ids))
-        fetched.sort(key=lambda item: item[0])
-        batches, cursor, cut = self._batches(fetched)
+            scope = self.pull_scope(child)
+            found = await store.scan(conn, self._types(req.types), scope, after=req.cursor, upto=head, limit=limit)
+        batches, cursor, cut = batches_of([(seq, t, wire) for t, _, seq, wire in found], self.settings.batch_bytes)
         more = cut or len(found) >= limit
         if not more:
             cursor = head
         self._touch(child, pull_cursor=cursor)
         return PullResponse(cursor=cursor, more=more, scope=token, batches=batches)
-
-    def _batches(self, fetched: list[tuple[int, str, Record]]) -> tuple[list[Batch], int, bool]:
-        """Group records by type within the byte budget; returns the batches, the last seq included, and if cut."""
-        encoded: dict[str, list[bytes]] = defaultdict(list)
-        size = 0
-        last = 0
-        for seq, type_name, rec in fetched:
-            item = encoder.encode(rec)
-            if size and size + len(item) > self.settings.batch_bytes:
-                return [Batch(t, raw_array(items)) for t, items in encoded.items()], last, True
-            encoded[type_name].append(item)
-            size += len(item)
-            last = seq
-        return [Batch(t, raw_array(items)) for t, items in encoded.items()], last, False
 
     # Push
 
@@ -344,26 +320,42 @@ class Parent:
         """Apply a child's batch in one transaction; see docs/sync-protocol.md for the guarantees."""
         _, _, my_depth = await self.my_unit()
         refused: list[Refused] = []
-        decoded: list[tuple[RecordType, list[Record]]] = []
+        decoded: list[tuple[RecordType, list[Record], list[bytes]]] = []
         for batch in req.batches:
+            try:
+                wires = split_batch(batch)
+            except msgspec.DecodeError as exc:
+                raise SyncError(
+                    400,
+                    "bad_message",
+                    f"Lô dữ liệu “{batch.type}” bị hỏng ({exc}); không có gì được ghi.",
+                    f"The {batch.type!r} batch is corrupt ({exc}); nothing was applied.",
+                ) from None
             rt = self.registry.get(batch.type)
             if rt is None:
-                refused.extend(
-                    Refused(batch.type, rid, rev, f"Loại bản ghi “{batch.type}” chưa được máy chủ cấp trên hỗ trợ")
-                    for rid, rev in self._ids_of(batch)
-                )
+                for wire in wires:
+                    rid, rev = identify(wire)
+                    reason = f"Loại bản ghi “{batch.type}” chưa được máy chủ cấp trên hỗ trợ; hãy nâng cấp cấp trên"
+                    refused.append(Refused(batch.type, rid or uuid.UUID(int=0), rev, reason))
                 continue
-            records, bad = self._decode(rt, batch)
-            refused.extend(bad)
-            decoded.append((rt, records))
-        owners = {rec.owner for _, recs in decoded for rec in recs} | {
-            rec.audience for _, recs in decoded for rec in recs if rec.audience is not None
+            records, good_wires = [], []
+            decode = self._decoders[rt.name].decode
+            for wire in wires:
+                try:
+                    records.append(decode(wire))
+                    good_wires.append(wire)
+                except msgspec.ValidationError as exc:
+                    rid, rev = identify(wire)
+                    refused.append(Refused(rt.name, rid or uuid.UUID(int=0), rev, f"Dữ liệu không hợp lệ: {exc}"))
+            decoded.append((rt, records, good_wires))
+        owners = {rec.owner for _, recs, _ in decoded for rec in recs} | {
+            rec.audience for _, recs, _ in decoded for rec in recs if rec.audience is not None
         }
         async with self.db.write() as conn:
             units = await self._units(conn, owners)
             outside = [
                 rec.id
-                for _, recs in decoded
+                for _, recs, _ in decoded
                 for rec in recs
                 if rec.owner not in units or not units[rec.owner][0].startswith(child.path)
             ]
@@ -377,18 +369,20 @@ class Parent:
                 )
             stored = ignored = 0
             stale: list[Stale] = []
-            for rt, recs in decoded:
+            for rt, recs, wires in decoded:
                 ok: list[Record] = []
-                for rec in recs:
+                ok_wires: list[bytes] = []
+                for rec, wire in zip(recs, wires, strict=True):
                     reason = self._check(rt, rec, units, my_depth)
                     if reason:
                         refused.append(Refused(rt.name, rec.id, rec.rev, reason))
                     else:
                         ok.append(rec)
-                result = await store.apply(conn, rt, ok, origin=child.unit)
+                        ok_wires.append(wire)
+                result = await store.apply(conn, rt, ok, origin=child.unit, wires=ok_wires)
                 stored += len(result.stored)
                 ignored += len(result.ignored)
-                stale.extend(await self._stale(conn, rt, ok, result.ignored, child.unit))
+                stale.extend(await self._stale(conn, rt, ok, ok_wires, result.ignored, child.unit))
             node = (await conn.execute(select(ChildNode.acked_push).where(ChildNode.id == child.node_id))).scalar_one()
             await conn.execute(
                 update(ChildNode)
@@ -411,36 +405,6 @@ class Parent:
             stale=stale,
             repair=req.after < node,
         )
-
-    def _ids_of(self, batch: Batch) -> list[tuple[uuid.UUID, int]]:
-        out = []
-        try:
-            rows = self._any_rows.decode(batch.rows)
-        except msgspec.DecodeError:
-            return []
-        for row in rows:
-            try:
-                out.append((uuid.UUID(bytes=row[0]) if isinstance(row[0], bytes) else uuid.UUID(row[0]), int(row[3])))
-            except (ValueError, TypeError, IndexError):
-                continue
-        return out
-
-    def _decode(self, rt: RecordType, batch: Batch) -> tuple[list[Record], list[Refused]]:
-        """Typed decode on the fast path; on failure, row by row so one bad record refuses only itself."""
-        try:
-            return self._decoders[rt.name].decode(batch.rows), []
-        except msgspec.ValidationError:
-            pass
-        records: list[Record] = []
-        refused: list[Refused] = []
-        for row in self._any_rows.decode(batch.rows):
-            try:
-                records.append(msgspec.convert(row, rt.struct))
-            except msgspec.ValidationError as exc:
-                ids = self._ids_of(Batch(rt.name, raw_array([encoder.encode(row)])))
-                rid, rev = ids[0] if ids else (uuid.UUID(int=0), 0)
-                refused.append(Refused(rt.name, rid, rev, f"Dữ liệu không hợp lệ: {exc}"))
-        return records, refused
 
     async def _units(self, conn: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, int]]:
         out: dict[uuid.UUID, tuple[str, int]] = {}
@@ -470,12 +434,18 @@ class Parent:
         return ""
 
     async def _stale(
-        self, conn: Any, rt: RecordType, sent: list[Record], ignored: list[uuid.UUID], child_unit: uuid.UUID
+        self,
+        conn: Any,
+        rt: RecordType,
+        sent: list[Record],
+        wires: list[bytes],
+        ignored: list[uuid.UUID],
+        child_unit: uuid.UUID,
     ) -> list[Stale]:
         """Ignored records of the child's own unit that differ from what is held: the child went back in time."""
         if not ignored:
             return []
-        mine = {rec.id: rec for rec in sent if rec.owner == child_unit}
+        mine = {rec.id: (rec, wire) for rec, wire in zip(sent, wires, strict=True) if rec.owner == child_unit}
         candidates = [i for i in ignored if i in mine]
         if not candidates:
             return []
@@ -483,8 +453,8 @@ class Parent:
         out = []
         for rid in candidates:
             rev, digest = held[rid]
-            rec = mine[rid]
-            if rev > rec.rev or store.record_hash(rec) != digest:
+            rec, wire = mine[rid]
+            if rev > rec.rev or store.wire_hash(wire) != digest:
                 out.append(Stale(rt.name, rid, rev))
         return out
 
@@ -534,8 +504,8 @@ class Parent:
                     (push.append(Stale(rt.name, rid, mine[0])) if owners[rid][1] == child.unit else send.append(rid))
                 elif theirs[0] > mine[0] and owners[rid][0].startswith(child.path):
                     push.append(Stale(rt.name, rid, mine[0]))
-            rows = [rec for _, rec in await store.fetch(conn, rt, send)]
-        return RepairResponse(type=rt.name, rows=raw_array([encoder.encode(r) for r in rows]), absent=absent, push=push)
+            rows = [wire for _, wire in await store.fetch_wire(conn, rt, send)]
+        return RepairResponse(type=rt.name, rows=raw_array(rows), absent=absent, push=push)
 
     async def _owners(self, conn: Any, rt: RecordType, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, uuid.UUID]]:
         """(owner's path, owner's id) of each record held here."""

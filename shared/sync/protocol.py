@@ -187,6 +187,41 @@ def raw_array(items: Sequence[bytes]) -> msgspec.Raw:
     return msgspec.Raw(header + b"".join(items))
 
 
+def batches_of(items: Sequence[tuple[int, str, bytes]], max_bytes: int) -> tuple[list[Batch], int, bool]:
+    """Group (seq, type, wire) items, in seq order, into batches within `max_bytes`.
+
+    Returns the batches, the last seq included, and whether the budget cut the list short.
+    """
+    grouped: dict[str, list[bytes]] = {}
+    size = last = 0
+    for seq, type_name, wire in items:
+        if size and size + len(wire) > max_bytes:
+            return [Batch(t, raw_array(w)) for t, w in grouped.items()], last, True
+        grouped.setdefault(type_name, []).append(wire)
+        size += len(wire)
+        last = seq
+    return [Batch(t, raw_array(w)) for t, w in grouped.items()], last, False
+
+
+_items = msgspec.msgpack.Decoder(list[msgspec.Raw])
+_any = msgspec.msgpack.Decoder()
+
+
+def split_batch(batch: Batch) -> list[bytes]:
+    """The wire form of each record in a batch; raises msgspec.DecodeError on a corrupt batch."""
+    return [bytes(item) for item in _items.decode(batch.rows)]
+
+
+def identify(wire: bytes) -> tuple[uuid.UUID | None, int]:
+    """Best-effort (id, rev) of a record that failed to decode, to name it in a refusal."""
+    try:
+        row = _any.decode(wire)
+        rid = row[0]
+        return (uuid.UUID(bytes=rid) if isinstance(rid, bytes) else uuid.UUID(str(rid))), int(row[3])
+    except (msgspec.DecodeError, ValueError, TypeError, IndexError, KeyError):
+        return None, 0
+
+
 def pack(message: Any, *, compress: bool = True) -> bytes:
     body = encoder.encode(message)
     return _zc.compress(body) if compress else body

@@ -36,13 +36,17 @@ from sqlalchemy.orm import aliased
 from shared.sync.registry import Record, RecordType, Registry
 from shared.sync.tables import FeedCounter, UnitRow
 
-# Decimals hash as numbers, so 8.5 and 8.50 (as PostgreSQL's NUMERIC(4,2) returns it) are the same version.
-_hash_encoder = msgspec.msgpack.Encoder(uuid_format="bytes", decimal_format="number")
+_wire = msgspec.msgpack.Encoder(uuid_format="bytes")
 
 
-def record_hash(rec: Record) -> int:
-    """CRC32 of a record's wire form: equal versions hash equal on every node, whatever the database."""
-    return zlib.crc32(_hash_encoder.encode(rec))
+def encode_record(rec: Record) -> bytes:
+    """A version's wire form, as its owner writes it; stored and relayed as is."""
+    return _wire.encode(rec)
+
+
+def wire_hash(wire: bytes) -> int:
+    """CRC32 of a version's wire form: equal versions hash equal on every node, whatever the database."""
+    return zlib.crc32(wire)
 
 
 async def head(conn: AsyncConnection) -> int:
@@ -64,7 +68,7 @@ def _json_types(rt: RecordType) -> dict[str, Any]:
     return {c.name: hints[c.name] for c in rt.table.c if isinstance(c.type, JSON) and c.name in hints}
 
 
-def to_row(rt: RecordType, rec: Record, *, seq: int, origin: uuid.UUID | None) -> dict[str, Any]:
+def to_row(rt: RecordType, rec: Record, wire: bytes, *, seq: int, origin: uuid.UUID | None) -> dict[str, Any]:
     json_cols = _json_types(rt)
     row = {
         name: (msgspec.to_builtins(value) if name in json_cols else value)
@@ -72,7 +76,8 @@ def to_row(rt: RecordType, rec: Record, *, seq: int, origin: uuid.UUID | None) -
     }
     row["seq"] = seq
     row["origin"] = origin
-    row["hash"] = record_hash(rec)
+    row["wire"] = wire
+    row["hash"] = zlib.crc32(wire)
     return row
 
 
@@ -103,25 +108,29 @@ async def apply(
     *,
     origin: uuid.UUID | None,
     replace_equal: bool = False,
+    wires: Sequence[bytes] | None = None,
 ) -> Applied:
     """Store each record whose `rev` is above the stored one; idempotent, so a retried batch is harmless.
 
     `origin` is the peer unit the records came from (None for a local write). `replace_equal` also replaces a
-    stored version of the same rev whose content differs (repair takes the parent's word for it).
+    stored version of the same rev whose content differs (repair takes the parent's word for it). `wires` are the
+    records' wire forms as received (encoded here when absent: a local write).
     """
     if not records:
         return Applied([], [])
-    latest: dict[uuid.UUID, Record] = {}
-    for rec in records:
+    if wires is None:
+        wires = [_wire.encode(rec) for rec in records]
+    latest: dict[uuid.UUID, tuple[Record, bytes]] = {}
+    for rec, wire in zip(records, wires, strict=True):
         held = latest.get(rec.id)
-        if held is None or rec.rev > held.rev:
-            latest[rec.id] = rec
+        if held is None or rec.rev > held[0].rev:
+            latest[rec.id] = (rec, wire)
     batch = list(latest.values())
     first = await take_seqs(conn, len(batch))
-    rows = [to_row(rt, rec, seq=first + i, origin=origin) for i, rec in enumerate(batch)]
+    rows = [to_row(rt, rec, wire, seq=first + i, origin=origin) for i, (rec, wire) in enumerate(batch)]
     table = rt.table
     ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    names = [*rt.columns[1:], "seq", "origin", "hash"]
+    names = [*rt.columns[1:], "seq", "origin", "wire", "hash"]
     newer = table.c.rev < ins.excluded.rev
     if replace_equal:
         newer = or_(newer, and_(table.c.rev == ins.excluded.rev, table.c.hash != ins.excluded.hash))
@@ -133,7 +142,7 @@ async def apply(
     if len(stored) == len(batch):
         return Applied(stored, [])
     done = set(stored)
-    return Applied(stored, [rec.id for rec in batch if rec.id not in done])
+    return Applied(stored, [rec.id for rec, _ in batch if rec.id not in done])
 
 
 async def held_versions(
@@ -159,6 +168,17 @@ async def fetch(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID])
         chunk = ids[i : i + 1000]
         rows = await conn.execute(select(table.c.seq, *cols).where(table.c.id.in_(chunk)))
         out.extend((r.seq, from_row(rt, r)) for r in rows)
+    out.sort(key=lambda p: p[0])
+    return out
+
+
+async def fetch_wire(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID]) -> list[tuple[int, bytes]]:
+    """(seq, wire form) of `ids`, in seq order: what is sent, without decoding anything."""
+    table = rt.table
+    out: list[tuple[int, bytes]] = []
+    for i in range(0, len(ids), 1000):
+        rows = await conn.execute(select(table.c.seq, table.c.wire).where(table.c.id.in_(ids[i : i + 1000])))
+        out.extend((r.seq, r.wire) for r in rows)
     out.sort(key=lambda p: p[0])
     return out
 
@@ -223,22 +243,29 @@ def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
 
 async def scan(
     conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
-) -> list[tuple[str, uuid.UUID, int]]:
-    """(type, id, seq) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`: one query."""
+) -> list[tuple[str, uuid.UUID, int, bytes]]:
+    """(type, id, seq, wire) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`: one query."""
     parts = []
     for rt in registry:
         table = rt.table
         part = (
-            scoped_select(rt, scope, literal(rt.name).label("type"), table.c.id.label("id"), table.c.seq.label("seq"))
+            scoped_select(
+                rt,
+                scope,
+                literal(rt.name).label("type"),
+                table.c.id.label("id"),
+                table.c.seq.label("seq"),
+                table.c.wire.label("wire"),
+            )
             .where(table.c.seq > bindparam("after"), table.c.seq <= bindparam("upto"))
             .order_by(table.c.seq)
             .limit(bindparam("limit"))
         )
         parts.append(select(part.subquery()))
     union = union_all(*parts).subquery()
-    stmt = select(union.c.type, union.c.id, union.c.seq).order_by(union.c.seq).limit(bindparam("limit"))
+    stmt = select(union.c.type, union.c.id, union.c.seq, union.c.wire).order_by(union.c.seq).limit(bindparam("limit"))
     rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit})
-    return [(r.type, r.id, r.seq) for r in rows]
+    return [(r.type, r.id, r.seq, r.wire) for r in rows]
 
 
 async def digest(

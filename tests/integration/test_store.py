@@ -78,9 +78,9 @@ async def test_d4_scan_gives_a_district_its_ancestors_and_subtree_never_a_siblin
         h1 = units["H1"].id
         scope = Scope(unit=h1, path=tree.path(h1), down=True, up=True)
         rows = await store.scan(conn, registry, scope, after=0, upto=await store.head(conn), limit=100)
-    got = {tree.code_of(i) for _, i, _ in rows}
+    got = {tree.code_of(i) for _, i, _, _ in rows}
     assert got == {"TU", "H1", "H1B1", "H1B2"}
-    seqs = [s for _, _, s in rows]
+    seqs = [s for _, _, s, _ in rows]
     assert seqs == sorted(seqs)
 
 

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("origin", sa.Uuid(), nullable=True),
+        sa.Column("wire", sa.LargeBinary(), nullable=False),
         sa.Column("hash", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
     )
@@ -91,6 +92,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("origin", sa.Uuid(), nullable=True),
+        sa.Column("wire", sa.LargeBinary(), nullable=False),
         sa.Column("hash", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_essay_grades")),
     )
@@ -129,6 +131,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("origin", sa.Uuid(), nullable=True),
+        sa.Column("wire", sa.LargeBinary(), nullable=False),
         sa.Column("hash", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_members")),
     )
@@ -167,6 +170,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("origin", sa.Uuid(), nullable=True),
+        sa.Column("wire", sa.LargeBinary(), nullable=False),
         sa.Column("hash", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
     )
