@@ -33,7 +33,7 @@ class Envelope:
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     owner: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    audience: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    audience: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     rev: Mapped[int] = mapped_column(BigInteger)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import enum
+import typing
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 
 from shared.db.meta import ENVELOPE_WIRE_FIELDS, Base
 
 
-class Record(msgspec.Struct, array_like=True, frozen=True):
+class Record(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """Wire form of every synced record; a type's own fields follow these five, new ones last with defaults."""
 
     id: uuid.UUID
@@ -53,6 +54,8 @@ class RecordType:
     personal: bool = False
     """Carries members' personal data: purged from a node that loses the right to it."""
     columns: tuple[str, ...] = field(init=False)
+    json_fields: dict[str, Any] = field(init=False)
+    """Fields stored in JSON columns, with the struct types their stored builtins convert back into."""
 
     def __post_init__(self) -> None:
         names = self.struct.__struct_fields__
@@ -63,6 +66,9 @@ class RecordType:
         if missing:
             raise TypeError(f"table {self.table.name} lacks columns {missing} of {self.struct.__name__}")
         object.__setattr__(self, "columns", names)
+        hints = typing.get_type_hints(self.struct)
+        json_cols = {c.name for c in self.table.c if isinstance(c.type, JSON)}
+        object.__setattr__(self, "json_fields", {n: hints[n] for n in names if n in json_cols})
 
     @property
     def table(self) -> Table:

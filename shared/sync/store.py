@@ -6,8 +6,6 @@ from `FeedCounter` in the same transaction.
 
 from __future__ import annotations
 
-import functools
-import typing
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
@@ -16,7 +14,6 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Select,
     and_,
@@ -29,7 +26,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -61,29 +57,9 @@ async def take_seqs(conn: AsyncConnection, n: int) -> int:
     return last - n + 1
 
 
-@functools.cache
-def _json_types(rt: RecordType) -> dict[str, Any]:
-    """JSON columns of a type and the struct field types their stored builtins convert back into."""
-    hints = typing.get_type_hints(rt.struct)
-    return {c.name: hints[c.name] for c in rt.table.c if isinstance(c.type, JSON) and c.name in hints}
-
-
-def to_row(rt: RecordType, rec: Record, wire: bytes, *, seq: int, origin: uuid.UUID | None) -> dict[str, Any]:
-    json_cols = _json_types(rt)
-    row = {
-        name: (msgspec.to_builtins(value) if name in json_cols else value)
-        for name, value in zip(rt.columns, msgspec.structs.astuple(rec), strict=True)
-    }
-    row["seq"] = seq
-    row["origin"] = origin
-    row["wire"] = wire
-    row["hash"] = zlib.crc32(wire)
-    return row
-
-
 def from_row(rt: RecordType, row: Any) -> Record:
     """A stored row back into its wire struct (JSON columns validated into their nested types)."""
-    json_cols = _json_types(rt)
+    json_cols = rt.json_fields
     values = []
     for name in rt.columns:
         value = getattr(row, name)
@@ -125,24 +101,82 @@ async def apply(
         held = latest.get(rec.id)
         if held is None or rec.rev > held[0].rev:
             latest[rec.id] = (rec, wire)
-    batch = list(latest.values())
-    first = await take_seqs(conn, len(batch))
-    rows = [to_row(rt, rec, wire, seq=first + i, origin=origin) for i, (rec, wire) in enumerate(batch)]
+    held = await held_versions(conn, rt, list(latest))
+    winners: list[tuple[Record, bytes]] = []
+    ignored: list[uuid.UUID] = []
+    for rid, (rec, wire) in latest.items():
+        have = held.get(rid)
+        if have is None or rec.rev > have[0] or (replace_equal and rec.rev == have[0] and zlib.crc32(wire) != have[1]):
+            winners.append((rec, wire))
+        else:
+            ignored.append(rid)
+    if winners:
+        first = await take_seqs(conn, len(winners))
+        rows = [_row_values(rt, rec, wire, first + i, origin) for i, (rec, wire) in enumerate(winners)]
+        if conn.dialect.name == "postgresql":
+            await _copy_upsert(conn, rt, rows)
+        else:
+            await _executemany_upsert(conn, rt, rows)
+    return Applied([rec.id for rec, _ in winners], ignored)
+
+
+def _all_columns(rt: RecordType) -> list[str]:
+    return [*rt.columns, "seq", "origin", "wire", "hash"]
+
+
+def _row_values(rt: RecordType, rec: Record, wire: bytes, seq: int, origin: uuid.UUID | None) -> tuple[Any, ...]:
+    values = msgspec.structs.astuple(rec)
+    json_cols = rt.json_fields
+    if json_cols:
+        values = tuple(
+            msgspec.to_builtins(v) if name in json_cols else v for name, v in zip(rt.columns, values, strict=True)
+        )
+    return (*values, seq, origin, wire, zlib.crc32(wire))
+
+
+async def _copy_upsert(conn: AsyncConnection, rt: RecordType, rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: COPY into a session temp table, then one INSERT ... ON CONFLICT: the bulk path of the database.
+
+    Callers decided which rows win beforehand (under the feed counter's lock), so the upsert needs no condition.
+    """
+    table = rt.table.name
+    staging = f"_incoming_{table}"
+    cols = _all_columns(rt)
+    json_cols = rt.json_fields
+    if json_cols:
+        idx = [i for i, name in enumerate(cols) if name in json_cols]
+        rows = [tuple(msgspec.json.encode(v).decode() if i in idx else v for i, v in enumerate(r)) for r in rows]
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    await raw.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS; TRUNCATE {staging}"
+    )
+    await raw.copy_records_to_table(staging, records=rows, columns=cols)
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols[1:])
+    await raw.execute(
+        f'INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} ON CONFLICT ("id") DO UPDATE SET {updates}'
+    )
+
+
+async def _executemany_upsert(conn: AsyncConnection, rt: RecordType, rows: list[tuple[Any, ...]]) -> None:
+    """SQLite: one prepared upsert run over all rows by the driver, values converted by the columns' own types."""
     table = rt.table
-    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    names = [*rt.columns[1:], "seq", "origin", "wire", "hash"]
-    newer = table.c.rev < ins.excluded.rev
-    if replace_equal:
-        newer = or_(newer, and_(table.c.rev == ins.excluded.rev, table.c.hash != ins.excluded.hash))
-    stmt = ins.on_conflict_do_update(
-        index_elements=[table.c.id], set_={n: ins.excluded[n] for n in names}, where=newer
-    ).returning(table.c.id)
-    result = await conn.execute(stmt, rows)
-    stored = [r[0] for r in result.all()]
-    if len(stored) == len(batch):
-        return Applied(stored, [])
-    done = set(stored)
-    return Applied(stored, [rec.id for rec, _ in batch if rec.id not in done])
+    cols = _all_columns(rt)
+    processors = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
+    pairs = [(i, p) for i, p in enumerate(processors) if p is not None]
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i, proc in pairs:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        converted.append(tuple(values))
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols[1:])
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks}) ON CONFLICT ("id") DO UPDATE SET {updates}'
+    await conn.exec_driver_sql(sql, converted)
 
 
 async def held_versions(

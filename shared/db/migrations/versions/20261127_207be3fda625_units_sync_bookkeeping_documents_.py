@@ -62,7 +62,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_documents_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_documents_number"), ["number"], unique=False)
         batch_op.create_index(batch_op.f("ix_documents_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_documents_seq"), ["seq"], unique=True)
@@ -97,7 +96,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_essay_grades")),
     )
     with op.batch_alter_table("essay_grades", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_essay_grades_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_essay_grades_document"), ["document"], unique=False)
         batch_op.create_index(batch_op.f("ix_essay_grades_member"), ["member"], unique=False)
         batch_op.create_index(batch_op.f("ix_essay_grades_member_unit"), ["member_unit"], unique=False)
@@ -136,7 +134,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_members")),
     )
     with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_members_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_members_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_members_seq"), ["seq"], unique=True)
 
@@ -175,7 +172,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
     )
     with op.batch_alter_table("units", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_units_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_units_code"), ["code"], unique=False)
         batch_op.create_index(batch_op.f("ix_units_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_units_parent"), ["parent"], unique=False)
@@ -211,14 +207,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_units_parent"))
         batch_op.drop_index(batch_op.f("ix_units_owner"))
         batch_op.drop_index(batch_op.f("ix_units_code"))
-        batch_op.drop_index(batch_op.f("ix_units_audience"))
 
     op.drop_table("units")
     op.drop_table("rejections")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_members_seq"))
         batch_op.drop_index(batch_op.f("ix_members_owner"))
-        batch_op.drop_index(batch_op.f("ix_members_audience"))
 
     op.drop_table("members")
     op.drop_table("identity")
@@ -229,7 +223,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_essay_grades_member_unit"))
         batch_op.drop_index(batch_op.f("ix_essay_grades_member"))
         batch_op.drop_index(batch_op.f("ix_essay_grades_document"))
-        batch_op.drop_index(batch_op.f("ix_essay_grades_audience"))
 
     op.drop_table("essay_grades")
     op.drop_table("enrolment_codes")
@@ -237,7 +230,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_documents_seq"))
         batch_op.drop_index(batch_op.f("ix_documents_owner"))
         batch_op.drop_index(batch_op.f("ix_documents_number"))
-        batch_op.drop_index(batch_op.f("ix_documents_audience"))
 
     op.drop_table("documents")
     with op.batch_alter_table("child_nodes", schema=None) as batch_op:
