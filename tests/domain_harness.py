@@ -113,3 +113,140 @@ async def running_api(
             for role in ROLES:
                 api.headers[(code, role)] = await account(db, units[code].id, role)
         yield api
+
+
+def xlsx(rows: list[list[Any]]) -> bytes:
+    """A workbook whose first sheet holds `rows` (the first is the header)."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+class Maker:
+    """Creates records through the API as the province's admin (the hub writes for units without their own node)."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.n = 0
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
+
+    async def doc(self, owner: str = "TU", **kw: Any) -> dict[str, Any]:
+        body = {
+            "number": f"{self.next()}-NQ/TU",
+            "title": "Về tăng cường học tập",
+            "signed_on": "2021-03-01",
+            "lead_agency": "Ban Tuyên giáo",
+            "unit": str(self.api.id(owner)),
+            **kw,
+        }
+        return dict(await self.api.ok("POST", "/api/v1/documents", json=body))
+
+    async def member(self, owner: str, **kw: Any) -> dict[str, Any]:
+        body = {"full_name": f"Đảng viên {self.next()}", "birth_year": 1980, "unit": str(self.api.id(owner)), **kw}
+        return dict(await self.api.ok("POST", "/api/v1/members", json=body))
+
+    async def session(self, owner: str, doc: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "title": "Hội nghị học tập",
+            "documents": [doc["id"]],
+            "held_on": "2021-04-01",
+            "form": "in_person",
+            "invited": 100,
+            "attended": 95,
+            "unit": str(self.api.id(owner)),
+        }
+        return dict(await self.api.ok("POST", "/api/v1/study-sessions", json=body))
+
+    async def propaganda(self, owner: str) -> dict[str, Any]:
+        body = {
+            "channel": "loudspeaker",
+            "period_start": "2021-04-01",
+            "period_end": "2021-04-30",
+            "count": 12,
+            "reached": 5000,
+            "unit": str(self.api.id(owner)),
+        }
+        return dict(await self.api.ok("POST", "/api/v1/propaganda", json=body))
+
+    async def template(self, owner: str, doc: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "document": doc["id"],
+            "title": "Câu hỏi thu hoạch",
+            "questions": ["Những điểm mới?", "Liên hệ trách nhiệm bản thân?"],
+            "issued_on": "2021-03-15",
+            "unit": str(self.api.id(owner)),
+        }
+        return dict(await self.api.ok("POST", "/api/v1/essay-templates", json=body))
+
+    async def essay(self, grader: str, member: dict[str, Any], doc: dict[str, Any], score: str = "8,5") -> Any:
+        body = {
+            "member": member["id"],
+            "document": doc["id"],
+            "score": score,
+            "graded_on": "2021-05-01",
+            "unit": str(self.api.id(grader)),
+        }
+        return await self.api.ok("POST", "/api/v1/essays", json=body)
+
+    async def override(self, owner: str, doc: dict[str, Any], kind: str = "preliminary") -> dict[str, Any]:
+        body = {
+            "document": doc["id"],
+            "kind": kind,
+            "due": "2024-06-01",
+            "reason": "Theo chỉ đạo của Tỉnh ủy",
+            "instructing_document": "12-CV/TU",
+            "unit": str(self.api.id(owner)),
+        }
+        return dict(await self.api.ok("POST", "/api/v1/review-overrides", json=body))
+
+    async def project(self, owner: str, doc: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "document": doc["id"],
+            "kind": "final",
+            "title": "Đề án tổng kết",
+            "proposed_on": "2025-01-10",
+            "unit": str(self.api.id(owner)),
+        }
+        return dict(await self.api.ok("POST", "/api/v1/review-projects", json=body))
+
+    async def report(self, owner: str, doc: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        body = {
+            "document": doc["id"],
+            "kind": "preliminary",
+            "held_on": "2024-02-20",
+            "unit": str(self.api.id(owner)),
+            "waived_reason": "Thử nghiệm",
+            **kw,
+        }
+        return dict(await self.api.ok("POST", "/api/v1/review-reports", json=body))
+
+    async def plan(self, owner: str) -> dict[str, Any]:
+        body = {
+            "plan_kind": "year",
+            "number": f"{self.next()}-KH/TU",
+            "issued_on": "2023-12-20",
+            "year": 2024,
+            "unit": str(self.api.id(owner)),
+        }
+        return dict(await self.api.ok("POST", "/api/v1/review-plans", json=body))
+
+    async def user(self, unit: str) -> dict[str, Any]:
+        body = {
+            "username": f"nv{self.next()}",
+            "password": "mot-mat-khau-dai",
+            "role": "viewer",
+            "unit": str(self.api.id(unit)),
+        }
+        return dict(await self.api.ok("POST", "/api/v1/users", json=body))

@@ -13,6 +13,8 @@ from typing import Any
 from openpyxl import load_workbook
 
 from shared.api.errors import ApiError, RowProblem
+from shared.domain.errors import DateError
+from shared.domain.formatting import parse_date
 
 MAX_ROWS = 20_000
 """One import file: a base unit's roster or a study round's grades for a district is well below this."""
@@ -96,12 +98,21 @@ def decimal_text(value: Any) -> str | Decimal:
     return text(value)
 
 
-def date_cell(value: Any) -> date | str:
+def date_cell(value: Any) -> date | None:
+    """A date cell: a real Excel date, or text written dd/mm/yyyy (or ISO); None when it is neither."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return text(value)
+    written = text(value)
+    try:
+        return parse_date(written)
+    except DateError:
+        pass
+    try:
+        return date.fromisoformat(written)
+    except ValueError:
+        return None
 
 
 def refuse(problems: list[RowProblem]) -> ApiError:
