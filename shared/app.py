@@ -1,4 +1,4 @@
-"""The web application both roles serve: the sync endpoints for children, health and sync status.
+"""The web application both roles serve: the sync endpoints for children, the JSON API, health and sync status.
 
 `create_app` opens nothing itself: the database and the background flush start in the lifespan.
 """
@@ -12,8 +12,11 @@ from typing import Any
 
 from litestar import Litestar, get
 from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
+from shared.api import api_router
 from shared.db.engine import Database
 from shared.records.catalogue import build_registry
 from shared.settings import Settings
@@ -29,7 +32,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/api/v1/sync/nodes")
+@get("/sync/nodes", opt={"role": "admin"}, tags=["sync"])
 async def child_nodes(state: State) -> list[dict[str, Any]]:
     """Per child node: last contact, last push and pull, rows pending, refused records, lag, protocol."""
     parent: Parent = state.parent
@@ -62,7 +65,19 @@ def create_app(settings: Settings, *, role: str, route_handlers: Sequence[Contro
             await db.dispose()
 
     return Litestar(
-        route_handlers=[health, child_nodes, sync_router(), *route_handlers],
+        route_handlers=[health, api_router(child_nodes), sync_router(), *route_handlers],
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="nqsync",
+            version="1",
+            description="Học tập, quán triệt, sơ kết, tổng kết — the same API on the provincial hub and on every node.",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="Token from POST /api/v1/auth/login"
+                    )
+                }
+            ),
+        ),
     )

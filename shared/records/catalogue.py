@@ -1,11 +1,27 @@
 """The registry of every record type this program syncs, in apply order (units first)."""
 
+from shared.records import users as _users  # noqa: F401  (local tables: registered so migrations see them)
 from shared.records.documents import DOCUMENT
 from shared.records.essays import ESSAY_GRADE
 from shared.records.members import MEMBER
+from shared.records.reviews import REVIEW_OVERRIDE, REVIEW_PLAN, REVIEW_PROJECT, REVIEW_REPORT
+from shared.records.study import PROPAGANDA, STUDY_SESSION
+from shared.records.templates import ESSAY_TEMPLATE
 from shared.records.units import UNIT
 from shared.sync.registry import Registry
 
 
 def build_registry() -> Registry:
-    return Registry(UNIT, DOCUMENT, MEMBER, ESSAY_GRADE)
+    return Registry(
+        UNIT,
+        DOCUMENT,
+        MEMBER,
+        ESSAY_GRADE,
+        REVIEW_OVERRIDE,
+        REVIEW_PLAN,
+        REVIEW_PROJECT,
+        REVIEW_REPORT,
+        STUDY_SESSION,
+        PROPAGANDA,
+        ESSAY_TEMPLATE,
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Date, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.meta import Base, Envelope
+from shared.domain.calendar import IssuingLevel
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DomainError
 from shared.sync.registry import ROOT, Audience, Record, RecordType
@@ -25,6 +26,8 @@ class DocumentRow(Envelope, Base):
     applies_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     continues: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     replaces: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    term: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    level: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 class DocumentRecord(Record, frozen=True):
@@ -40,6 +43,10 @@ class DocumentRecord(Record, frozen=True):
     continues: uuid.UUID | None = None
     """The document it continues after a final review (D7)."""
     replaces: uuid.UUID | None = None
+    term: str = ""
+    """The issuing committee's term, e.g. `2020-2025`: numbering restarts each term, so it is part of the key (D5a)."""
+    level: str = ""
+    """Row of the review rule table it follows (`IssuingLevel` name: CENTRAL, PROVINCE, LOWER), fixed at entry (D16)."""
 
 
 def validate(rec: DocumentRecord) -> str | None:
@@ -50,6 +57,10 @@ def validate(rec: DocumentRecord) -> str | None:
         return exc.message_vi
     if not rec.title.strip():
         return "Thiếu trích yếu (tên) văn bản"
+    if rec.level and rec.level not in IssuingLevel.__members__:
+        return f"Cấp ban hành “{rec.level}” không hợp lệ"
+    if rec.continues is not None and rec.replaces is not None:
+        return "Văn bản chỉ tiếp tục thực hiện hoặc thay thế một văn bản, không cả hai (D7)"
     return None
 
 
@@ -59,5 +70,5 @@ DOCUMENT = RecordType(
     model=DocumentRow,
     ceiling=ROOT,
     audience=Audience.OWNER,
-    validate=validate,  # type: ignore[arg-type]
+    validate=validate,
 )

@@ -59,5 +59,5 @@ ESSAY_GRADE = RecordType(
     model=EssayGradeRow,
     ceiling=ROOT,
     audience=Audience.NONE,
-    validate=validate,  # type: ignore[arg-type]
+    validate=validate,
 )
