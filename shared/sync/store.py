@@ -98,8 +98,8 @@ async def apply(
         wires = [_wire.encode(rec) for rec in records]
     latest: dict[uuid.UUID, tuple[Record, bytes]] = {}
     for rec, wire in zip(records, wires, strict=True):
-        held = latest.get(rec.id)
-        if held is None or rec.rev > held[0].rev:
+        seen = latest.get(rec.id)
+        if seen is None or rec.rev > seen[0].rev:
             latest[rec.id] = (rec, wire)
     held = await held_versions(conn, rt, list(latest))
     winners: list[tuple[Record, bytes]] = []

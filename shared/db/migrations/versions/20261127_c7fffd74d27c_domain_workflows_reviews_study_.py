@@ -37,7 +37,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_essay_templates")),
     )
     with op.batch_alter_table("essay_templates", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_essay_templates_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_essay_templates_document"), ["document"], unique=False)
         batch_op.create_index(batch_op.f("ix_essay_templates_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_essay_templates_seq"), ["seq"], unique=True)
@@ -63,7 +62,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_propaganda")),
     )
     with op.batch_alter_table("propaganda", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_propaganda_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_propaganda_document"), ["document"], unique=False)
         batch_op.create_index(batch_op.f("ix_propaganda_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_propaganda_period_start"), ["period_start"], unique=False)
@@ -88,7 +86,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_overrides")),
     )
     with op.batch_alter_table("review_overrides", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_review_overrides_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_overrides_document"), ["document"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_overrides_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_overrides_seq"), ["seq"], unique=True)
@@ -113,7 +110,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_plans")),
     )
     with op.batch_alter_table("review_plans", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_review_plans_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_plans_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_plans_seq"), ["seq"], unique=True)
 
@@ -136,7 +132,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_projects")),
     )
     with op.batch_alter_table("review_projects", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_review_projects_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_projects_document"), ["document"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_projects_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_projects_seq"), ["seq"], unique=True)
@@ -161,7 +156,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_reports")),
     )
     with op.batch_alter_table("review_reports", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_review_reports_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_reports_document"), ["document"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_reports_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_reports_seq"), ["seq"], unique=True)
@@ -187,7 +181,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_study_sessions")),
     )
     with op.batch_alter_table("study_sessions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_study_sessions_audience"), ["audience"], unique=False)
         batch_op.create_index(batch_op.f("ix_study_sessions_held_on"), ["held_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_study_sessions_owner"), ["owner"], unique=False)
         batch_op.create_index(batch_op.f("ix_study_sessions_seq"), ["seq"], unique=True)
@@ -252,34 +245,29 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_study_sessions_seq"))
         batch_op.drop_index(batch_op.f("ix_study_sessions_owner"))
         batch_op.drop_index(batch_op.f("ix_study_sessions_held_on"))
-        batch_op.drop_index(batch_op.f("ix_study_sessions_audience"))
 
     op.drop_table("study_sessions")
     with op.batch_alter_table("review_reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_reports_seq"))
         batch_op.drop_index(batch_op.f("ix_review_reports_owner"))
         batch_op.drop_index(batch_op.f("ix_review_reports_document"))
-        batch_op.drop_index(batch_op.f("ix_review_reports_audience"))
 
     op.drop_table("review_reports")
     with op.batch_alter_table("review_projects", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_projects_seq"))
         batch_op.drop_index(batch_op.f("ix_review_projects_owner"))
         batch_op.drop_index(batch_op.f("ix_review_projects_document"))
-        batch_op.drop_index(batch_op.f("ix_review_projects_audience"))
 
     op.drop_table("review_projects")
     with op.batch_alter_table("review_plans", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_plans_seq"))
         batch_op.drop_index(batch_op.f("ix_review_plans_owner"))
-        batch_op.drop_index(batch_op.f("ix_review_plans_audience"))
 
     op.drop_table("review_plans")
     with op.batch_alter_table("review_overrides", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_overrides_seq"))
         batch_op.drop_index(batch_op.f("ix_review_overrides_owner"))
         batch_op.drop_index(batch_op.f("ix_review_overrides_document"))
-        batch_op.drop_index(batch_op.f("ix_review_overrides_audience"))
 
     op.drop_table("review_overrides")
     with op.batch_alter_table("propaganda", schema=None) as batch_op:
@@ -287,14 +275,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_propaganda_period_start"))
         batch_op.drop_index(batch_op.f("ix_propaganda_owner"))
         batch_op.drop_index(batch_op.f("ix_propaganda_document"))
-        batch_op.drop_index(batch_op.f("ix_propaganda_audience"))
 
     op.drop_table("propaganda")
     with op.batch_alter_table("essay_templates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_essay_templates_seq"))
         batch_op.drop_index(batch_op.f("ix_essay_templates_owner"))
         batch_op.drop_index(batch_op.f("ix_essay_templates_document"))
-        batch_op.drop_index(batch_op.f("ix_essay_templates_audience"))
 
     op.drop_table("essay_templates")
     # ### end Alembic commands ###
