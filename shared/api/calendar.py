@@ -308,7 +308,12 @@ class CalendarController(Controller):
             doc = await visible_document(conn, viewer, document, "document")
             items = [m for m in await document_milestones(conn, viewer, [doc], date.today()) if m.kind == kind]
             steps = {s.depth: s.due for s in items[0].steps}
-            units = [u for u in await subtree_units(conn, viewer) if u.kind in REVIEWING_KINDS and not u.armed_forces]
+            everyone = await subtree_units(conn, viewer)
+            armed = [u.path for u in everyone if u.armed_forces]
+            # D3: the armed-forces branch reviews under its own guidance, outside this order.
+            units = [
+                u for u in everyone if u.kind in REVIEWING_KINDS and not any(u.path.startswith(p) for p in armed)
+            ]
             table = REVIEW_REPORT.table
             held = {
                 r.owner: r.held_on
