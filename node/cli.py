@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Iterator
 
 import click
 import uvicorn
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import func, insert, select
 
@@ -21,6 +22,7 @@ from shared.commands import (
     run_async,
     set_identity,
     settings_for,
+    when,
 )
 from shared.db.engine import Database
 from shared.records.catalogue import build_registry
@@ -109,14 +111,13 @@ async def serve(data_dir: str, host: str, port: int, interval: float | None) -> 
     """Serve this node's web UI and its children's sync endpoints, and sync with the parent periodically."""
     from node.app import create_app
 
-    settings = settings_for(data_dir, **{"sync.interval_seconds": interval})
+    settings = settings_for(data_dir, None, **{"sync.interval_seconds": interval})
     db = await open_database(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
     console.print(f"Nút đang chạy tại http://{host}:{port}; đồng bộ mỗi {settings.sync.interval_seconds:g} giây.")
     syncing = asyncio.create_task(run_forever(db, build_registry(), settings.sync, stop))
     serving = asyncio.create_task(server.serve())
@@ -151,8 +152,8 @@ async def status(data_dir: str) -> None:
                 up.url,
                 f"{up.push_cursor} (còn {max(head - up.push_cursor, 0)})",
                 str(up.pull_cursor),
-                _when(up.last_push),
-                _when(up.last_pull),
+                when(up.last_push),
+                when(up.last_pull),
                 up.last_error or "—",
             )
         console.print(table)
@@ -170,7 +171,7 @@ async def _sync_with_progress(db: Database, settings: Settings, *, via: str | No
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} bản ghi"), console=console
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(step: str, done: int, total: int) -> None:
             label = {"push": "Gửi lên", "pull": "Nhận về"}.get(step, step)
@@ -187,6 +188,14 @@ async def _sync_with_progress(db: Database, settings: Settings, *, via: str | No
     _summary(url, report)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve` stops the web server and the sync loop together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def _summary(url: str, report: RoundReport) -> None:
     console.print(
         f"Đồng bộ xong với {url}: gửi lên {report.pushed} (cấp trên ghi {report.stored_at_parent}), "
@@ -201,16 +210,6 @@ def _summary(url: str, report: RoundReport) -> None:
 def _fail(exc: SyncFailed) -> None:
     err_console.print(f"[red]Đồng bộ không thành công:[/red] {exc.message_vi}\n[dim]{exc.message_en}[/dim]")
     raise SystemExit(2)
-
-
-def _when(moment: object) -> str:
-    from datetime import datetime
-
-    from shared.domain.formatting import format_date
-
-    if not isinstance(moment, datetime):
-        return "chưa"
-    return f"{moment:%H:%M} {format_date(moment.date())}"
 
 
 parent_commands(node)

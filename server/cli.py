@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import click
 import uvicorn
 
 from shared.cli import data_option
-from shared.commands import console, open_database, parent_commands, run_async, set_identity, settings_for
+from shared.commands import console, err_console, open_database, parent_commands, run_async, set_identity, settings_for
 from shared.settings import Settings
 
 
@@ -26,8 +27,14 @@ def server() -> None:
 @click.option(
     "--units", "units_file", type=click.Path(exists=True, dir_okay=False), help="Unit tree to import (.xlsx/.csv)."
 )
+@click.option(
+    "--valid-from",
+    type=click.DateTime(["%d/%m/%Y"]),
+    default=None,
+    help="Date (dd/mm/yyyy) the imported units take effect when the file leaves it empty; default today.",
+)
 @run_async
-async def init(data_dir: str, database_url: str | None, units_file: str | None) -> None:
+async def init(data_dir: str, database_url: str | None, units_file: str | None, valid_from: datetime | None) -> None:
     """Create or upgrade the hub's database, optionally importing the unit tree."""
     settings = settings_for(data_dir, database_url)
     db = await open_database(settings)
@@ -35,10 +42,19 @@ async def init(data_dir: str, database_url: str | None, units_file: str | None) 
         await set_identity(db, "hub", None)
         console.print(f"Cơ sở dữ liệu sẵn sàng: {_redact(settings.database.url)}")
         if units_file:
-            from shared.tree_import import import_units_file
+            from shared.tree_import import ImportRejected, import_units
 
-            summary = await import_units_file(db, Path(units_file))
-            console.print(str(summary))
+            try:
+                summary = await import_units(
+                    db, Path(units_file), default_valid_from=(valid_from or datetime.now()).date()
+                )
+            except ImportRejected as exc:
+                err_console.print(f"[red]Không nhập được danh sách đơn vị; chưa có gì được ghi:[/red]\n{exc}")
+                raise SystemExit(1) from None
+            console.print(
+                f"Đã nhập cây đơn vị: {summary.created} đơn vị mới, {summary.updated} cập nhật, "
+                f"{summary.unchanged} không đổi."
+            )
     finally:
         await db.dispose()
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from shared.cli import data_option
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
-from shared.domain.formatting import format_date
+from shared.domain.formatting import format_date, format_moment
 from shared.records.catalogue import build_registry
 from shared.settings import Settings
 from shared.sync.parent import Parent, SyncError
@@ -139,9 +139,9 @@ def parent_commands(group: click.Group) -> None:
             table.add_row(
                 f"{n['unit_code']} {n['unit_name']}",
                 n["node_id"][:8] + (" (thu hồi)" if n["revoked"] else ""),
-                _when(n["last_contact"]),
-                _when(n["last_push"]),
-                _when(n["last_pull"]),
+                when(n["last_contact"]),
+                when(n["last_push"]),
+                when(n["last_pull"]),
                 str(n["pending_at_node"]),
                 str(n["refused_last_push"]),
                 str(n["behind_by"]),
@@ -166,7 +166,6 @@ def parent_commands(group: click.Group) -> None:
         console.print(await parent.rotate(node_id))
 
 
-def _when(moment: datetime | None) -> str:
-    if moment is None:
-        return "chưa"
-    return f"{moment:%H:%M} {format_date(moment.date())}"
+def when(moment: object) -> str:
+    """A stored instant for display, or "chưa" (not yet)."""
+    return format_moment(moment) if isinstance(moment, datetime) else "chưa"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from shared.domain.errors import DateError, NumberFormatError
@@ -21,6 +21,17 @@ _RATIO_CONTEXT = Context(prec=28, rounding=ROUND_HALF_UP)
 def format_date(day: date) -> str:
     """`date(2024, 3, 5)` → `05/03/2024`."""
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+"""Vietnam keeps UTC+7 all year (no daylight saving), so a fixed offset needs no time zone database."""
+
+
+def format_moment(moment: datetime, tz: tzinfo = VIETNAM_TIME) -> str:
+    """An instant as the office reads it: `14:05 27/11/2026`, in Vietnam time; a naive value is taken as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(tz)
+    return f"{local:%H:%M} {format_date(local.date())}"
 
 
 def parse_date(text: str) -> date:

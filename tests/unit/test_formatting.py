@@ -1,12 +1,19 @@
 """Vietnamese display helpers: dates, decimals, percentages (used by D13 scores, D12 and D25b rates)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, localcontext
 
 import pytest
 
 from shared.domain.errors import DateError, NumberFormatError
-from shared.domain.formatting import NOT_APPLICABLE, format_date, format_decimal, format_percent, parse_date
+from shared.domain.formatting import (
+    NOT_APPLICABLE,
+    format_date,
+    format_decimal,
+    format_moment,
+    format_percent,
+    parse_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -155,3 +162,15 @@ def test_format_percent(part: Decimal | int, whole: Decimal | int, places: int, 
 def test_format_percent_refuses_floats() -> None:
     with pytest.raises(TypeError):
         format_percent(0.875, 1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        (datetime(2026, 11, 27, 14, 5, tzinfo=UTC), "21:05 27/11/2026"),
+        (datetime(2026, 12, 31, 20, 0, tzinfo=UTC), "03:00 01/01/2027"),
+        (datetime(2026, 12, 31, 20, 0), "03:00 01/01/2027"),  # naive values are stored UTC (SQLite)
+    ],
+)
+def test_moments_show_in_vietnam_time(moment: datetime, shown: str) -> None:
+    assert format_moment(moment) == shown
