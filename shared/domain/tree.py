@@ -243,18 +243,28 @@ def close(unit: Unit, day: date, successors: Iterable[uuid.UUID] = ()) -> Unit:
 
 
 def merge(tree: Tree, merged: Iterable[uuid.UUID], into: Unit, day: date) -> list[Unit]:
-    """Merge units into `into` (an existing unit, or a new one starting on `day`): close them, move their children."""
-    out: list[Unit] = []
+    """Merge units into `into` (an existing unit, or a new one starting on `day`): close them, move their children.
+
+    The result includes `into` when it is new, so storing the result stores every unit the merge touched.
+    """
+    out: list[Unit] = [] if into.id in tree.units else [into]
     for unit_id in merged:
         if unit_id == into.id:
             continue
+        if into.id in tree.units and tree.covers(unit_id, into.id):
+            raise TreeError(
+                f"Không thể sáp nhập {tree.code_of(unit_id)} vào đơn vị cấp dưới của chính nó ({into.code})"
+            )
         out.append(close(tree.units[unit_id], day, (into.id,)))
         out.extend(tree.units[c].with_version(day, parent=into.id) for c in tree.children(unit_id))
     return out
 
 
 def split(tree: Tree, unit_id: uuid.UUID, parts: Mapping[uuid.UUID, Iterable[uuid.UUID]], day: date) -> list[Unit]:
-    """Split a unit into new units `parts` (id → the children it takes over); every child must go somewhere."""
+    """Split a unit into new units `parts` (id → the children it takes over); every child must go somewhere.
+
+    The new units themselves are the caller's to create and store with the result (only their ids are needed here).
+    """
     children = set(tree.children(unit_id))
     assigned = [c for kids in parts.values() for c in kids]
     if sorted(assigned) != sorted(children):

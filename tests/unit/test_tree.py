@@ -155,6 +155,16 @@ def test_d1a_merge_into_a_new_unit(tree: Tree, units: dict[str, Unit]) -> None:
     assert codes(past, past.children(units["TU"].id)) == ["H1", "H2"]
 
 
+def test_d1a_merge_refuses_a_unit_into_its_own_descendant(tree: Tree, units: dict[str, Unit]) -> None:
+    with pytest.raises(TreeError, match="cấp dưới của chính nó"):
+        merge(tree, [units["H1"].id], units["H1B1"], CHANGE)
+
+
+def test_d1a_merge_into_a_new_unit_returns_it_to_be_stored(tree: Tree, units: dict[str, Unit]) -> None:
+    into = new_unit("X002", units["TU"].id)
+    assert into in merge(tree, [units["H1"].id], into, CHANGE)
+
+
 def test_d1a_split_keeps_history_and_requires_every_child_placed(tree: Tree, units: dict[str, Unit]) -> None:
     a, b = new_unit("H1A", units["TU"].id), new_unit("H1B", units["TU"].id)
     with pytest.raises(TreeError, match="H1B2"):
