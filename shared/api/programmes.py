@@ -62,6 +62,12 @@ def doc_number(text: str, field: str) -> str:
         raise ApiError.from_domain(exc, field=field, rule="D5a") from None
 
 
+def plain(value: Decimal) -> Decimal:
+    """A stored decimal without the column's trailing zeros (`99.0000` → `99`), as the user wrote it."""
+    n = value.normalize()
+    return n.quantize(Decimal(1)) if n == n.to_integral_value() else n
+
+
 class TargetIn(msgspec.Struct, frozen=True):
     indicator: str
     """What is measured (chỉ tiêu), e.g. "Tỷ lệ đảng viên viết bài thu hoạch"."""
@@ -254,7 +260,7 @@ def programme_out(rec: ActionProgrammeRecord, progress: list[ProgressRecord] | N
             TargetProgress(
                 t.key,
                 last.year if last else None,
-                last.value if last else None,
+                plain(last.value) if last else None,
                 last is not None and _achieved(t, last.value),
             )
         )
@@ -471,6 +477,10 @@ class Progress(msgspec.Struct, frozen=True):
     note: str
 
 
+def progress_out(rec: ProgressRecord) -> Progress:
+    return out(rec, Progress, value=plain(rec.value))
+
+
 class ProgressCreate(msgspec.Struct, frozen=True):
     programme: uuid.UUID
     target: uuid.UUID
@@ -504,7 +514,7 @@ class ProgressController(Controller):
             if programme is not None:
                 stmt = stmt.where(table.c.programme == programme)
             rows = await records(conn, PROGRAMME_PROGRESS, page(stmt, PROGRAMME_PROGRESS, after, limit))
-        return [out(r, Progress) for r in rows]
+        return [progress_out(r) for r in rows]
 
     @post("/")
     async def report(self, state: State, caller: NamedDependency[Caller], data: JSONBody[ProgressCreate]) -> Progress:
@@ -555,7 +565,7 @@ class ProgressController(Controller):
             )
             changes = {"value": data.value, "reported_on": data.reported_on, "note": data.note.strip()}
             if held:
-                return out(await revise(conn, PROGRAMME_PROGRESS, caller, held[0], changes), Progress)
+                return progress_out(await revise(conn, PROGRAMME_PROGRESS, caller, held[0], changes))
             rec = ProgressRecord(
                 id=new_id(),
                 owner=owner.id,
@@ -570,4 +580,4 @@ class ProgressController(Controller):
                 note=data.note.strip(),
             )
             await save(conn, PROGRAMME_PROGRESS, rec)
-        return out(rec, Progress)
+        return progress_out(rec)
