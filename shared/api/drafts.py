@@ -300,12 +300,26 @@ def _sections(given: Sequence[SectionIn]) -> list[Section]:
     return out_
 
 
-async def draft_out(conn: AsyncConnection, viewer: UnitInfo, rec: ReportDraftRecord, today: date) -> Draft:
-    """A draft with its due date, deadlines, late flags and state as the levels above have decided it."""
+DueCache = dict[tuple[uuid.UUID, str], dict[int, date]]
+
+
+async def draft_out(
+    conn: AsyncConnection, viewer: UnitInfo, rec: ReportDraftRecord, today: date, cache: DueCache | None = None
+) -> Draft:
+    """A draft with its due date, deadlines, late flags and state as the levels above have decided it.
+
+    `cache` keeps each review's due dates by depth across the drafts of one list; overrides come from above, so
+    the first draft's unit holds the same ones as the others.
+    """
     owner = (await units_info(conn, [rec.owner]))[rec.owner]
-    doc = await visible_document(conn, owner, rec.document, "document")
-    steps = await due_by_depth(conn, owner, doc, rec.kind)
-    decisions = (await decisions_about(conn, [owner.id], doc.id, rec.kind)).get(owner.id, [])
+    key = (rec.document, rec.kind)
+    steps = cache.get(key) if cache is not None else None
+    if steps is None:
+        doc = await visible_document(conn, owner, rec.document, "document")
+        steps = await due_by_depth(conn, owner, doc, rec.kind)
+        if cache is not None:
+            cache[key] = steps
+    decisions = (await decisions_about(conn, [owner.id], rec.document, rec.kind)).get(owner.id, [])
     facts = facts_of(owner, steps.get(owner.depth, min(steps.values())), rec, decisions)
     return out(
         rec,
@@ -370,7 +384,8 @@ class DraftController(Controller):
             if kind is not None:
                 stmt = stmt.where(table.c.kind == review_kind(kind))
             rows: list[ReportDraftRecord] = await records(conn, REPORT_DRAFT, page(stmt, REPORT_DRAFT, after, limit))
-            return [await draft_out(conn, viewer, r, date.today()) for r in rows]
+            cache: DueCache = {}
+            return [await draft_out(conn, viewer, r, date.today(), cache) for r in rows]
 
     @post("/")
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[DraftCreate]) -> Draft:

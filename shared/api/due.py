@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 
 import msgspec
@@ -128,7 +129,9 @@ class DueController(Controller):
             items.extend(await _progress_items(conn, viewer, day, until))
             items.extend(await _rewrite_items(conn, viewer, by_doc))
             names = {u.id: u for u in units.values()}
-        ordered = by_urgency(i for i in items if i.responsible in names)
+        ordered = by_urgency(
+            replace(i, responsible_code=names[i.responsible].code) for i in items if i.responsible in names
+        )
         shown = [
             DueOut(
                 i.kind.name.lower(),

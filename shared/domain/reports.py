@@ -196,6 +196,8 @@ class DueItem:
     """What it is about, in the users' words (a document number, a target's indicator)."""
     ref: uuid.UUID | None = None
     """The record it comes from, or the document."""
+    responsible_code: str = ""
+    """Orders items of equal date and kind the way users read a list of units."""
 
     def days_left(self, today: date) -> int | None:
         return None if self.due is None else (self.due - today).days
@@ -205,10 +207,17 @@ class DueItem:
 
 
 def by_urgency(items: Iterable[DueItem]) -> list[DueItem]:
-    """Most urgent first: the earliest (most overdue) date first, undated items last; ties by kind, then subject."""
+    """Most urgent first: the earliest (most overdue) date first, undated items last; ties by kind, then unit."""
     return sorted(
         items,
-        key=lambda i: (i.due is None, i.due or date.max, _KIND_RANK[i.kind], i.subject, str(i.responsible)),
+        key=lambda i: (
+            i.due is None,
+            i.due or date.max,
+            _KIND_RANK[i.kind],
+            i.responsible_code,
+            i.subject,
+            str(i.responsible),
+        ),
     )
 
 
