@@ -14,10 +14,20 @@ from shared.api.calendar import (
     ReviewReportController,
 )
 from shared.api.documents import DocumentController
+from shared.api.drafts import (
+    CommentController,
+    CompletenessController,
+    DecisionController,
+    DraftController,
+    MeetingController,
+)
+from shared.api.due import DueController
 from shared.api.errors import EXCEPTION_HANDLERS
 from shared.api.essays import EssayController, EssayTemplateController
 from shared.api.members import MemberController
+from shared.api.programmes import ProgrammeController, ProgressController
 from shared.api.study import PropagandaController, StudySessionController
+from shared.api.surveys import QuestionnaireController, RespondentController, SurveyResponseController
 from shared.api.units import UnitController
 
 CONTROLLERS = (
@@ -35,6 +45,17 @@ CONTROLLERS = (
     MemberController,
     EssayTemplateController,
     EssayController,
+    ProgrammeController,
+    ProgressController,
+    QuestionnaireController,
+    RespondentController,
+    SurveyResponseController,
+    DraftController,
+    MeetingController,
+    CommentController,
+    DecisionController,
+    CompletenessController,
+    DueController,
 )
 
 

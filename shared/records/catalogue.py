@@ -2,10 +2,13 @@
 
 from shared.records import users as _users  # noqa: F401  (local tables: registered so migrations see them)
 from shared.records.documents import DOCUMENT
+from shared.records.drafts import REPORT_COMMENT, REPORT_DECISION, REPORT_DRAFT, REPORT_MEETING
 from shared.records.essays import ESSAY_GRADE
 from shared.records.members import MEMBER
+from shared.records.programmes import ACTION_PROGRAMME, PROGRAMME_PROGRESS
 from shared.records.reviews import REVIEW_OVERRIDE, REVIEW_PLAN, REVIEW_PROJECT, REVIEW_REPORT
 from shared.records.study import PROPAGANDA, STUDY_SESSION
+from shared.records.surveys import QUESTIONNAIRE, SURVEY_RESPONDENT, SURVEY_RESPONSE
 from shared.records.templates import ESSAY_TEMPLATE
 from shared.records.units import UNIT
 from shared.sync.registry import Registry
@@ -24,4 +27,14 @@ def build_registry() -> Registry:
         STUDY_SESSION,
         PROPAGANDA,
         ESSAY_TEMPLATE,
+        # Domain workflows II, in apply order: what a record refers to arrives before it.
+        ACTION_PROGRAMME,
+        PROGRAMME_PROGRESS,
+        QUESTIONNAIRE,
+        SURVEY_RESPONDENT,
+        SURVEY_RESPONSE,
+        REPORT_DRAFT,
+        REPORT_MEETING,
+        REPORT_COMMENT,
+        REPORT_DECISION,
     )
