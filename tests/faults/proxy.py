@@ -259,6 +259,9 @@ class FaultProxy:
                     self._spawn_replay(request)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             return
+        except asyncio.CancelledError:
+            # `close` ends idle connections; asyncio's stream callback would log a cancelled handler as an error.
+            return
         finally:
             for writer in (client_writer, up_writer):
                 if writer is not None:
