@@ -263,11 +263,7 @@ class FaultProxy:
             # `close` ends idle connections; asyncio's stream callback would log a cancelled handler as an error.
             return
         finally:
-            for writer in (client_writer, up_writer):
-                if writer is not None:
-                    writer.close()
-                    with contextlib.suppress(Exception):
-                        await writer.wait_closed()
+            await _close(client_writer, up_writer)
 
     async def _replay(self, request: bytes) -> None:
         """Send a captured request again on its own connection and drop the answer, as a stray retry would."""
@@ -280,7 +276,15 @@ class FaultProxy:
         except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
-            if writer is not None:
-                writer.close()
-                with contextlib.suppress(Exception):
-                    await writer.wait_closed()
+            await _close(writer)
+
+
+async def _close(*writers: asyncio.StreamWriter | None) -> None:
+    """Close every writer first, then wait: a cancellation while waiting must not leave one open."""
+    for writer in writers:
+        if writer is not None:
+            writer.close()
+    for writer in writers:
+        if writer is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await writer.wait_closed()
