@@ -8,8 +8,12 @@ later seq could otherwise become visible first); others push batches from two di
 After every pull, every row the database now holds at or below the puller's cursor (in its scope) must already have
 been handed to it at its current version: a row that commits late below a cursor is a row skipped forever.
 
-Checked locally against a variant of `store.take_seqs` that commits the seq allocation in its own transaction (the
-trap, reopened): this test then fails within the first few hundred pulls with rows committed below the cursor.
+Every row is written once, so each must be handed out exactly once. Checked locally against a variant of
+`store.take_seqs` that commits the seq allocation in its own transaction (the trap, reopened): the test then fails on
+every run, with dozens of rows committed below a cursor and rows missing at the end.
+
+A second test forces a rewrite of a row between the two reads of one pull (its window, then its rows): it shows a
+cursor jumping over rows on PostgreSQL and is marked xfail until `Parent.pull` reads from one snapshot.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import msgspec
+import pytest
 from sqlalchemy import insert, select
 
 from shared.db.engine import Database
@@ -129,13 +134,9 @@ async def scenario(db: Database, seed: int = 7) -> tuple[list[Puller], dict[uuid
     async def apply_writer() -> None:
         nonlocal writes
         for n in range(WRITES):
+            # New rows only: a rewrite of a row inside a puller's window meets another fault (see the xfail test
+            # below), which would make this test fail at random rather than on the trap it is about.
             recs = [document(uid["TU"], n) for _ in range(rng.randint(1, 3))]
-            # Now and then the owner edits one of its earlier documents: a new version gets a new seq.
-            mine = [r for r in written if r.owner == uid["TU"]]
-            if mine and rng.random() < 0.3:
-                old = rng.choice(mine)
-                written.remove(old)
-                recs.append(msgspec.structs.replace(old, rev=old.rev + 1, title=old.title + " (sửa)"))
             async with db.write() as conn:
                 await store.apply(conn, DOCUMENT, recs, origin=None)
                 await asyncio.sleep(rng.uniform(0, 0.006))  # seqs taken, not committed yet
@@ -189,3 +190,65 @@ async def test_concurrent_pushes_and_writes_never_make_a_puller_skip_a_row(make_
         twice = [key for key, n in puller.seen.items() if n > 1]
         assert not twice, f"versions handed out more than once: {twice[:5]}"
         assert puller.pulls > 50, "enough pulls raced the writers to mean something"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Parent.pull reads the window (store.scan) and the rows (store.fetch) in two statements; on PostgreSQL "
+    "at READ COMMITTED a row rewritten in between comes back with a seq above head, and with `more` set the cursor "
+    "is taken from that seq, jumping over rows that were never sent (when the cursor stays below it, the same row "
+    "is handed out twice instead)",
+)
+async def test_a_row_rewritten_while_a_pull_reads_does_not_make_the_cursor_skip_rows(
+    make_database_url,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = Database(await make_database_url("postgresql"))
+    try:
+        units = tree_units()
+        async with db.write() as conn:
+            await store_units(conn, list(units.values()))
+            await conn.execute(insert(Identity).values(id=1, role="hub", unit=None, created_at=datetime.now(UTC)))
+        parent = Parent(db, build_registry(), SyncSettings())
+        docs = {d.id: d for d in (document(units["TU"].id, n) for n in range(10))}
+        for doc in docs.values():  # one transaction each: ten seqs in a row
+            async with db.write() as conn:
+                await store.apply(conn, DOCUMENT, [doc], origin=None)
+        reply = await parent.enrol(EnrolRequest(protocol=PROTOCOL, code=await parent.issue_code(units["H1"].id)))
+        puller = Puller(await parent.authenticate(f"Bearer {reply.credential}"), {units["TU"].id})
+
+        # The owner rewrites the first row of the window at the one moment that matters: after the pull chose its
+        # window and before it reads the rows. The engine's own `fetch` still does the reading; only the timing of
+        # a concurrent writer's commit is forced.
+        real_fetch = store.fetch
+        rewritten: list[uuid.UUID] = []
+
+        async def fetch_after_a_rewrite(conn, rt, ids):  # type: ignore[no-untyped-def]
+            if rt is DOCUMENT and not rewritten and puller.pulls == 2:
+                rewritten.append(ids[0])
+                async with db.write() as other:
+                    newer = msgspec.structs.replace(docs[ids[0]], rev=2, title="Bản sửa")
+                    await store.apply(other, DOCUMENT, [newer], origin=None)
+            return await real_fetch(conn, rt, ids)
+
+        monkeypatch.setattr(store, "fetch", fetch_after_a_rewrite)
+        rng = random.Random(1)
+        await pull_once(parent, db, puller, rng)  # the unit tree and perhaps a few documents
+        puller.pulls = 2
+        while True:
+            reply_more = await parent.pull(
+                puller.child, PullRequest(protocol=PROTOCOL, cursor=puller.cursor, scope=puller.scope, limit=3)
+            )
+            for batch in reply_more.batches:
+                if batch.type == DOCUMENT.name:
+                    for rec in msgspec.msgpack.Decoder(list[DocumentRecord]).decode(batch.rows):
+                        puller.latest[rec.id] = rec.rev
+            puller.cursor, puller.scope = reply_more.cursor, reply_more.scope
+            puller.pulls += 1
+            if not reply_more.more:
+                break
+    finally:
+        await db.dispose()
+    assert rewritten, "the rewrite happened inside a pull"
+    missing = sorted(set(docs) - set(puller.latest), key=str)
+    assert not missing, f"{len(missing)} of {len(docs)} documents were never pulled: the cursor jumped over them"
