@@ -14,7 +14,7 @@ Faults injected:
 - the hub killed with SIGKILL while it applies a district's push of thousands of grades (found by watching for the
   feed counter's row lock in PostgreSQL), then started again;
 - every node process runs under libfaketime with its clock 3 days ahead or behind (`apt-get install faketime`);
-  without it the clocks are real and `test_node_clocks_can_be_skewed` says so as a skip.
+  without it the clocks are real and `test_node_clocks_are_skewed_in_the_fault_scenario` is skipped to say so.
 
 Draining: `nqsync node sync` on every node, bases then districts, until a whole pass moves nothing.
 """
@@ -61,7 +61,8 @@ FAKETIME = shutil.which("faketime")
 SEED = int(os.environ.get("NQSYNC_FAULTS_SEED", "20261127"))
 FAULT_RATE = 0.4
 """Share of requests that meet a fault on their link during the fault passes."""
-FAULT_PASSES = 2
+FAULT_PASSES = int(os.environ.get("NQSYNC_FAULTS_PASSES", "2"))
+"""Passes of rounds under link faults; NQSYNC_FAULTS_PASSES=10 (and NQSYNC_FAULTS_SEED=n) for a longer run."""
 BIG_PULL = 3000
 """Documents the hub issues at once: a pull long enough to kill a node in the middle of applying it."""
 BIG_PUSH = 2000
@@ -523,7 +524,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def test_node_clocks_can_be_skewed() -> None:
+def test_node_clocks_are_skewed_in_the_fault_scenario() -> None:
     """The fault scenario skews node clocks only where libfaketime is installed."""
     if FAKETIME is None:
         pytest.skip("faketime is not installed (apt-get install faketime): the fault scenario ran with real clocks")

@@ -111,7 +111,7 @@ steps = st.one_of(
     st.builds(Outage, st.sampled_from(("TU", *DISTRICTS))),
     st.builds(Heal),
 )
-programs = st.lists(steps, min_size=1, max_size=STEPS)
+programs = st.lists(steps, min_size=4, max_size=STEPS)
 
 
 @dataclass
