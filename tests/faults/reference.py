@@ -85,7 +85,7 @@ class Reference:
         out: Holding = {rt.name: {} for rt in self.registry}
         for rt, rec in self.records.values():
             if self.holds(holder, rt, rec):
-                out[rt.name][rec.id] = (rec.rev, rec.deleted, store.record_hash(rec))
+                out[rt.name][rec.id] = (rec.rev, rec.deleted, store.wire_hash(store.encode_record(rec)))
         return out
 
 
