@@ -19,6 +19,7 @@ from shared.ui import documents, essays, home, login, members, study, sync, unit
 from shared.ui.web import (
     EXCEPTION_HANDLERS,
     STATIC,
+    after_page,
     csrf_config,
     instance_secret,
     page_guard,
@@ -57,6 +58,7 @@ def ui_router(settings: Settings) -> Router:
         dependencies={"caller": Provide(provide_caller, sync_to_thread=False)},
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf_config(instance_secret(settings.data_dir)))],
         exception_handlers=EXCEPTION_HANDLERS,
+        after_response=after_page,
         include_in_schema=False,
     )
 

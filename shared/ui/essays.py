@@ -27,7 +27,8 @@ from shared.api.essays import (
 )
 from shared.api.members import roster
 from shared.api.scope import Caller, UnitInfo, down_select, records, subtree_units, units_info, up_select
-from shared.domain.grades import Band
+from shared.domain.errors import ScoreError
+from shared.domain.grades import Band, parse_score
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
 from shared.records.documents import DOCUMENT, DocumentRecord
 from shared.records.members import MEMBER, MemberRecord
@@ -164,6 +165,11 @@ async def grade(
     form = Form(await request.form())
     member = form.ident("member", required="Chọn đảng viên.")
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
+    if score:
+        try:
+            parse_score(score)  # the API checks it again; read here too so every problem shows at once
+        except ScoreError as exc:
+            form.errors["score"] = exc.message_vi
     graded_on = form.day("graded_on")
     if form.ok and member is not None and graded_on is not None:
         try:

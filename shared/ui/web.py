@@ -23,7 +23,7 @@ from jinja2 import Environment
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
+from litestar.datastructures import State, UploadFile
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -36,6 +36,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
+from litestar.utils.scope.state import ScopeState
 
 from shared.api.auth import SESSION_COOKIE, caller_for, required_role
 from shared.api.errors import ApiError
@@ -192,12 +193,29 @@ def render(
     )
 
 
+def close_uploads(request: Request[Any, Any, Any]) -> None:
+    """Close the temporary files of an uploaded form, whether or not a handler got to read them (a refused CSRF
+    check parses the form first)."""
+    form = ScopeState.from_scope(request.scope).form
+    if not isinstance(form, dict):
+        return
+    for value in form.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, UploadFile):
+                item.file.close()
+
+
+async def after_page(request: Request[Any, Any, Any]) -> None:
+    close_uploads(request)
+
+
 # Error pages: a person reads what happened and what to do; the API keeps its JSON errors.
 
 
 def _error_page(
     request: Request[Any, Any, Any], status: int, title: str, message: str, hint: str = ""
 ) -> Response[Any]:
+    close_uploads(request)
     caller = request.state.get("caller")
     page = Page(caller, caller.unit, request.url.path) if isinstance(caller, Caller) else None
     return render("error.html", page, status_code=status, title=title, message=message, hint=hint)

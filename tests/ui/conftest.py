@@ -31,7 +31,7 @@ class Ui:
         return {"Cookie": "; ".join(parts)}
 
     async def get(self, url: str, who: tuple[str, str] | None = ("TU", "admin")) -> httpx.Response:
-        return await self.api.client.get(url, headers=self.cookies(who))
+        return await self.api.client.get(url, headers=self.cookies(who), follow_redirects=False)
 
     async def page(self, url: str, who: tuple[str, str] = ("TU", "admin")) -> str:
         response = await self.get(url, who)
@@ -50,7 +50,9 @@ class Ui:
         body = dict(data or {})
         if token is not None:
             body["_csrf_token"] = self.csrf if token == "valid" else token
-        return await self.api.client.post(url, headers=self.cookies(who), data=body, files=files)
+        return await self.api.client.post(
+            url, headers=self.cookies(who), data=body, files=files, follow_redirects=False
+        )
 
 
 def text_of(html: str) -> str:
@@ -60,7 +62,7 @@ def text_of(html: str) -> str:
 
 @pytest.fixture
 async def ui(db: Database, tmp_path: Path) -> AsyncIterator[Ui]:
-    async with running_api(db, tmp_path) as api:
+    async with running_api(db, tmp_path, accounts=("TU", "H1", "H2")) as api:
         yield Ui(api, generate_csrf_token(instance_secret(tmp_path)))
 
 
