@@ -101,7 +101,9 @@ async def _context(
         )
         children = [u for u in await subtree_units(conn, page.viewer) if u.parent == page.viewer.id]
         members = (await roster(conn, page.viewer))[:ROSTER_CHOICES] if page.can_edit else []
-    chosen = next((d for d in docs if d.id == document), docs[0] if docs and document is None else None)
+    # By default the newest document already signed: a document dated ahead has nothing to grade yet.
+    signed = [d for d in docs if d.signed_on <= date.today()] or docs
+    chosen = next((d for d in docs if d.id == document), signed[0] if signed and document is None else None)
     context: dict[str, Any] = {
         "docs": docs,
         "doc": chosen,

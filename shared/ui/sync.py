@@ -81,7 +81,7 @@ async def sync_health(db: Database, parent: Parent, caller: Caller) -> SyncHealt
         problems.append("Máy này chưa đăng ký với cấp trên (chạy `nqsync node init`).")
     return SyncHealth(
         role=role,
-        unit_name=unit.name if unit is not None else "Tỉnh ủy (máy chủ tỉnh)",
+        unit_name=unit.name if unit is not None else "",
         head=head,
         upstreams=ups,
         refused=refused,
