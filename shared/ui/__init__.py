@@ -10,7 +10,6 @@ from litestar import Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 
@@ -19,9 +18,8 @@ from shared.ui import documents, essays, home, login, members, study, sync, unit
 from shared.ui.web import (
     EXCEPTION_HANDLERS,
     STATIC,
+    PageCSRFMiddleware,
     after_page,
-    csrf_config,
-    instance_secret,
     page_guard,
     provide_caller,
     template_config,
@@ -56,7 +54,7 @@ def ui_router(settings: Settings) -> Router:
         route_handlers=list(PAGES),
         guards=[page_guard],
         dependencies={"caller": Provide(provide_caller, sync_to_thread=False)},
-        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf_config(instance_secret(settings.data_dir)))],
+        middleware=[DefineMiddleware(PageCSRFMiddleware, data_dir=settings.data_dir)],
         exception_handlers=EXCEPTION_HANDLERS,
         after_response=after_page,
         include_in_schema=False,

@@ -12,7 +12,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,10 +32,11 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.handlers import BaseRouteHandler
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from shared.api.auth import SESSION_COOKIE, caller_for, required_role
@@ -90,6 +91,20 @@ def instance_secret(data_dir: Path) -> str:
 
 def csrf_config(secret: str) -> CSRFConfig:
     return CSRFConfig(secret=secret, cookie_name=CSRF_COOKIE, cookie_httponly=True, cookie_samesite="lax")
+
+
+class PageCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, with the instance secret read on the first request rather than when the app is built
+    (building an app for its routes or schema writes nothing to the data folder)."""
+
+    def __init__(self, app: ASGIApp, data_dir: Path) -> None:
+        super().__init__(app, csrf_config(""))
+        self.data_dir = data_dir
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.config.secret:
+            self.config = replace(self.config, secret=instance_secret(self.data_dir))
+        await super().__call__(scope, receive, send)
 
 
 # The session guard.
