@@ -22,6 +22,7 @@ from shared.records.catalogue import build_registry
 from shared.settings import Settings
 from shared.sync.http import sync_router
 from shared.sync.parent import Parent
+from shared.ui import UIPlugin
 
 ACTIVITY_FLUSH_SECONDS = 5.0
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, role: str, route_handlers: Sequence[Contro
     return Litestar(
         route_handlers=[health, api_router(child_nodes), sync_router(), *route_handlers],
         lifespan=[lifespan],
+        plugins=[UIPlugin(settings)],
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="nqsync",

@@ -217,6 +217,42 @@ def _user(row: Any, unit: UnitInfo) -> User:
     return User(row.id, row.username, row.full_name, row.unit, unit.code, row.role, row.active)
 
 
+async def sign_in(db: Database, username: str, password: str) -> LoginResult:
+    """Check a username and password and open a session; the same answer for an unknown name as a wrong password."""
+    async with db.read() as conn:
+        row = (await conn.execute(select(UserRow).where(UserRow.username == username))).first()
+    ok = await asyncio.to_thread(verify_password, row.password_hash if row else _DUMMY_HASH, password)
+    if row is None or not ok or not row.active:
+        raise ApiError(
+            401,
+            "bad_credentials",
+            "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đã bị khóa.",
+            "Wrong username or password, or the account is disabled.",
+            field="password",
+            rule="auth",
+        )
+    async with db.write() as conn:
+        token = await open_session(conn, row.id)
+        unit = await unit_info(conn, row.unit)
+    if unit is None:
+        raise ApiError(403, "no_unit", "Đơn vị của tài khoản không còn.", "The account's unit is gone.")
+    expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
+    return LoginResult(token, expires, _user(row, unit))
+
+
+def session_cookie(token: str) -> Cookie:
+    """The session cookie: HttpOnly (no script reads it) and SameSite=Lax (not sent on cross-site posts)."""
+    return Cookie(
+        key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", max_age=SESSION_HOURS * 3600, path="/"
+    )
+
+
+async def sign_out(db: Database, token: str) -> None:
+    """End the session this token opened."""
+    async with db.write() as conn:
+        await conn.execute(sql_delete(SessionRow).where(SessionRow.token_hash == _token_hash(token)))
+
+
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]  # noqa: RUF012
@@ -224,47 +260,15 @@ class AuthController(Controller):
     @post("/login", opt={"public": True}, status_code=200)
     async def login(self, state: State, data: JSONBody[Login]) -> Response[LoginResult]:
         """Sign in with username and password; returns a bearer token and sets the session cookie."""
-        db: Database = state.db
-        async with db.read() as conn:
-            row = (await conn.execute(select(UserRow).where(UserRow.username == data.username))).first()
-        ok = await asyncio.to_thread(verify_password, row.password_hash if row else _DUMMY_HASH, data.password)
-        if row is None or not ok or not row.active:
-            raise ApiError(
-                401,
-                "bad_credentials",
-                "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đã bị khóa.",
-                "Wrong username or password, or the account is disabled.",
-                field="password",
-                rule="auth",
-            )
-        async with db.write() as conn:
-            token = await open_session(conn, row.id)
-            unit = await unit_info(conn, row.unit)
-        if unit is None:
-            raise ApiError(403, "no_unit", "Đơn vị của tài khoản không còn.", "The account's unit is gone.")
-        expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
-        return Response(
-            LoginResult(token, expires, _user(row, unit)),
-            cookies=[
-                Cookie(
-                    key=SESSION_COOKIE,
-                    value=token,
-                    httponly=True,
-                    samesite="lax",
-                    max_age=SESSION_HOURS * 3600,
-                    path="/",
-                )
-            ],
-        )
+        result = await sign_in(state.db, data.username, data.password)
+        return Response(result, cookies=[session_cookie(result.token)])
 
     @post("/logout", status_code=200, opt={"role": "viewer"})
     async def logout(self, request: Request[Any, Any, State], state: State) -> Response[dict[str, str]]:
         """End this session."""
         token = _token_of(request)
-        db: Database = state.db
         if token:
-            async with db.write() as conn:
-                await conn.execute(sql_delete(SessionRow).where(SessionRow.token_hash == _token_hash(token)))
+            await sign_out(state.db, token)
         return Response({"status": "signed_out"}, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
 
     @get("/me")

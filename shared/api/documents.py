@@ -203,28 +203,7 @@ class DocumentController(Controller):
     @post("/")
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[DocumentCreate]) -> Document:
         """Register a document entered by the caller's committee (or one in its subtree)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-            rec = DocumentRecord(
-                id=new_id(),
-                owner=owner.id,
-                audience=owner.id,
-                rev=1,
-                deleted=False,
-                number=data.number,
-                title=data.title,
-                signed_on=data.signed_on,
-                issuer=data.issuer,
-                lead_agency=data.lead_agency,
-                applies_to=list(data.applies_to),
-                continues=data.continues,
-                replaces=data.replaces,
-                term=data.term.strip(),
-            )
-            rec = await _check(conn, owner, rec)
-            await save(conn, DOCUMENT, rec)
-        return document_out(rec)
+        return await register_document(state.db, caller, data)
 
     @get("/{doc_id:uuid}")
     async def get_document(
@@ -267,27 +246,56 @@ class DocumentController(Controller):
         self, state: State, caller: NamedDependency[Caller], doc_id: FromPath[uuid.UUID]
     ) -> list[Document]:
         """The chain of documents this one continues or replaces, and those that continue or replace it (D7)."""
-        db: Database = state.db
-        table = DOCUMENT.table
-        async with db.read() as conn:
-            doc: DocumentRecord = await get_visible(conn, DOCUMENT, caller.unit, doc_id, down=True, what=WHAT)
-            chain = [doc]
-            seen = {doc.id}
-            cursor = doc
-            while (earlier := cursor.continues or cursor.replaces) is not None and earlier not in seen:
-                try:
-                    cursor = await get_visible(conn, DOCUMENT, caller.unit, earlier, down=True, what=WHAT)
-                except ApiError:
-                    break
-                seen.add(cursor.id)
-                chain.insert(0, cursor)
-            frontier = [doc.id]
-            while frontier:
-                stmt = down_select(DOCUMENT, caller.unit).where(
-                    table.c.deleted.is_(False), or_(table.c.continues.in_(frontier), table.c.replaces.in_(frontier))
-                )
-                later = [d for d in await records(conn, DOCUMENT, stmt) if d.id not in seen]
-                seen.update(d.id for d in later)
-                chain.extend(sorted(later, key=lambda d: d.signed_on))
-                frontier = [d.id for d in later]
-        return [document_out(d) for d in chain]
+        return await document_lineage(state.db, caller.unit, doc_id)
+
+
+async def register_document(db: Database, caller: Caller, data: DocumentCreate) -> Document:
+    """Register a document entered by the caller's committee (or one in its subtree), checked by D5-D7."""
+    async with db.write() as conn:
+        owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+        rec = DocumentRecord(
+            id=new_id(),
+            owner=owner.id,
+            audience=owner.id,
+            rev=1,
+            deleted=False,
+            number=data.number,
+            title=data.title,
+            signed_on=data.signed_on,
+            issuer=data.issuer,
+            lead_agency=data.lead_agency,
+            applies_to=list(data.applies_to),
+            continues=data.continues,
+            replaces=data.replaces,
+            term=data.term.strip(),
+        )
+        rec = await _check(conn, owner, rec)
+        await save(conn, DOCUMENT, rec)
+    return document_out(rec)
+
+
+async def document_lineage(db: Database, viewer: UnitInfo, doc_id: uuid.UUID) -> list[Document]:
+    """The chain of documents this one continues or replaces, and those that continue or replace it (D7)."""
+    table = DOCUMENT.table
+    async with db.read() as conn:
+        doc: DocumentRecord = await get_visible(conn, DOCUMENT, viewer, doc_id, down=True, what=WHAT)
+        chain = [doc]
+        seen = {doc.id}
+        cursor = doc
+        while (earlier := cursor.continues or cursor.replaces) is not None and earlier not in seen:
+            try:
+                cursor = await get_visible(conn, DOCUMENT, viewer, earlier, down=True, what=WHAT)
+            except ApiError:
+                break
+            seen.add(cursor.id)
+            chain.insert(0, cursor)
+        frontier = [doc.id]
+        while frontier:
+            stmt = down_select(DOCUMENT, viewer).where(
+                table.c.deleted.is_(False), or_(table.c.continues.in_(frontier), table.c.replaces.in_(frontier))
+            )
+            later = [d for d in await records(conn, DOCUMENT, stmt) if d.id not in seen]
+            seen.update(d.id for d in later)
+            chain.extend(sorted(later, key=lambda d: d.signed_on))
+            frontier = [d.id for d in later]
+    return [document_out(d) for d in chain]

@@ -337,57 +337,7 @@ class EssayController(Controller):
     @post("/")
     async def grade(self, state: State, caller: NamedDependency[Caller], data: JSONBody[EssayCreate]) -> Essay:
         """Grade a member's essay: the first attempt, or a rewrite while the latest is Yếu (D13)."""
-        score = _score(data.score)
-        db: Database = state.db
-        async with db.write() as conn:
-            grader = await writable_owner(conn, caller, data.unit or caller.unit.id)
-            await visible_document(conn, grader, data.document, "document")
-            held = await _member_here(conn, grader, data.member)
-            if held is not None:
-                member_unit, obligation = held.owner, held.obligation
-            else:
-                # Above the roster's ceiling: a delegate this level summoned; the grader names the member's unit
-                # and no name travels (personal data stays at the roster's unit and its parent).
-                if data.member_unit is None:
-                    raise invalid(
-                        "member_unit",
-                        "D13",
-                        "Đảng viên không có trong danh sách tại đây: cần ghi đơn vị của người được triệu tập.",
-                        "The member is not on a roster held here: give the delegate's unit.",
-                    )
-                if data.obligation not in OBLIGATIONS:
-                    raise invalid("obligation", "D12", "Diện đối tượng không hợp lệ.", "Unknown category.")
-                member_unit = (await unit_in_scope(conn, caller, data.member_unit)).id
-                obligation = data.obligation
-            unit = (await units_info(conn, [member_unit])).get(member_unit)
-            if unit is None or not grader.covers(unit):
-                raise invalid(
-                    "unit",
-                    "D13",
-                    "Cấp triệu tập chấm bài: đơn vị chấm phải là đơn vị của đảng viên hoặc cấp trên.",
-                    "The summoning level grades: the grading unit must be the member's unit or above it.",
-                )
-            attempts = await _attempts(conn, grader, data.member, data.document)
-            refusal = rewrite_refusal(attempts)
-            if refusal is not None:
-                raise refusal
-            rec = EssayGradeRecord(
-                id=new_id(),
-                owner=grader.id,
-                audience=None,
-                rev=1,
-                deleted=False,
-                member=data.member,
-                member_unit=member_unit,
-                document=data.document,
-                attempt=max((a.attempt for a in attempts), default=0) + 1,
-                score=score,
-                band=str(band_of(score)),
-                graded_on=data.graded_on,
-                obligation=obligation,
-            )
-            await save(conn, ESSAY_GRADE, rec)
-        return essay_out(rec)
+        return await grade_essay(state.db, caller, data)
 
     @get("/{essay_id:uuid}")
     async def get_essay(self, state: State, caller: NamedDependency[Caller], essay_id: FromPath[uuid.UUID]) -> Essay:
@@ -433,38 +383,7 @@ class EssayController(Controller):
         unit: FromQuery[uuid.UUID | None] = None,
     ) -> list[Rewrite]:
         """Members whose latest attempt is Yếu, so a rewrite is owed, per unit of the subtree (D13)."""
-        db: Database = state.db
-        table = ESSAY_GRADE.table
-        async with db.read() as conn:
-            viewer = await unit_in_scope(conn, caller, unit)
-            scoped = up_select(ESSAY_GRADE, viewer).where(table.c.deleted.is_(False))
-            if document is not None:
-                scoped = scoped.where(table.c.document == document)
-            graded = scoped.subquery()
-            latest = (
-                select(graded.c.member, graded.c.document, func.max(graded.c.attempt).label("attempt"))
-                .group_by(graded.c.member, graded.c.document)
-                .subquery()
-            )
-            stmt = (
-                select(graded)
-                .join(
-                    latest,
-                    and_(
-                        latest.c.member == graded.c.member,
-                        latest.c.document == graded.c.document,
-                        latest.c.attempt == graded.c.attempt,
-                    ),
-                )
-                .where(graded.c.band == str(Band.WEAK))
-                .order_by(graded.c.member_unit, graded.c.graded_on)
-            )
-            rows = [store.from_row(ESSAY_GRADE, r) for r in await conn.execute(stmt)]
-        return [
-            Rewrite(r.member, r.member_unit, r.document, r.attempt, r.score, r.band, r.graded_on, r.owner)
-            for r in rows
-            if isinstance(r, EssayGradeRecord)
-        ]
+        return await list_open_rewrites(state.db, caller, document, unit)
 
     @get("/summary")
     async def summary(
@@ -475,51 +394,7 @@ class EssayController(Controller):
         unit: FromQuery[uuid.UUID | None] = None,
     ) -> EssaySummary:
         """Participation for a document over a subtree: obliged and encouraged apart (D12), bands by latest attempt."""
-        db: Database = state.db
-        table = ESSAY_GRADE.table
-        async with db.read() as conn:
-            viewer = await unit_in_scope(conn, caller, unit)
-            await visible_document(conn, viewer, document, "document")
-            grades: list[EssayGradeRecord] = await records(
-                conn,
-                ESSAY_GRADE,
-                up_select(ESSAY_GRADE, viewer).where(table.c.document == document, table.c.deleted.is_(False)),
-            )
-            members = await roster(conn, viewer)
-        by_member: dict[uuid.UUID, list[EssayGradeRecord]] = {}
-        for g in grades:
-            by_member.setdefault(g.member, []).append(g)
-        results = {m: latest_result(Attempt(g.attempt, g.score) for g in gs) for m, gs in by_member.items()}
-        latest = {m: r for m, r in results.items() if r is not None}
-        if members:
-            counted = participation({m.id: m.obligation for m in members}, latest)
-            return EssaySummary(
-                document,
-                True,
-                GroupOut(
-                    counted.obliged.members,
-                    counted.obliged.wrote,
-                    dict(counted.obliged.bands),
-                    counted.obliged.rewrites_open,
-                ),
-                GroupOut(
-                    counted.encouraged.members,
-                    counted.encouraged.wrote,
-                    dict(counted.encouraged.bands),
-                    counted.encouraged.rewrites_open,
-                ),
-                counted.shortfall,
-            )
-        # Above the roster's ceiling: the category travels on each grade, so who wrote is still split (D12).
-        obligations = {m: gs[0].obligation for m, gs in by_member.items()}
-        counted = participation(obligations, latest)
-        return EssaySummary(
-            document,
-            False,
-            GroupOut(None, counted.obliged.wrote, dict(counted.obliged.bands), counted.obliged.rewrites_open),
-            GroupOut(None, counted.encouraged.wrote, dict(counted.encouraged.bands), counted.encouraged.rewrites_open),
-            None,
-        )
+        return await essay_summary(state.db, caller, document, unit)
 
     @post("/import", status_code=200)
     async def import_grades(
@@ -535,79 +410,7 @@ class EssayController(Controller):
         """Import grades from .xlsx (Họ và tên, Năm sinh, Điểm, Ngày chấm; or Mã đảng viên) for members on rosters
         held here. All or nothing: any bad row refuses the file, with every problem listed by row (D13)."""
         content = await data.read()
-        db: Database = state.db
-        async with db.write() as conn:
-            grader = await writable_owner(conn, caller, unit or caller.unit.id)
-            await visible_document(conn, grader, document, "document")
-            members = await roster(conn, grader)
-            by_id = {m.id: m for m in members}
-            by_name: dict[tuple[str, int], list[MemberRecord]] = {}
-            for m in members:
-                by_name.setdefault((m.full_name.casefold(), m.birth_year), []).append(m)
-            table = ESSAY_GRADE.table
-            prior: dict[uuid.UUID, list[EssayGradeRecord]] = {}
-            for g in await records(
-                conn,
-                ESSAY_GRADE,
-                up_select(ESSAY_GRADE, grader).where(table.c.document == document, table.c.deleted.is_(False)),
-            ):
-                prior.setdefault(g.member, []).append(g)
-            problems: list[RowProblem] = []
-            new: list[EssayGradeRecord] = []
-            seen: dict[uuid.UUID, int] = {}
-            for number, row in read_rows(content, GRADE_COLUMNS):
-                member = _find_member(number, row, by_id, by_name, problems)
-                try:
-                    score = parse_score(decimal_text(row.get("score")))
-                except ScoreError as exc:
-                    problems.append(RowProblem(number, "score", exc.message_vi, exc.message_en))
-                    score = None
-                day = date_cell(row.get("graded_on")) if row.get("graded_on") is not None else graded_on
-                if not isinstance(day, date):
-                    problems.append(
-                        RowProblem(
-                            number, "graded_on", "Thiếu hoặc sai ngày chấm.", "The grading date is missing or invalid."
-                        )
-                    )
-                if member is None or score is None or not isinstance(day, date):
-                    continue
-                if member.id in seen:
-                    problems.append(
-                        RowProblem(
-                            number,
-                            "full_name",
-                            f"Trùng đảng viên ở dòng {seen[member.id]}.",
-                            f"Same member as row {seen[member.id]}.",
-                        )
-                    )
-                    continue
-                seen[member.id] = number
-                refusal = rewrite_refusal(prior.get(member.id, []))
-                if refusal is not None:
-                    problems.append(RowProblem(number, "score", refusal.problem.message, refusal.problem.message_en))
-                    continue
-                new.append(
-                    EssayGradeRecord(
-                        id=new_id(),
-                        owner=grader.id,
-                        audience=None,
-                        rev=1,
-                        deleted=False,
-                        member=member.id,
-                        member_unit=member.owner,
-                        document=document,
-                        attempt=max((g.attempt for g in prior.get(member.id, [])), default=0) + 1,
-                        score=score,
-                        band=str(band_of(score)),
-                        graded_on=day,
-                        obligation=member.obligation,
-                    )
-                )
-            if problems:
-                raise refuse(problems)
-            if new and not dry_run:
-                await store.apply(conn, ESSAY_GRADE, new, origin=None)
-        return ImportResult(len(new), 0, 0, dry_run)
+        return await import_grade_file(state.db, caller, content, document, unit, graded_on, dry_run)
 
 
 GRADE_COLUMNS = {
@@ -655,6 +458,229 @@ def _find_member(
         )
     )
     return None
+
+
+async def grade_essay(db: Database, caller: Caller, data: EssayCreate) -> Essay:
+    """Grade a member's essay: the first attempt, or a rewrite while the latest is Yếu (D13)."""
+    score = _score(data.score)
+    async with db.write() as conn:
+        grader = await writable_owner(conn, caller, data.unit or caller.unit.id)
+        await visible_document(conn, grader, data.document, "document")
+        held = await _member_here(conn, grader, data.member)
+        if held is not None:
+            member_unit, obligation = held.owner, held.obligation
+        else:
+            # Above the roster's ceiling: a delegate this level summoned; the grader names the member's unit
+            # and no name travels (personal data stays at the roster's unit and its parent).
+            if data.member_unit is None:
+                raise invalid(
+                    "member_unit",
+                    "D13",
+                    "Đảng viên không có trong danh sách tại đây: cần ghi đơn vị của người được triệu tập.",
+                    "The member is not on a roster held here: give the delegate's unit.",
+                )
+            if data.obligation not in OBLIGATIONS:
+                raise invalid("obligation", "D12", "Diện đối tượng không hợp lệ.", "Unknown category.")
+            member_unit = (await unit_in_scope(conn, caller, data.member_unit)).id
+            obligation = data.obligation
+        unit = (await units_info(conn, [member_unit])).get(member_unit)
+        if unit is None or not grader.covers(unit):
+            raise invalid(
+                "unit",
+                "D13",
+                "Cấp triệu tập chấm bài: đơn vị chấm phải là đơn vị của đảng viên hoặc cấp trên.",
+                "The summoning level grades: the grading unit must be the member's unit or above it.",
+            )
+        attempts = await _attempts(conn, grader, data.member, data.document)
+        refusal = rewrite_refusal(attempts)
+        if refusal is not None:
+            raise refusal
+        rec = EssayGradeRecord(
+            id=new_id(),
+            owner=grader.id,
+            audience=None,
+            rev=1,
+            deleted=False,
+            member=data.member,
+            member_unit=member_unit,
+            document=data.document,
+            attempt=max((a.attempt for a in attempts), default=0) + 1,
+            score=score,
+            band=str(band_of(score)),
+            graded_on=data.graded_on,
+            obligation=obligation,
+        )
+        await save(conn, ESSAY_GRADE, rec)
+    return essay_out(rec)
+
+
+async def list_open_rewrites(
+    db: Database, caller: Caller, document: uuid.UUID | None, unit: uuid.UUID | None
+) -> list[Rewrite]:
+    """Members whose latest attempt is Yếu, so a rewrite is owed, per unit of the subtree (D13)."""
+    table = ESSAY_GRADE.table
+    async with db.read() as conn:
+        viewer = await unit_in_scope(conn, caller, unit)
+        scoped = up_select(ESSAY_GRADE, viewer).where(table.c.deleted.is_(False))
+        if document is not None:
+            scoped = scoped.where(table.c.document == document)
+        graded = scoped.subquery()
+        latest = (
+            select(graded.c.member, graded.c.document, func.max(graded.c.attempt).label("attempt"))
+            .group_by(graded.c.member, graded.c.document)
+            .subquery()
+        )
+        stmt = (
+            select(graded)
+            .join(
+                latest,
+                and_(
+                    latest.c.member == graded.c.member,
+                    latest.c.document == graded.c.document,
+                    latest.c.attempt == graded.c.attempt,
+                ),
+            )
+            .where(graded.c.band == str(Band.WEAK))
+            .order_by(graded.c.member_unit, graded.c.graded_on)
+        )
+        rows = [store.from_row(ESSAY_GRADE, r) for r in await conn.execute(stmt)]
+    return [
+        Rewrite(r.member, r.member_unit, r.document, r.attempt, r.score, r.band, r.graded_on, r.owner)
+        for r in rows
+        if isinstance(r, EssayGradeRecord)
+    ]
+
+
+async def essay_summary(db: Database, caller: Caller, document: uuid.UUID, unit: uuid.UUID | None) -> EssaySummary:
+    """Participation for a document over a subtree: obliged and encouraged apart (D12), bands by latest attempt."""
+    table = ESSAY_GRADE.table
+    async with db.read() as conn:
+        viewer = await unit_in_scope(conn, caller, unit)
+        await visible_document(conn, viewer, document, "document")
+        grades: list[EssayGradeRecord] = await records(
+            conn,
+            ESSAY_GRADE,
+            up_select(ESSAY_GRADE, viewer).where(table.c.document == document, table.c.deleted.is_(False)),
+        )
+        members = await roster(conn, viewer)
+    by_member: dict[uuid.UUID, list[EssayGradeRecord]] = {}
+    for g in grades:
+        by_member.setdefault(g.member, []).append(g)
+    results = {m: latest_result(Attempt(g.attempt, g.score) for g in gs) for m, gs in by_member.items()}
+    latest = {m: r for m, r in results.items() if r is not None}
+    if members:
+        counted = participation({m.id: m.obligation for m in members}, latest)
+        return EssaySummary(
+            document,
+            True,
+            GroupOut(
+                counted.obliged.members,
+                counted.obliged.wrote,
+                dict(counted.obliged.bands),
+                counted.obliged.rewrites_open,
+            ),
+            GroupOut(
+                counted.encouraged.members,
+                counted.encouraged.wrote,
+                dict(counted.encouraged.bands),
+                counted.encouraged.rewrites_open,
+            ),
+            counted.shortfall,
+        )
+    # Above the roster's ceiling: the category travels on each grade, so who wrote is still split (D12).
+    obligations = {m: gs[0].obligation for m, gs in by_member.items()}
+    counted = participation(obligations, latest)
+    return EssaySummary(
+        document,
+        False,
+        GroupOut(None, counted.obliged.wrote, dict(counted.obliged.bands), counted.obliged.rewrites_open),
+        GroupOut(None, counted.encouraged.wrote, dict(counted.encouraged.bands), counted.encouraged.rewrites_open),
+        None,
+    )
+
+
+async def import_grade_file(
+    db: Database,
+    caller: Caller,
+    content: bytes,
+    document: uuid.UUID,
+    unit: uuid.UUID | None,
+    graded_on: date | None,
+    dry_run: bool,
+) -> ImportResult:
+    """Grades from an .xlsx file, all or nothing: any bad row refuses the file, every problem listed by row (D13)."""
+    async with db.write() as conn:
+        grader = await writable_owner(conn, caller, unit or caller.unit.id)
+        await visible_document(conn, grader, document, "document")
+        members = await roster(conn, grader)
+        by_id = {m.id: m for m in members}
+        by_name: dict[tuple[str, int], list[MemberRecord]] = {}
+        for m in members:
+            by_name.setdefault((m.full_name.casefold(), m.birth_year), []).append(m)
+        table = ESSAY_GRADE.table
+        prior: dict[uuid.UUID, list[EssayGradeRecord]] = {}
+        for g in await records(
+            conn,
+            ESSAY_GRADE,
+            up_select(ESSAY_GRADE, grader).where(table.c.document == document, table.c.deleted.is_(False)),
+        ):
+            prior.setdefault(g.member, []).append(g)
+        problems: list[RowProblem] = []
+        new: list[EssayGradeRecord] = []
+        seen: dict[uuid.UUID, int] = {}
+        for number, row in read_rows(content, GRADE_COLUMNS):
+            member = _find_member(number, row, by_id, by_name, problems)
+            try:
+                score = parse_score(decimal_text(row.get("score")))
+            except ScoreError as exc:
+                problems.append(RowProblem(number, "score", exc.message_vi, exc.message_en))
+                score = None
+            day = date_cell(row.get("graded_on")) if row.get("graded_on") is not None else graded_on
+            if not isinstance(day, date):
+                problems.append(
+                    RowProblem(
+                        number, "graded_on", "Thiếu hoặc sai ngày chấm.", "The grading date is missing or invalid."
+                    )
+                )
+            if member is None or score is None or not isinstance(day, date):
+                continue
+            if member.id in seen:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "full_name",
+                        f"Trùng đảng viên ở dòng {seen[member.id]}.",
+                        f"Same member as row {seen[member.id]}.",
+                    )
+                )
+                continue
+            seen[member.id] = number
+            refusal = rewrite_refusal(prior.get(member.id, []))
+            if refusal is not None:
+                problems.append(RowProblem(number, "score", refusal.problem.message, refusal.problem.message_en))
+                continue
+            new.append(
+                EssayGradeRecord(
+                    id=new_id(),
+                    owner=grader.id,
+                    audience=None,
+                    rev=1,
+                    deleted=False,
+                    member=member.id,
+                    member_unit=member.owner,
+                    document=document,
+                    attempt=max((g.attempt for g in prior.get(member.id, [])), default=0) + 1,
+                    score=score,
+                    band=str(band_of(score)),
+                    graded_on=day,
+                    obligation=member.obligation,
+                )
+            )
+        if problems:
+            raise refuse(problems)
+        if new and not dry_run:
+            await store.apply(conn, ESSAY_GRADE, new, origin=None)
+    return ImportResult(len(new), 0, 0, dry_run)
 
 
 __all__ = ["is_obliged"]

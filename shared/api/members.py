@@ -232,85 +232,7 @@ class MemberController(Controller):
         birth year match a member already held updates that member.
         """
         content = await data.read()
-        year = date.today().year
-        db: Database = state.db
-        async with db.write() as conn:
-            owner = await writable_owner(conn, caller, unit or caller.unit.id)
-            held = {(r.full_name.casefold(), r.birth_year): r for r in await roster(conn, owner) if r.owner == owner.id}
-            problems: list[RowProblem] = []
-            seen: dict[tuple[str, int], int] = {}
-            created: list[MemberRecord] = []
-            updated: list[MemberRecord] = []
-            unchanged = 0
-            for number, row in read_rows(content, MEMBER_COLUMNS):
-                name = " ".join(text(row.get("full_name")).split())
-                year_text = text(row.get("birth_year"))
-                obligation = obligation_from(text(row.get("obligation")))
-                row_problems = len(problems)
-                if not name:
-                    problems.append(RowProblem(number, "full_name", "Thiếu họ và tên.", "The name is empty."))
-                if not year_text.isdigit():
-                    problems.append(
-                        RowProblem(number, "birth_year", f"Năm sinh «{year_text}» không hợp lệ.", "Invalid birth year.")
-                    )
-                if obligation is None:
-                    problems.append(
-                        RowProblem(
-                            number,
-                            "obligation",
-                            f"Diện «{text(row.get('obligation'))}» không có trong danh mục (D12).",
-                            "Unknown category (D12).",
-                        )
-                    )
-                if len(problems) > row_problems or obligation is None:
-                    continue
-                rec = MemberRecord(
-                    id=new_id(),
-                    owner=owner.id,
-                    audience=None,
-                    rev=1,
-                    deleted=False,
-                    full_name=name,
-                    birth_year=int(year_text),
-                    obligation=obligation,
-                    post=text(row.get("post")),
-                    rural_cell=_bool_cell(row.get("rural_cell")),
-                    note=text(row.get("note")),
-                )
-                try:
-                    check_member(rec, year)
-                except ApiError as exc:
-                    p = exc.problem
-                    problems.append(RowProblem(number, p.field or "", p.message, p.message_en))
-                    continue
-                key = (name.casefold(), rec.birth_year)
-                if key in seen:
-                    problems.append(
-                        RowProblem(
-                            number,
-                            "full_name",
-                            f"Trùng với dòng {seen[key]} (cùng họ tên và năm sinh).",
-                            f"Duplicates row {seen[key]} (same name and birth year).",
-                        )
-                    )
-                    continue
-                seen[key] = number
-                old = held.get(key)
-                if old is None:
-                    created.append(rec)
-                    continue
-                fields = ("obligation", "post", "rural_cell", "note")
-                if all(getattr(old, f) == getattr(rec, f) for f in fields):
-                    unchanged += 1
-                else:
-                    updated.append(
-                        msgspec.structs.replace(old, rev=old.rev + 1, **{f: getattr(rec, f) for f in fields})
-                    )
-            if problems:
-                raise refuse(problems)
-            if not dry_run:
-                await save_many(conn, created + updated)
-        return ImportResult(len(created), len(updated), unchanged, dry_run)
+        return await import_roster_file(state.db, caller, content, unit, dry_run)
 
 
 async def save_many(conn: AsyncConnection, recs: list[MemberRecord]) -> None:
@@ -318,6 +240,88 @@ async def save_many(conn: AsyncConnection, recs: list[MemberRecord]) -> None:
 
     if recs:
         await store.apply(conn, MEMBER, recs, origin=None)
+
+
+async def import_roster_file(
+    db: Database, caller: Caller, content: bytes, unit: uuid.UUID | None, dry_run: bool
+) -> ImportResult:
+    """A unit's roster from .xlsx, all or nothing; a row matching a member held (name and birth year) updates it."""
+    year = date.today().year
+    async with db.write() as conn:
+        owner = await writable_owner(conn, caller, unit or caller.unit.id)
+        held = {(r.full_name.casefold(), r.birth_year): r for r in await roster(conn, owner) if r.owner == owner.id}
+        problems: list[RowProblem] = []
+        seen: dict[tuple[str, int], int] = {}
+        created: list[MemberRecord] = []
+        updated: list[MemberRecord] = []
+        unchanged = 0
+        for number, row in read_rows(content, MEMBER_COLUMNS):
+            name = " ".join(text(row.get("full_name")).split())
+            year_text = text(row.get("birth_year"))
+            obligation = obligation_from(text(row.get("obligation")))
+            row_problems = len(problems)
+            if not name:
+                problems.append(RowProblem(number, "full_name", "Thiếu họ và tên.", "The name is empty."))
+            if not year_text.isdigit():
+                problems.append(
+                    RowProblem(number, "birth_year", f"Năm sinh «{year_text}» không hợp lệ.", "Invalid birth year.")
+                )
+            if obligation is None:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "obligation",
+                        f"Diện «{text(row.get('obligation'))}» không có trong danh mục (D12).",
+                        "Unknown category (D12).",
+                    )
+                )
+            if len(problems) > row_problems or obligation is None:
+                continue
+            rec = MemberRecord(
+                id=new_id(),
+                owner=owner.id,
+                audience=None,
+                rev=1,
+                deleted=False,
+                full_name=name,
+                birth_year=int(year_text),
+                obligation=obligation,
+                post=text(row.get("post")),
+                rural_cell=_bool_cell(row.get("rural_cell")),
+                note=text(row.get("note")),
+            )
+            try:
+                check_member(rec, year)
+            except ApiError as exc:
+                p = exc.problem
+                problems.append(RowProblem(number, p.field or "", p.message, p.message_en))
+                continue
+            key = (name.casefold(), rec.birth_year)
+            if key in seen:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "full_name",
+                        f"Trùng với dòng {seen[key]} (cùng họ tên và năm sinh).",
+                        f"Duplicates row {seen[key]} (same name and birth year).",
+                    )
+                )
+                continue
+            seen[key] = number
+            old = held.get(key)
+            if old is None:
+                created.append(rec)
+                continue
+            fields = ("obligation", "post", "rural_cell", "note")
+            if all(getattr(old, f) == getattr(rec, f) for f in fields):
+                unchanged += 1
+            else:
+                updated.append(msgspec.structs.replace(old, rev=old.rev + 1, **{f: getattr(rec, f) for f in fields}))
+        if problems:
+            raise refuse(problems)
+        if not dry_run:
+            await save_many(conn, created + updated)
+    return ImportResult(len(created), len(updated), unchanged, dry_run)
 
 
 __all__ = ["XlsxUpload", "roster", "save"]

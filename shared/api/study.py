@@ -171,26 +171,7 @@ class StudySessionController(Controller):
         self, state: State, caller: NamedDependency[Caller], data: JSONBody[StudySessionCreate]
     ) -> StudySession:
         """Record a study session (D8); an armed-forces unit records its own on its own schedule (D3)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-            rec = StudySessionRecord(
-                id=new_id(),
-                owner=owner.id,
-                audience=None,
-                rev=1,
-                deleted=False,
-                title=data.title.strip(),
-                documents=list(dict.fromkeys(data.documents)),
-                held_on=data.held_on,
-                form=data.form,
-                participants=data.participants.strip(),
-                invited=data.invited,
-                attended=data.attended,
-            )
-            await _check_session(conn, owner, rec)
-            await save(conn, STUDY_SESSION, rec)
-        return out(rec, StudySession)
+        return await record_session(state.db, caller, data)
 
     @get("/{session_id:uuid}")
     async def get_session(
@@ -372,26 +353,7 @@ class PropagandaController(Controller):
         self, state: State, caller: NamedDependency[Caller], data: JSONBody[PropagandaCreate]
     ) -> Propaganda:
         """Record propaganda by channel, with count and audience reached (D9)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-            rec = PropagandaRecord(
-                id=new_id(),
-                owner=owner.id,
-                audience=None,
-                rev=1,
-                deleted=False,
-                channel=data.channel,
-                document=data.document,
-                period_start=data.period_start,
-                period_end=data.period_end,
-                count=data.count,
-                reached=data.reached,
-                note=data.note.strip(),
-            )
-            await _check_propaganda(conn, owner, rec)
-            await save(conn, PROPAGANDA, rec)
-        return out(rec, Propaganda)
+        return await record_propaganda(state.db, caller, data)
 
     @patch("/{item_id:uuid}")
     async def edit(
@@ -445,3 +407,49 @@ class PropagandaController(Controller):
             )
             totals = {r[0]: (int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in await conn.execute(stmt)}
         return [ChannelTotal(c, CHANNEL_LABELS_VI[c], *totals.get(c, (0, 0, 0))) for c in CHANNELS]
+
+
+async def record_session(db: Database, caller: Caller, data: StudySessionCreate) -> StudySession:
+    """Record a study session (D8); an armed-forces unit records its own on its own schedule (D3)."""
+    async with db.write() as conn:
+        owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+        rec = StudySessionRecord(
+            id=new_id(),
+            owner=owner.id,
+            audience=None,
+            rev=1,
+            deleted=False,
+            title=data.title.strip(),
+            documents=list(dict.fromkeys(data.documents)),
+            held_on=data.held_on,
+            form=data.form,
+            participants=data.participants.strip(),
+            invited=data.invited,
+            attended=data.attended,
+        )
+        await _check_session(conn, owner, rec)
+        await save(conn, STUDY_SESSION, rec)
+    return out(rec, StudySession)
+
+
+async def record_propaganda(db: Database, caller: Caller, data: PropagandaCreate) -> Propaganda:
+    """Record propaganda by channel, with count and audience reached (D9)."""
+    async with db.write() as conn:
+        owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+        rec = PropagandaRecord(
+            id=new_id(),
+            owner=owner.id,
+            audience=None,
+            rev=1,
+            deleted=False,
+            channel=data.channel,
+            document=data.document,
+            period_start=data.period_start,
+            period_end=data.period_end,
+            count=data.count,
+            reached=data.reached,
+            note=data.note.strip(),
+        )
+        await _check_propaganda(conn, owner, rec)
+        await save(conn, PROPAGANDA, rec)
+    return out(rec, Propaganda)

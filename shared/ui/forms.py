@@ -1,0 +1,102 @@
+"""Reading a posted form: each field's text kept to show again, each problem in Vietnamese next to its field."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from litestar.datastructures import FormMultiDict, UploadFile
+
+from shared.api.errors import ApiError
+from shared.domain.errors import DateError
+from shared.domain.formatting import parse_date
+
+GENERAL = "_"
+"""The key of a problem that belongs to the whole form rather than one field."""
+
+
+class Form:
+    """A posted form being read; `errors` maps a field name to what is wrong with it."""
+
+    def __init__(self, data: FormMultiDict) -> None:
+        self.data = data
+        self.errors: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def _raw(self, name: str) -> str:
+        value = self.data.get(name)
+        text = value.strip() if isinstance(value, str) else ""
+        self.values[name] = text
+        return text
+
+    def text(self, name: str, *, required: str | None = None) -> str:
+        """The field's text, trimmed; `required` is the message shown when it is empty."""
+        text = self._raw(name)
+        if not text and required:
+            self.errors[name] = required
+        return text
+
+    def day(self, name: str, *, required: bool = True) -> date | None:
+        """A date written dd/mm/yyyy."""
+        text = self._raw(name)
+        if not text and not required:
+            return None
+        try:
+            return parse_date(text)
+        except DateError as exc:
+            self.errors[name] = exc.message_vi
+            return None
+
+    def number(self, name: str, *, label: str) -> int | None:
+        """A whole number, not negative (counts of people and activities)."""
+        text = self._raw(name).replace(".", "").replace(" ", "")
+        if not text.isdigit():
+            self.errors[name] = f"{label} phải là số nguyên không âm, ví dụ 120."
+            return None
+        return int(text)
+
+    def choice(self, name: str, options: Any, *, message: str) -> str:
+        text = self._raw(name)
+        if text not in options:
+            self.errors[name] = message
+        return text
+
+    def ident(self, name: str, *, required: str | None = None) -> uuid.UUID | None:
+        """A record chosen from a list (its id)."""
+        text = self._raw(name)
+        if not text:
+            if required:
+                self.errors[name] = required
+            return None
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            self.errors[name] = "Lựa chọn không hợp lệ; hãy chọn lại từ danh sách."
+            return None
+
+    def idents(self, name: str) -> list[uuid.UUID]:
+        chosen: list[uuid.UUID] = []
+        for value in self.data.getall(name, []):
+            try:
+                chosen.append(uuid.UUID(str(value)))
+            except ValueError:
+                self.errors[name] = "Lựa chọn không hợp lệ; hãy chọn lại từ danh sách."
+        self.values[name] = [str(c) for c in chosen]
+        return chosen
+
+    def file(self, name: str) -> UploadFile | None:
+        value = self.data.get(name)
+        if not isinstance(value, UploadFile) or not value.filename:
+            self.errors[name] = "Chưa chọn tệp .xlsx."
+            return None
+        return value
+
+    def refused(self, exc: ApiError) -> None:
+        """An API refusal shown next to the field it names (`documents[0]` → `documents`), else above the form."""
+        field = (exc.problem.field or "").split("[")[0].split(".")[0]
+        self.errors[field if field in self.values else GENERAL] = exc.problem.message
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors

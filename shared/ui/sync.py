@@ -1,0 +1,98 @@
+"""Đồng bộ: this instance's sync health (its upstreams, rows waiting, refused records) and its child nodes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from sqlalchemy import select
+
+from shared.api.scope import Caller, unit_info, units_info
+from shared.db.engine import Database
+from shared.sync import store
+from shared.sync.agent import upstreams
+from shared.sync.parent import Parent
+from shared.sync.tables import Identity, Rejection
+from shared.ui.web import Page, render
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamState:
+    url: str
+    waiting: int
+    """Local rows not yet acknowledged by this parent."""
+    last_push: datetime | None
+    last_pull: datetime | None
+    last_attempt: datetime | None
+    last_error: str | None
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class SyncHealth:
+    role: str
+    """`hub` or `node`."""
+    unit_name: str
+    head: int
+    upstreams: list[UpstreamState]
+    refused: list[Any]
+    children: list[dict[str, Any]] | None
+    """Child nodes in the caller's subtree; None when the caller may not see them (admins only, as the API)."""
+    children_total: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+async def sync_health(db: Database, parent: Parent, caller: Caller) -> SyncHealth:
+    """What `nqsync node status` and `nqsync {server,node} nodes` show, for the caller's subtree (D4)."""
+    async with db.read() as conn:
+        identity = (await conn.execute(select(Identity.role, Identity.unit))).first()
+        head = await store.head(conn)
+        refused = list((await conn.execute(select(Rejection).order_by(Rejection.at))).all())
+        unit = None if identity is None or identity.unit is None else await unit_info(conn, identity.unit)
+    ups = [
+        UpstreamState(
+            u.url,
+            max(head - u.push_cursor, 0),
+            u.last_push,
+            u.last_pull,
+            u.last_attempt,
+            u.last_error,
+            u.failures,
+        )
+        for u in await upstreams(db)
+    ]
+    nodes = await parent.nodes()
+    # D4: a unit's staff see the nodes of their own subtree only.
+    async with db.read() as conn:
+        units = await units_info(conn, list({uuid.UUID(n["unit"]) for n in nodes}))
+    covered = [n for n in nodes if (u := units.get(uuid.UUID(n["unit"]))) is not None and caller.unit.covers(u)]
+    children = covered if caller.at_least("admin") else None
+    role = identity.role if identity is not None else "hub"
+    problems = []
+    if refused:
+        problems.append(f"{len(refused)} bản ghi bị cấp trên từ chối: cần sửa rồi đồng bộ lại.")
+    problems += [f"Lần đồng bộ gần nhất với {u.url} bị lỗi: {u.last_error}" for u in ups if u.last_error]
+    if role == "node" and not ups:
+        problems.append("Máy này chưa đăng ký với cấp trên (chạy `nqsync node init`).")
+    return SyncHealth(
+        role=role,
+        unit_name=unit.name if unit is not None else "",
+        head=head,
+        upstreams=ups,
+        refused=refused,
+        children=children,
+        children_total=len(covered),
+        problems=problems,
+    )
+
+
+@get("/dong-bo")
+async def sync_page(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
+    state = request.app.state
+    health = await sync_health(state.db, state.parent, caller)
+    return render("sync.html", Page(caller, caller.unit, request.url.path), health=health)

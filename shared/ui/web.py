@@ -1,0 +1,309 @@
+"""What every page shares: the session guard, CSRF, templates, Vietnamese filters, and error pages.
+
+A page is signed in by the same session as the API (the `nqsync_session` cookie, HttpOnly, SameSite=Lax) and checks
+roles the same way: reading needs viewer, any form post needs editor, unless the handler's `opt["role"]` says more.
+Every form post also carries a CSRF token (Litestar's double-submit cookie, signed with a per-instance secret).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment
+from litestar import Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State, UploadFile
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+
+from shared.api.auth import SESSION_COOKIE, caller_for, required_role
+from shared.api.errors import ApiError
+from shared.api.scope import Caller, UnitInfo, unit_in_scope
+from shared.db.engine import Database
+from shared.domain.formatting import format_date, format_decimal, format_moment, format_percent
+from shared.domain.grades import format_score
+from shared.domain.tree import KIND_LABELS_VI, UnitKind
+
+log = logging.getLogger("nqsync.ui")
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+LOGIN_PATH = "/dang-nhap"
+CSRF_COOKIE = "nqsync_csrf"
+SECRET_FILE = "ui-secret"
+
+ROLE_LABELS_VI: Mapping[str, str] = {"viewer": "Chỉ xem", "editor": "Cập nhật", "admin": "Quản trị"}
+
+NAV: tuple[tuple[str, str], ...] = (
+    ("/", "Việc cần làm"),
+    ("/van-ban", "Văn bản"),
+    ("/bai-thu-hoach", "Bài thu hoạch"),
+    ("/dang-vien", "Đảng viên"),
+    ("/hoc-tap", "Học tập & tuyên truyền"),
+    ("/dong-bo", "Đồng bộ"),
+    ("/don-vi", "Đơn vị"),
+)
+
+
+# Secrets and CSRF.
+
+
+def instance_secret(data_dir: Path) -> str:
+    """This instance's secret for signing CSRF tokens: made once in the data folder, shared by every worker."""
+    path = data_dir / SECRET_FILE
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def csrf_config(secret: str) -> CSRFConfig:
+    return CSRFConfig(secret=secret, cookie_name=CSRF_COOKIE, cookie_httponly=True, cookie_samesite="lax")
+
+
+class PageCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, with the instance secret read on the first request rather than when the app is built
+    (building an app for its routes or schema writes nothing to the data folder)."""
+
+    def __init__(self, app: ASGIApp, data_dir: Path) -> None:
+        super().__init__(app, csrf_config(""))
+        self.data_dir = data_dir
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.config.secret:
+            self.config = replace(self.config, secret=instance_secret(self.data_dir))
+        await super().__call__(scope, receive, send)
+
+
+# The session guard.
+
+
+async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """A live session from the cookie, and a role that allows the action, exactly as the API's guard (D27)."""
+    if handler.opt.get("public"):
+        return
+    token = connection.cookies.get(SESSION_COOKIE)
+    caller = None if not token else await caller_for(connection.app.state.db, token)
+    if caller is None:
+        raise NotAuthorizedException()
+    if not caller.at_least(required_role(connection, handler)):
+        raise PermissionDeniedException("role")
+    connection.state.caller = caller
+
+
+def provide_caller(request: Request[Any, Any, State]) -> Caller:
+    caller: Caller = request.state.caller
+    return caller
+
+
+# Templates.
+
+
+def _score(value: Decimal | None) -> str:
+    return "—" if value is None else format_score(value)
+
+
+def _date(value: date | None) -> str:
+    return "—" if value is None else format_date(value)
+
+
+def _moment(value: datetime | None) -> str:
+    return "chưa có" if value is None else format_moment(value)
+
+
+def _number(value: int | None) -> str:
+    return "—" if value is None else format_decimal(value)
+
+
+def _percent(part: int | None, whole: int | None) -> str:
+    return "—" if part is None or whole is None else format_percent(part, whole)
+
+
+def _kind(value: str) -> str:
+    try:
+        return KIND_LABELS_VI[UnitKind(value)]
+    except ValueError:
+        return value
+
+
+def _register(engine: JinjaTemplateEngine) -> None:
+    env: Environment = engine.engine
+    env.filters.update(
+        date=_date, moment=_moment, score=_score, number=_number, role=lambda r: ROLE_LABELS_VI.get(r, r), kind=_kind
+    )
+    env.globals.update(percent=_percent, nav=NAV)
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_register)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The frame of every signed-in page: who is working, and which unit of their subtree they are looking at."""
+
+    me: Caller
+    viewer: UnitInfo
+    path: str
+
+    @property
+    def can_edit(self) -> bool:
+        return self.me.at_least("editor")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.me.at_least("admin")
+
+    @property
+    def other_unit(self) -> bool:
+        return self.viewer.id != self.me.unit.id
+
+    def unit_query(self) -> str:
+        """`?unit=...` when looking at a unit below one's own, so links and forms stay on it."""
+        return f"unit={self.viewer.id}" if self.other_unit else ""
+
+
+def render(
+    name: str, page: Page | None, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
+) -> Template:
+    return Template(
+        template_name=name,
+        context={"page": page, **context},
+        status_code=status_code,
+        headers=dict(headers or {}),
+    )
+
+
+def close_uploads(request: Request[Any, Any, Any]) -> None:
+    """Close the temporary files of an uploaded form, whether or not a handler got to read them (a refused CSRF
+    check parses the form first)."""
+    form = ScopeState.from_scope(request.scope).form
+    if not isinstance(form, dict):
+        return
+    for value in form.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, UploadFile):
+                item.file.close()
+
+
+async def after_page(request: Request[Any, Any, Any]) -> None:
+    close_uploads(request)
+
+
+# Error pages: a person reads what happened and what to do; the API keeps its JSON errors.
+
+
+def _error_page(
+    request: Request[Any, Any, Any], status: int, title: str, message: str, hint: str = ""
+) -> Response[Any]:
+    close_uploads(request)
+    caller = request.state.get("caller")
+    page = Page(caller, caller.unit, request.url.path) if isinstance(caller, Caller) else None
+    return render("error.html", page, status_code=status, title=title, message=message, hint=hint)
+
+
+def _not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"{LOGIN_PATH}?next={quote(target, safe='')}", status_code=303)
+
+
+def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    if "CSRF" in str(exc.detail):
+        return _error_page(
+            request,
+            403,
+            "Biểu mẫu đã hết hiệu lực",
+            "Biểu mẫu gửi lên không kèm mã bảo vệ hợp lệ nên không được ghi; không có gì thay đổi.",
+            "Hãy tải lại trang rồi nhập và gửi lại.",
+        )
+    return _error_page(
+        request,
+        403,
+        "Không có quyền",
+        "Tài khoản của bạn không được làm việc này (chỉ được xem); không có gì thay đổi.",
+        "Cần quyền cập nhật: hãy nhờ quản trị của đơn vị.",
+    )
+
+
+def _api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
+    titles = {403: "Ngoài phạm vi", 404: "Không tìm thấy", 409: "Không ghi được"}
+    return _error_page(request, exc.status, titles.get(exc.status, "Không thực hiện được"), exc.problem.message)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    return _error_page(
+        request,
+        400,
+        "Địa chỉ không hợp lệ",
+        "Địa chỉ trang có tham số sai (có thể do chép thiếu); không có gì thay đổi.",
+        "Hãy quay lại và chọn từ danh mục.",
+    )
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotFoundException):
+        return _error_page(request, 404, "Không tìm thấy", "Không có trang hay bản ghi này trong phạm vi của bạn.")
+    return _error_page(request, exc.status_code, "Không thực hiện được", str(exc.detail))
+
+
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("page %s failed", request.url.path, exc_info=exc)
+    return _error_page(
+        request,
+        500,
+        "Lỗi máy chủ",
+        "Máy chủ gặp lỗi nội bộ; không có gì được ghi.",
+        "Hãy thử lại; nếu vẫn lỗi, báo cho quản trị kèm giờ xảy ra.",
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    NotAuthorizedException: _not_signed_in,
+    PermissionDeniedException: _forbidden,
+    ApiError: _api_error,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _internal,
+}
+
+
+async def page_for(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None = None) -> Page:
+    """The page frame for a unit the caller covers (their own by default); another unit is refused (D4)."""
+    db: Database = request.app.state.db
+    async with db.read() as conn:
+        viewer = await unit_in_scope(conn, caller, unit)
+    return Page(caller, viewer, request.url.path)

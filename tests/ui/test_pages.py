@@ -1,0 +1,100 @@
+"""Every page, for every role, in Vietnamese with the right figures; a viewer gets no edit forms; a unit never sees
+a sibling's data on any page (D4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.domain_harness import Maker
+from tests.ui.conftest import Ui, text_of
+
+ROLES = ("viewer", "editor", "admin")
+PAGES = ("/", "/van-ban", "/bai-thu-hoach", "/dang-vien", "/hoc-tap", "/dong-bo", "/don-vi")
+
+
+@pytest.fixture
+async def seeded(ui: Ui, mk: Maker) -> dict[str, Any]:
+    """A provincial resolution and one of each district's own, rosters, grades (one Yếu), sessions, propaganda."""
+    tu_doc = await mk.doc("TU", number="15-NQ/TU", title="Về phát triển kinh tế số", signed_on="2021-03-01")
+    h1_doc = await mk.doc("H1", number="7-NQ/HU", title="Về nông thôn mới H1", signed_on="2021-02-02")
+    h2_doc = await mk.doc("H2", number="9-NQ/HU", title="Về du lịch H2", signed_on="2021-02-03")
+    a = await mk.member("H1B1", full_name="Nguyễn Văn An", birth_year=1980)
+    b = await mk.member("H1B1", full_name="Trần Thị Bình", birth_year=1985)
+    await mk.member("H1B1", full_name="Lê Văn Cụ", birth_year=1950, obligation="over_60")
+    z = await mk.member("H2B1", full_name="Phạm Thị Riêng", birth_year=1979)
+    await mk.essay("H1B1", a, tu_doc, "8,5")
+    await mk.essay("H1B1", b, tu_doc, "4,5")
+    await mk.essay("H2B1", z, tu_doc, "9")
+    await mk.session("H1", tu_doc)
+    await mk.propaganda("H1")
+    h2_session = dict(await mk.session("H2", h2_doc))
+    return {"tu_doc": tu_doc, "h1_doc": h1_doc, "h2_doc": h2_doc, "h2_session": h2_session}
+
+
+async def test_every_page_renders_in_vietnamese_for_each_role(ui: Ui, seeded: dict[str, Any]) -> None:
+    for role, path in [(r, p) for r in ROLES for p in PAGES]:
+        html = await ui.page(path, ("TU", role))
+        text = text_of(html)
+        assert '<html lang="vi">' in html
+        assert "Vai trò:" in text
+        assert {"viewer": "Chỉ xem", "editor": "Cập nhật", "admin": "Quản trị"}[role] in text
+        assert "Đơn vị TU" in text
+        forms = html.count('method="post"')
+        # Only the sign-out form for a viewer; editors and admins get the page's own forms too.
+        edit_pages = ("/bai-thu-hoach", "/dang-vien", "/hoc-tap")
+        if role == "viewer" or path not in edit_pages:
+            assert forms == 1, (path, role)
+        else:
+            assert forms > 1, (path, role)
+        if path == "/van-ban":
+            assert ("Đăng ký văn bản" in text) is (role != "viewer")
+
+
+async def test_figures_are_those_of_the_api_in_vietnamese_form(ui: Ui, seeded: dict[str, Any]) -> None:
+    doc = seeded["tu_doc"]
+    text = text_of(await ui.page(f"/bai-thu-hoach?document={doc['id']}"))
+    # Obliged: members, wrote, rate, not written; encouraged: members, wrote, rate; Tốt, Khá, Trung bình, Yếu; rewrites.
+    assert "Đơn vị TU (toàn đơn vị) 3 3 100% 0 1 0 0% 1 1 0 1 1" in text
+    assert "Đơn vị H1 2 2 100% 0 1 0 0% 0 1 0 1 1" in text
+    assert "Đơn vị H2 1 1 100% 0 0 0 — 1 0 0 0 0" in text
+    h1 = text_of(await ui.page(f"/bai-thu-hoach?document={doc['id']}&unit={ui.api.id('H1B1')}"))
+    assert "Đơn vị H1B1 (toàn đơn vị) 2 2 100% 0 1 0 0% 0 1 0 1 1" in h1
+    assert "Trần Thị Bình (1985)" in h1
+    assert "4,5" in h1
+    home = text_of(await ui.page(f"/?unit={ui.api.id('H1B1')}"))
+    assert "1 bài thu hoạch phải viết lại" in home
+    assert "Trần Thị Bình (1985)" in home
+    detail = text_of(await ui.page(f"/van-ban/{doc['id']}"))
+    assert "15-NQ/TU — Về phát triển kinh tế số" in detail
+    assert "Ngày ký 01/03/2021" in detail
+    assert "Sơ kết 01/03/2024" in detail
+    assert "Tổng kết 01/03/2026" in detail
+    study = text_of(await ui.page("/hoc-tap"))
+    assert "01/04/2021 Hội nghị học tập" in study
+    assert "95%" in study
+    assert "5.000" in study
+
+
+async def test_d4_a_district_never_sees_a_sibling_on_any_page(ui: Ui, seeded: dict[str, Any]) -> None:
+    for role in ROLES:
+        await _sees_no_sibling(ui, seeded, ("H1", role))
+
+
+async def _sees_no_sibling(ui: Ui, seeded: dict[str, Any], who: tuple[str, str]) -> None:
+    secrets = ("Phạm Thị Riêng", "Về du lịch H2", "9-NQ/HU", "Đơn vị H2")
+    for path in PAGES:
+        text = text_of(await ui.page(path, who))
+        assert not [s for s in secrets if s in text], path
+    text = text_of(await ui.page(f"/bai-thu-hoach?document={seeded['tu_doc']['id']}", who))
+    assert not [s for s in secrets if s in text]
+    h2 = ui.api.id("H2")
+    for path in ("/", "/van-ban", "/bai-thu-hoach", "/dang-vien", "/hoc-tap"):
+        response = await ui.get(f"{path}?unit={h2}", who)
+        assert response.status_code == 403, path
+        assert "ngoài phạm vi" in text_of(response.text)
+    response = await ui.get(f"/van-ban/{seeded['h2_doc']['id']}", who)
+    assert response.status_code == 404
+    assert "Phạm Thị Riêng" not in response.text
+    assert "du lịch" not in response.text
