@@ -77,79 +77,81 @@ class DueController(Controller):
             raise invalid("horizon_days", "D27", "Số ngày phải từ 0 đến 3660.", "Must be 0 to 3660 days.")
         if not 1 <= limit <= MAX_PAGE:
             raise invalid("limit", "paging", f"Số dòng phải từ 1 đến {MAX_PAGE}.", f"limit: 1 to {MAX_PAGE}.")
-        day = today or date.today()
-        until = day + timedelta(days=horizon_days)
         db: Database = state.db
         async with db.read() as conn:
             viewer = await unit_in_scope(conn, caller, unit)
-            units = {u.id: u for u in await subtree_units(conn, viewer)}
-            items: list[DueItem] = []
-            docs: list[DocumentRecord] = await records(
-                conn, DOCUMENT, down_select(DOCUMENT, viewer).where(DOCUMENT.table.c.deleted.is_(False))
-            )
-            by_doc = {d.id: d for d in docs}
-            milestones = await document_milestones(conn, viewer, docs, day)
-            held = {
-                (r.owner, r.document, r.kind)
-                for r in await conn.execute(
-                    up_select(REVIEW_REPORT, viewer)
-                    .with_only_columns(
-                        REVIEW_REPORT.table.c.owner, REVIEW_REPORT.table.c.document, REVIEW_REPORT.table.c.kind
-                    )
-                    .where(REVIEW_REPORT.table.c.deleted.is_(False))
-                )
-            }
-            plans: list[ReviewPlanRecord] = await records(
-                conn, REVIEW_PLAN, up_select(REVIEW_PLAN, viewer).where(REVIEW_PLAN.table.c.deleted.is_(False))
-            )
-            planned = {(p.owner, i.document, i.kind) for p in plans for i in p.items}
-            reporting = await reporting_units(conn, viewer)
-            for m in milestones:
-                doc = by_doc[m.document]
-                subject = f"{m.kind_vi} {doc.number}"
-                # D20: the committee that issued the document issues the plan for its review.
-                key = (doc.owner, doc.id, m.kind)
-                if doc.owner in units and m.plan_deadline <= until and key not in held and key not in planned:
-                    items.append(DueItem(DueKind.PLAN, m.plan_deadline, doc.owner, subject, doc.id))
-                if min(s.due for s in m.steps) > until:
-                    continue
-                expected = await expected_units(conn, viewer, doc, reporting)
-                for u, facts, draft in await report_facts(conn, viewer, doc, m.kind, expected):
-                    ref = draft.id if draft else doc.id
-                    if facts.received or facts.waived:
-                        continue
-                    if facts.return_open and facts.correct_by is not None:
-                        items.append(DueItem(DueKind.CORRECTION, facts.correct_by, u.id, subject, ref))
-                    elif facts.approved_on is not None:
-                        items.append(
-                            DueItem(DueKind.ISSUANCE, issuance_deadline(facts.approved_on), u.id, subject, ref)
-                        )
-                    elif facts.due <= until:
-                        items.append(DueItem(DueKind.REPORT, facts.due, u.id, subject, ref))
-            items.extend(await _progress_items(conn, viewer, day, until))
-            items.extend(await _rewrite_items(conn, viewer, by_doc))
-            names = {u.id: u for u in units.values()}
-        ordered = by_urgency(
-            replace(i, responsible_code=names[i.responsible].code) for i in items if i.responsible in names
+            return await collect_due(conn, viewer, today or date.today(), horizon_days=horizon_days, limit=limit)
+
+
+async def collect_due(
+    conn: AsyncConnection, viewer: UnitInfo, day: date, *, horizon_days: int = DEFAULT_HORIZON_DAYS, limit: int = 500
+) -> WhatIsDue:
+    """D27 for `viewer`'s subtree as of `day`: the API's and the web UI's one source of what is due."""
+    until = day + timedelta(days=horizon_days)
+    units = {u.id: u for u in await subtree_units(conn, viewer)}
+    items: list[DueItem] = []
+    docs: list[DocumentRecord] = await records(
+        conn, DOCUMENT, down_select(DOCUMENT, viewer).where(DOCUMENT.table.c.deleted.is_(False))
+    )
+    by_doc = {d.id: d for d in docs}
+    milestones = await document_milestones(conn, viewer, docs, day)
+    held = {
+        (r.owner, r.document, r.kind)
+        for r in await conn.execute(
+            up_select(REVIEW_REPORT, viewer)
+            .with_only_columns(REVIEW_REPORT.table.c.owner, REVIEW_REPORT.table.c.document, REVIEW_REPORT.table.c.kind)
+            .where(REVIEW_REPORT.table.c.deleted.is_(False))
         )
-        shown = [
-            DueOut(
-                i.kind.name.lower(),
-                i.kind.value,
-                i.due,
-                i.days_left(day),
-                i.late(day),
-                i.responsible,
-                names[i.responsible].code,
-                names[i.responsible].name,
-                i.subject,
-                i.ref,
-            )
-            for i in ordered[:limit]
-        ]
-        return WhatIsDue(
-            viewer.id, day, until, len(ordered), sum(i.late(day) for i in ordered), shown, list(ASSUMPTIONS_VI)
+    }
+    plans: list[ReviewPlanRecord] = await records(
+        conn, REVIEW_PLAN, up_select(REVIEW_PLAN, viewer).where(REVIEW_PLAN.table.c.deleted.is_(False))
+    )
+    planned = {(p.owner, i.document, i.kind) for p in plans for i in p.items}
+    reporting = await reporting_units(conn, viewer)
+    for m in milestones:
+        doc = by_doc[m.document]
+        subject = f"{m.kind_vi} {doc.number}"
+        # D20: the committee that issued the document issues the plan for its review.
+        key = (doc.owner, doc.id, m.kind)
+        if doc.owner in units and m.plan_deadline <= until and key not in held and key not in planned:
+            items.append(DueItem(DueKind.PLAN, m.plan_deadline, doc.owner, subject, doc.id))
+        if min(s.due for s in m.steps) > until:
+            continue
+        expected = await expected_units(conn, viewer, doc, reporting)
+        for u, facts, draft in await report_facts(conn, viewer, doc, m.kind, expected):
+            ref = draft.id if draft else doc.id
+            if facts.received or facts.waived:
+                continue
+            if facts.return_open and facts.correct_by is not None:
+                items.append(DueItem(DueKind.CORRECTION, facts.correct_by, u.id, subject, ref))
+            elif facts.approved_on is not None:
+                items.append(DueItem(DueKind.ISSUANCE, issuance_deadline(facts.approved_on), u.id, subject, ref))
+            elif facts.due <= until:
+                items.append(DueItem(DueKind.REPORT, facts.due, u.id, subject, ref))
+    items.extend(await _progress_items(conn, viewer, day, until))
+    items.extend(await _rewrite_items(conn, viewer, by_doc))
+    names = {u.id: u for u in units.values()}
+    ordered = by_urgency(
+        replace(i, responsible_code=names[i.responsible].code) for i in items if i.responsible in names
+    )
+    shown = [
+        DueOut(
+            i.kind.name.lower(),
+            i.kind.value,
+            i.due,
+            i.days_left(day),
+            i.late(day),
+            i.responsible,
+            names[i.responsible].code,
+            names[i.responsible].name,
+            i.subject,
+            i.ref,
         )
+        for i in ordered[:limit]
+    ]
+    return WhatIsDue(
+        viewer.id, day, until, len(ordered), sum(i.late(day) for i in ordered), shown, list(ASSUMPTIONS_VI)
+    )
 
 
 async def _progress_items(conn: AsyncConnection, viewer: UnitInfo, day: date, until: date) -> list[DueItem]:

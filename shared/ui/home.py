@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from shared.api.calendar import MilestoneOut, _visible_docs, document_milestones
+from shared.api.due import WhatIsDue, collect_due
 from shared.api.essays import list_open_rewrites
 from shared.api.scope import Caller, UnitInfo
 from shared.db.engine import Database
@@ -30,13 +31,10 @@ async def calendar_items(db: Database, viewer: UnitInfo, today: date) -> list[Mi
         return await document_milestones(conn, viewer, await _visible_docs(conn, viewer), today)
 
 
-async def what_is_due(db: Database, viewer: UnitInfo, today: date) -> list[Any] | None:
-    """D27, issue 5: what is due, what is late and who answers for it, across every kind of work.
-
-    The place on the home page is ready (`home/_what_is_due.html`); until issue 5's `what is due` service is merged
-    this returns None and the page says so.
-    """
-    return None
+async def what_is_due(db: Database, viewer: UnitInfo, today: date) -> WhatIsDue:
+    """D27: what is due, what is late and who answers for it, across every kind of work (the API's own list)."""
+    async with db.read() as conn:
+        return await collect_due(conn, viewer, today, limit=50)
 
 
 @get("/")

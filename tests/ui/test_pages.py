@@ -66,6 +66,11 @@ async def test_figures_are_those_of_the_api_in_vietnamese_form(ui: Ui, seeded: d
     home = text_of(await ui.page(f"/?unit={ui.api.id('H1B1')}"))
     assert "1 bài thu hoạch phải viết lại" in home
     assert "Trần Thị Bình (1985)" in home
+    due = await ui.api.ok("GET", f"/api/v1/due?unit={ui.api.id('H1B1')}")
+    assert due["total"] >= 1, "the Yếu essay is a rewrite due (D13)"
+    assert f"{due['total']} việc đến" in home, "D27: the home page shows the same list as the API"
+    for item in due["items"]:
+        assert f"{item['kind_vi']} {item['subject']}" in home
     detail = text_of(await ui.page(f"/van-ban/{doc['id']}"))
     assert "15-NQ/TU — Về phát triển kinh tế số" in detail
     assert "Ngày ký 01/03/2021" in detail
