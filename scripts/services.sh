@@ -39,3 +39,13 @@ ensure_redis() {
   echo "Redis is not running and could not be started. Install it: apt-get install -y redis-server" >&2
   return 1
 }
+
+ensure_faketime() {
+  # The fault tests run node processes under libfaketime to prove clocks do not matter; without it they skip that part.
+  command -v faketime >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "== Installing faketime (for the skewed-clock fault test)"
+    (apt-get update -qq && apt-get install -y -qq faketime) >/dev/null 2>&1 || echo "   (not installed; that test will be skipped)"
+  fi
+  return 0
+}
