@@ -5,6 +5,7 @@ from shared.records.documents import DOCUMENT
 from shared.records.essays import ESSAY_GRADE
 from shared.records.members import MEMBER
 from shared.records.reviews import REVIEW_OVERRIDE, REVIEW_PLAN, REVIEW_PROJECT, REVIEW_REPORT
+from shared.records.rosters import ROSTER_COUNT
 from shared.records.study import PROPAGANDA, STUDY_SESSION
 from shared.records.templates import ESSAY_TEMPLATE
 from shared.records.units import UNIT
@@ -24,4 +25,5 @@ def build_registry() -> Registry:
         STUDY_SESSION,
         PROPAGANDA,
         ESSAY_TEMPLATE,
+        ROSTER_COUNT,
     )
