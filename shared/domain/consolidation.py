@@ -59,7 +59,7 @@ class GroupEssays:
             self.rewritten + other.rewritten,
         )
 
-    def band(self, band: Band) -> int:
+    def band(self, band: Band | str) -> int:
         return self.bands.get(str(band), 0)
 
     @property
@@ -85,7 +85,7 @@ class EssayFigures:
         """Obliged members who wrote nothing (D12); never negative, even with a stale roster count."""
         return max(self.obliged.members - self.obliged.wrote, 0)
 
-    def band(self, band: Band) -> int:
+    def band(self, band: Band | str) -> int:
         return self.obliged.band(band) + self.encouraged.band(band)
 
     @property
