@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import func, insert, select
 
+from shared.api.cli import user_commands
 from shared.cli import data_option
 from shared.commands import (
     console,
@@ -213,3 +214,5 @@ def _fail(exc: SyncFailed) -> None:
 
 
 parent_commands(node)
+
+user_commands(node)

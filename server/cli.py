@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import uvicorn
 
+from shared.api.cli import user_commands
 from shared.cli import data_option
 from shared.commands import console, err_console, open_database, parent_commands, run_async, set_identity, settings_for
 from shared.settings import Settings
@@ -118,3 +119,6 @@ def worker(data_dir: str, database_url: str | None, redis_url: str, burst: bool)
 
     console.print(f"Tiến trình xử lý nền đang chạy (hàng đợi {redis_url}); Ctrl+C để dừng.")
     asyncio.run(main())
+
+
+user_commands(server)

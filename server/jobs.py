@@ -167,7 +167,7 @@ async def deadline_reminders(ctx: dict[str, Any], *, today: str | None = None) -
                 f"Sắp đến hạn ban hành kế hoạch {m['kind'].lower()} {m['document']}: {m['plan_deadline']} (D20)."
             )
     for text in reminders:
-        log.warning(text)
+        log.info(text)
     (settings.data_dir / REMINDERS_FILE).write_text(json.dumps(reminders, ensure_ascii=False, indent=1), "utf-8")
     return reminders
 
