@@ -453,7 +453,10 @@ async def consolidate_at_hub(run: Any) -> None:
     table = Table(title="Bài thu hoạch theo đơn vị trực thuộc (lần viết gần nhất, D12, D13)", title_justify="left")
     for col in ("Đơn vị", "Bắt buộc", "Đã viết", "Tỷ lệ", *[str(b) for b in BANDS], "Yếu chưa viết lại",
                 "Khuyến khích: viết/số"):  # fmt: skip
-        table.add_column(col, justify="left" if col == "Đơn vị" else "right")
+        if col == "Đơn vị":
+            table.add_column(col, no_wrap=True, max_width=34, overflow="ellipsis")
+        else:
+            table.add_column(col, justify="right")
     shown = [r for r in result.children if r.figures.essays.wrote or r.figures.essays.obliged.members]
     for row in [
         *((f"{r.unit.code} {r.unit.name}", r.figures) for r in shown),

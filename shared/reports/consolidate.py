@@ -342,9 +342,12 @@ async def consolidate(
         )
     _, items = await report_statuses(conn, top, unit_key(top), document, review.name.lower(), due_by_depth, today)
     by_id = {ref.id: ref for ref in refs.values()}
+    # Reports that came in late first, then the missing ones from the top of the tree down (D25b).
     late = tuple(
         LateItem(by_id[unit_id], due, status, held_on)
-        for unit_id, _depth, due, status, held_on in sorted(items, key=lambda i: (i[2], by_id[i[0]].code))
+        for unit_id, _depth, due, status, held_on in sorted(
+            items, key=lambda i: (i[3] is not Timeliness.LATE, i[1], i[2], by_id[i[0]].code)
+        )
         if status in (Timeliness.LATE, Timeliness.OVERDUE)
     )
     top_ref = refs.get(top.path) or UnitRef(top.id, top.code, top.name, "", top.depth)

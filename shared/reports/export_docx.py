@@ -142,6 +142,10 @@ def _figures_table(
     for i, title in enumerate(head):
         _cell_text(table.rows[0].cells[i], title, bold=True, size=size)
         _shade(table.rows[0].cells[i])
+    # The heading row repeats at the top of every page the table runs onto.
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(repeat)
     for r, values in enumerate(rows):
         cells = table.add_row().cells
         last = bold_last and r == len(rows) - 1
@@ -308,7 +312,7 @@ def _assessment(doc: DocxDocument, c: Consolidation) -> None:
             + ", ".join(f"{r.unit.name} {_n(r.figures.essays.rewrites_open)}" for r in weak[:3])
             + ")"
         )
-    text += f"; {_n(f.reports.late + f.reports.overdue)} báo cáo của cấp dưới trễ hạn hoặc chưa nộp."
+    text += f"; {_n(f.reports.late + f.reports.overdue)} báo cáo trễ hạn hoặc chưa nộp."
     _para(doc, text)
     _para(doc, TO_FILL, italic=True)
 
@@ -413,7 +417,7 @@ def _appendix(doc: DocxDocument, c: Consolidation) -> None:
     rows = [[str(i + 1), *row(r.unit.name, r.figures)] for i, r in enumerate(c.children)]
     rows.append(["", *row(f"{c.top.name} (trực tiếp)", c.own)])
     rows.append(["", *row("Tổng cộng", c.figures)])
-    widths = [0.8, 4.8, 1.5, 1.4, 1.4, 1.6, 1.3, 1.2, 1.2, 1.4, 1.2, 1.5, 1.3, 1.3, 1.6, 1.7, 1.3]
+    widths = [1.0, 4.6, 1.5, 1.4, 1.4, 1.6, 1.3, 1.2, 1.2, 1.4, 1.2, 1.5, 1.3, 1.3, 1.6, 1.7, 1.3]
     _figures_table(doc, head, rows, widths, size=9)
     _para(
         doc,
