@@ -90,4 +90,35 @@ def _redact(url: str) -> str:
 
 
 parent_commands(server)
+
+
+@server.command("worker")
+@data_option
+@click.option(
+    "--database-url", envvar="NQSYNC_DATABASE_URL", help="postgresql+asyncpg://... (default: SQLite in --data)."
+)
+@click.option("--redis-url", envvar="NQSYNC_REDIS_URL", required=True, help="redis://host:6379/0 (arq's queue).")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker(data_dir: str, database_url: str | None, redis_url: str, burst: bool) -> None:
+    """Run the background jobs on arq: consolidation, report rendering, daily calendar refresh and reminders."""
+    import asyncio
+
+    from arq import Worker
+
+    from server.jobs import worker_settings
+
+    settings = settings_for(data_dir, database_url, **{"redis.url": redis_url})
+
+    async def main() -> None:
+        # Built inside the running loop (arq's Worker binds to the loop it is created in).
+        w = Worker(**worker_settings(settings), burst=burst, handle_signals=not burst)
+        try:
+            await w.main()
+        finally:
+            await w.close()
+
+    console.print(f"Tiến trình xử lý nền đang chạy (hàng đợi {redis_url}); Ctrl+C để dừng.")
+    asyncio.run(main())
+
+
 user_commands(server)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -98,6 +99,8 @@ class DemoRun:
     tree: Tree | None = None
     facts: dict[str, str] = field(default_factory=dict)
     """Short results a step wants in the closing line, in the order added."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """What a later feature's steps keep for each other (the running processes of the cluster steps)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +281,24 @@ STEPS: list[DemoStep] = [
 ]
 
 
+def _cluster_steps() -> list[DemoStep]:
+    from server import demo_cluster as c
+
+    return [
+        DemoStep("Khởi động máy chủ tỉnh (tiến trình riêng)", c.start_hub),
+        DemoStep("Tỉnh ủy nhập nghị quyết và kế hoạch sơ kết, tổng kết", c.enter_documents),
+        DemoStep("Khởi động và đăng ký các nút huyện, cơ sở", c.start_nodes),
+        DemoStep("Cơ sở nhập danh sách, chấm bài thu hoạch, học tập, tuyên truyền", c.record_round),
+        DemoStep("Đồng bộ lên cấp trên (một huyện ngừng hoạt động)", c.sync_up),
+        DemoStep("Tỉnh ủy tổng hợp số liệu sơ kết", c.consolidate_at_hub),
+        DemoStep("Xuất báo cáo .xlsx và .docx", c.write_reports),
+    ]
+
+
+BASE_STEPS = len(STEPS)
+STEPS.extend(_cluster_steps())
+
+
 def prepare_folder(console: Console, data_dir: Path) -> None:
     """Start from an empty folder; refuse to wipe one that the demo did not create."""
     if data_dir.exists() and any(data_dir.iterdir()):
@@ -291,7 +312,10 @@ def prepare_folder(console: Console, data_dir: Path) -> None:
     (data_dir / DEMO_MARKER).write_text("Thư mục của `nqsync demo`; bị xóa và tạo lại mỗi lần chạy.\n", "utf-8")
 
 
-async def run_demo(console: Console, data_dir: Path, *, scale: float, seed: int, today: date) -> DemoRun:
+async def run_demo(
+    console: Console, data_dir: Path, *, scale: float, seed: int, today: date, steps: list[DemoStep] | None = None
+) -> DemoRun:
+    steps = STEPS if steps is None else steps
     prepare_folder(console, data_dir)
     # The demo always uses the embedded database in its own folder, whatever NQSYNC_DATABASE_URL says.
     settings = Settings.load(data_dir=data_dir, env={})
@@ -306,13 +330,16 @@ async def run_demo(console: Console, data_dir: Path, *, scale: float, seed: int,
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("Bắt đầu", total=len(STEPS))
-            for step in STEPS:
+            task = progress.add_task("Bắt đầu", total=len(steps))
+            for step in steps:
                 progress.update(task, description=step.title)
                 console.rule(step.title)
                 await step.run(run)
                 progress.advance(task)
     finally:
+        from server.demo_cluster import stop_cluster
+
+        await stop_cluster(run)
         await run.db.dispose()
     elapsed = Decimal(time.perf_counter() - started).quantize(Decimal("0.1"))
     console.print(
@@ -349,7 +376,10 @@ def _parse_today(_ctx: click.Context, _param: click.Parameter, value: str | None
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Hạt giống sinh dữ liệu mẫu.")
 @click.option("--today", callback=_parse_today, help="Ngày tính trạng thái (dd/mm/yyyy); mặc định là hôm nay.")
-def demo(data_dir: Path, scale: float, seed: int, today: date) -> None:
-    """Dựng một tỉnh mô phỏng trên cơ sở dữ liệu nhúng và trình bày các chức năng chính."""
+@click.option("--tree-only", is_flag=True, help="Chỉ dựng cây đơn vị và lịch, không chạy máy chủ, các nút và báo cáo.")
+def demo(data_dir: Path, scale: float, seed: int, today: date, tree_only: bool) -> None:
+    """Dựng một tỉnh mô phỏng: máy chủ tỉnh và các nút huyện, cơ sở là các tiến trình thật; đồng bộ, tổng hợp
+    số liệu sơ kết và xuất báo cáo .xlsx, .docx."""
     console = Console(highlight=False)
-    asyncio.run(run_demo(console, data_dir.resolve(), scale=scale, seed=seed, today=today))
+    steps = STEPS[:BASE_STEPS] if tree_only else STEPS
+    asyncio.run(run_demo(console, data_dir.resolve(), scale=scale, seed=seed, today=today, steps=steps))

@@ -8,9 +8,6 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
-from shared.api.auth import check_new_user, create_user, hash_password
-from shared.api.errors import ApiError
-from shared.api.scope import unit_info
 from shared.cli import data_option
 from shared.commands import console, err_console, open_database, run_async, settings_for
 from shared.records.users import ROLE_LABELS_VI, ROLES, UserRow
@@ -39,6 +36,11 @@ def user_commands(group: click.Group) -> None:
         password_stdin: bool,
     ) -> None:
         """Create a sign-in account for a unit (the first admin, then more from the web)."""
+        # Imported here: the API's modules are heavy, and every other command of the group starts without them.
+        from shared.api.auth import check_new_user, create_user, hash_password
+        from shared.api.errors import ApiError
+        from shared.api.scope import unit_info
+
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:

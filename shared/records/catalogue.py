@@ -7,6 +7,7 @@ from shared.records.essays import ESSAY_GRADE
 from shared.records.members import MEMBER
 from shared.records.programmes import ACTION_PROGRAMME, PROGRAMME_PROGRESS
 from shared.records.reviews import REVIEW_OVERRIDE, REVIEW_PLAN, REVIEW_PROJECT, REVIEW_REPORT
+from shared.records.rosters import ROSTER_COUNT
 from shared.records.study import PROPAGANDA, STUDY_SESSION
 from shared.records.surveys import QUESTIONNAIRE, SURVEY_RESPONDENT, SURVEY_RESPONSE
 from shared.records.templates import ESSAY_TEMPLATE
@@ -37,4 +38,5 @@ def build_registry() -> Registry:
         REPORT_MEETING,
         REPORT_COMMENT,
         REPORT_DECISION,
+        ROSTER_COUNT,
     )

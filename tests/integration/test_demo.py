@@ -9,9 +9,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from sqlalchemy import select
+
 from shared.db.engine import Database
+from shared.records.essays import EssayGradeRow
+from shared.records.members import MemberRow
 from shared.records.units import load_units
 from shared.settings import sqlite_url
+from shared.sync.tables import Identity, UnitRow
 
 NQSYNC = Path(sys.executable).with_name("nqsync")
 SUMMARY = re.compile(r"Hoàn thành trong [\d,]+ giây: ([\d.]+) đơn vị \(([^)]*)\), ([\d.]+) đơn vị lực lượng vũ trang")
@@ -21,12 +26,12 @@ def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONIOENCODING": "utf-8",
-        "COLUMNS": "120",
+        "COLUMNS": "160",
         # The demo must never touch a configured database, only the embedded one in its own folder.
         "NQSYNC_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/khong_duoc_dung",
     }
     return subprocess.run(
-        [str(NQSYNC), "demo", *args], capture_output=True, text=True, encoding="utf-8", env=env, timeout=120
+        [str(NQSYNC), "demo", *args], capture_output=True, text=True, encoding="utf-8", env=env, timeout=300
     )
 
 
@@ -34,7 +39,9 @@ def number(text: str) -> int:
     return int(text.replace(".", ""))
 
 
-async def test_d1_demo_prints_the_counts_of_its_own_database(tmp_path: Path) -> None:
+async def test_d1_d16_d20_d26_demo_prints_the_counts_and_figures_of_its_own_records(tmp_path: Path) -> None:
+    """The whole demo (real hub and node processes): its tree counts, calendar, and consolidated figures are checked
+    against the records each node holds in its own database."""
     data = tmp_path / "demo"
     done = run_demo("--scale", "0.05", "--data", str(data), "--today", "27/11/2026")
     assert done.returncode == 0, done.stderr + done.stdout
@@ -64,20 +71,89 @@ async def test_d1_demo_prints_the_counts_of_its_own_database(tmp_path: Path) -> 
     assert re.search(r"15-NQ/TU.*Sơ kết.*20/12/2024.*Đã thực hiện", out)
     assert "Sơ kết 09-CT/TU dời từ 15/06/2026 sang 31/12/2026" in out
     assert "112-CV/TU" in out
+    await check_consolidated_figures(out, data)
+
+
+async def check_consolidated_figures(out: str, data: Path) -> None:
+    """D12, D13, D20, D26: the hub's printed rows equal what the base and district nodes recorded."""
+    assert "khớp" in out
+    assert "KHÔNG KHỚP" not in out
+    nodes = sorted(p.name for p in (data / "nodes").iterdir())
+    held: dict[str, dict[str, int]] = {}
+    for code in nodes:
+        db = Database(sqlite_url(data / "nodes" / code / "nqsync.sqlite3"))
+        try:
+            async with db.read() as conn:
+                me = (await conn.execute(select(Identity.unit))).scalar_one()
+                parent = (await conn.execute(select(UnitRow.parent).where(UnitRow.id == me))).scalar_one()
+                district = (await conn.execute(select(UnitRow.code).where(UnitRow.id == parent))).scalar_one()
+                members = (
+                    (
+                        await conn.execute(
+                            select(MemberRow.obligation).where(MemberRow.owner == me, MemberRow.origin.is_(None))
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                grades = (
+                    await conn.execute(
+                        select(
+                            EssayGradeRow.member, EssayGradeRow.attempt, EssayGradeRow.band, EssayGradeRow.obligation
+                        ).where(EssayGradeRow.owner == me)
+                    )
+                ).all()
+        finally:
+            await db.dispose()
+        if not members:
+            continue  # a district node: its bases' records are counted at the bases
+        latest: dict[object, tuple[int, str, str]] = {}
+        for g in grades:
+            if g.member not in latest or g.attempt > latest[g.member][0]:
+                latest[g.member] = (g.attempt, g.band, g.obligation)
+        acc = held.setdefault(district, Counter())
+        acc["obliged"] += sum(o == "obliged" for o in members)
+        acc["wrote"] += sum(o == "obliged" for _, _, o in latest.values())
+        acc["weak"] += sum(b == "Yếu" for _, b, _ in latest.values())
+        acc["good"] += sum(b == "Tốt" for _, b, _ in latest.values())
+        acc["encouraged"] += sum(o != "obliged" for o in members)
+        acc["encouraged_wrote"] += sum(o != "obliged" for _, _, o in latest.values())
+    assert len(held) == 2
+    for district, acc in held.items():
+        row = re.search(rf"│ {district} [^│]*│\s+([\d.]+) │\s+([\d.]+) │[^│]*│\s+([\d.]+) │[^│]*│[^│]*│\s+([\d.]+) │"
+                        rf"\s+([\d.]+) │\s+([\d.]+)/([\d.]+)", out)  # fmt: skip
+        assert row, (district, out)
+        printed = [number(x) for x in row.groups()]
+        assert printed == [
+            acc["obliged"], acc["wrote"], acc["good"], acc["weak"], acc["weak"], acc["encouraged_wrote"],
+            acc["encouraged"],
+        ], district  # fmt: skip
+        assert acc["weak"] >= 1, "every base leaves one weak essay without a rewrite"
+    total = re.search(r"│ Tổng cộng \(toàn tỉnh\)\s+│\s+([\d.]+) │\s+([\d.]+) │", out)
+    assert total, out
+    assert [number(total.group(1)), number(total.group(2))] == [
+        sum(a["obliged"] for a in held.values()),
+        sum(a["wrote"] for a in held.values()),
+    ]
+    assert re.search(r"CS\d+ .*│ 22/11/2024 │ 29/11/2024 │ Trễ hạn", out), "the late base is listed (D25b)"
+    assert "đường dự phòng, --priority 10): đã gửi lên" in out
+    reports = data / "bao-cao"
+    assert {p.suffix for p in reports.iterdir()} == {".xlsx", ".docx"}
+    assert f"Đã ghi báo cáo vào thư mục {reports}" in out.replace("\n", "")
 
 
 def test_demo_wipes_only_its_own_folder(tmp_path: Path) -> None:
     foreign = tmp_path / "that"
     foreign.mkdir()
     (foreign / "quan-trong.txt").write_text("dữ liệu thật", "utf-8")
-    refused = run_demo("--scale", "0.02", "--data", str(foreign))
+    refused = run_demo("--scale", "0.02", "--data", str(foreign), "--tree-only")
     assert refused.returncode != 0
     assert "không phải của bản demo" in refused.stderr
     assert [p.name for p in foreign.iterdir()] == ["quan-trong.txt"]
 
     data = tmp_path / "demo"
-    assert run_demo("--scale", "0.02", "--data", str(data)).returncode == 0
-    again = run_demo("--scale", "0.02", "--data", str(data))
+    assert run_demo("--scale", "0.02", "--data", str(data), "--tree-only").returncode == 0
+    again = run_demo("--scale", "0.02", "--data", str(data), "--tree-only")
     assert again.returncode == 0, again.stderr
     assert "Xóa dữ liệu của lần chạy demo trước" in again.stdout
     assert "tạo mới" in again.stdout
