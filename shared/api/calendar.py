@@ -311,9 +311,7 @@ class CalendarController(Controller):
             everyone = await subtree_units(conn, viewer)
             armed = [u.path for u in everyone if u.armed_forces]
             # D3: the armed-forces branch reviews under its own guidance, outside this order.
-            units = [
-                u for u in everyone if u.kind in REVIEWING_KINDS and not any(u.path.startswith(p) for p in armed)
-            ]
+            units = [u for u in everyone if u.kind in REVIEWING_KINDS and not any(u.path.startswith(p) for p in armed)]
             table = REVIEW_REPORT.table
             held = {
                 r.owner: r.held_on
