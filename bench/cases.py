@@ -104,7 +104,7 @@ async def push(cfg: Config) -> list[Result]:
     district = tree.districts[0]
     bases = tree.bases_of(district)
     await hub.enrol([district])
-    hub.start(workers=1)
+    await hub.start(workers=1, in_process=cfg.quick)
     node = await env.node_database(cfg.template, cfg.tmp / "push-district.sqlite3", district.id, hub)
     try:
         await (await _child(node)).round()  # the tree arrives
@@ -172,7 +172,7 @@ async def bootstrap(cfg: Config) -> list[Result]:
         for cell in tree.cells:  # as pushed by each cell's node
             await store.apply(conn, ESSAY_GRADE, [r for r in records if r.owner == cell.id], origin=cell.id)
     await hub.enrol([base])
-    hub.start(workers=1)
+    await hub.start(workers=1, in_process=cfg.quick)
     times = []
     try:
         for i in range(cfg.repeat):
@@ -261,12 +261,12 @@ async def noop(cfg: Config) -> list[Result]:
     await hub.enrol([base])
     async with hub.db.write() as conn:  # some history in the hub's feed, none of it in this node's scope
         await store.apply(conn, ESSAY_GRADE, env.grades([tree.bases[1].id], 1000), origin=tree.bases[1].id)
-    hub.start(workers=1)
+    await hub.start(workers=1, in_process=cfg.quick)
     node = await env.node_database(cfg.template, cfg.tmp / "noop.sqlite3", base.id, hub)
     lat: list[float] = []
     try:
         await (await _child(node)).round()
-        for _ in range(20):  # warm: caches, prepared statements, pools
+        for _ in range(3 if cfg.quick else 20):  # warm: caches, prepared statements, pools
             await (await _child(node)).round()
         for _ in range(cfg.noop_rounds):
             child = await _child(node)
@@ -274,7 +274,7 @@ async def noop(cfg: Config) -> list[Result]:
             report = await child.round()
             lat.append(time.perf_counter() - t)
             assert report.pushed == report.pulled == 0
-        hub.stop()
+        await hub.stop()
         # Queries per round: the same round against the hub app served in this process, where they can be counted.
         settings = Settings(data_dir=cfg.tmp / "hub-inproc", database=DatabaseSettings(url=env.sa_url(hub.database)))
         port = env.free_port()
@@ -287,9 +287,9 @@ async def noop(cfg: Config) -> list[Result]:
         inproc = f"http://127.0.0.1:{port}"
         async with node.write() as conn:
             await conn.execute(update(Upstream).values(url=inproc))
-        rounds = 50
+        rounds = 5 if cfg.quick else 50
         try:
-            for _ in range(5):
+            for _ in range(2):
                 await (await _child(node)).round()
             with QueryCounter() as counter:
                 for _ in range(rounds):
@@ -354,6 +354,24 @@ async def _request(
     return int(status_line.split()[1])
 
 
+async def _commit_latency(database: str) -> tuple[float, float]:
+    """p50/p90 ms of a one-row transaction's commit on this server: the floor under each push, since pushes take
+    the feed counter's row lock in turn and hold it through their commit (the out-of-order commit guard)."""
+    raw = await asyncpg.connect(env.dsn(database))
+    try:
+        await raw.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (x int)")
+        lat = []
+        for _ in range(100):
+            t = time.perf_counter()
+            async with raw.transaction():
+                await raw.execute("INSERT INTO bench_commit_probe VALUES (1)")
+            lat.append(time.perf_counter() - t)
+        await raw.execute("DROP TABLE bench_commit_probe")
+    finally:
+        await raw.close()
+    return env.percentile(lat, 50) * 1000, env.percentile(lat, 90) * 1000
+
+
 async def burst(cfg: Config) -> list[Result]:
     n = cfg.burst_nodes
     districts = max(1, n // 100)
@@ -379,10 +397,11 @@ async def burst(cfg: Config) -> list[Result]:
         pull_body = pack(PullRequest(protocol=PROTOCOL, cursor=head, scope=tokens[u.id], types=REGISTRY.names()))
         bodies.append((hub.credentials[u.id], push_body, pull_body))
     results: list[Result] = []
-    hub.start(workers=cfg.burst_workers)
+    commit_ms = await _commit_latency(hub.database)
+    await hub.start(workers=cfg.burst_workers, in_process=cfg.quick)
     port = int(hub.url.rsplit(":", 1)[1])
     try:
-        for window in (cfg.burst_window, 0.0):
+        for window in (cfg.burst_window,) if cfg.quick else (cfg.burst_window, 0.0):
             lat: list[float] = []
             errors: list[str] = []
 
@@ -433,7 +452,8 @@ async def burst(cfg: Config) -> list[Result]:
                     "",
                     "p99 < 1 s, 0 errors" if window else "(capacity: no target)",
                     (p99 < 1 and not errors and stored == 5 * n) if window else None,
-                    f"{stored:,} of {5 * n:,} grades stored",
+                    f"{stored:,} of {5 * n:,} grades stored; a one-row commit here takes p50 {commit_ms[0]:.1f} ms, "
+                    f"p90 {commit_ms[1]:.1f} ms (pushes serialise on the feed counter through their commit)",
                     {"p50": p50, "p99": p99, "rate": n / total, "errors": len(errors), "window": window},
                 )
             )
@@ -469,10 +489,22 @@ def _rss_kib(pid: int) -> int:
 
 async def footprint(cfg: Config) -> list[Result]:
     tree = env.build_tree(2, 10, 0)
-    hub = await env.Hub.create(cfg.dbs, tree, cfg.tmp)
     base = tree.bases[0]
+    out: list[Result] = []
+    if cfg.quick:
+        # Starting a process is seconds of imports on a busy machine: the smoke run leaves it to full runs.
+        out.append(Result("node footprint: `nqsync node serve` start-up and idle RSS", "not run in --quick"))
+    else:
+        out.extend(await _serve_footprint(cfg, tree))
+    out.extend(_wire_bytes(base.id))
+    return out
+
+
+async def _serve_footprint(cfg: Config, tree: env.Tree) -> list[Result]:
+    base = tree.bases[0]
+    hub = await env.Hub.create(cfg.dbs, tree, cfg.tmp)
     await hub.enrol([base])
-    hub.start(workers=1)
+    await hub.start(workers=1)
     starts, rss = [], []
     try:
         for i in range(cfg.repeat):
@@ -489,7 +521,7 @@ async def footprint(cfg: Config) -> list[Result]:
             try:
                 env.wait_http(port, proc)
                 starts.append(time.perf_counter() - t)
-                await asyncio.sleep(1.0 if cfg.quick else 3.0)  # its first sync round done, then idle
+                await asyncio.sleep(3.0)  # its first sync round done, then idle
                 rss.append(_rss_kib(proc.pid) / 1024)
             finally:
                 proc.terminate()
@@ -500,17 +532,6 @@ async def footprint(cfg: Config) -> list[Result]:
                     proc.wait()
     finally:
         await hub.close()
-    # Bytes on the wire per essay-grade record.
-    records = env.grades([base.id], 5000)
-    wires = [store.encode_record(r) for r in records]
-    raw = sum(map(len, wires)) / len(wires)
-
-    def body(ws: list[bytes], compress: bool) -> int:
-        req = PushRequest(protocol=PROTOCOL, after=0, upto=len(ws), batches=[Batch("essay_grade", raw_array(ws))])
-        return len(pack(req, compress=compress))
-
-    batch_plain, batch_z = body(wires, False) / len(wires), body(wires, True) / len(wires)
-    one_plain, one_z = body(wires[:1], False), body(wires[:1], True)
     return [
         Result(
             "node footprint: `nqsync node serve` start-up (to /health answering)",
@@ -524,6 +545,22 @@ async def footprint(cfg: Config) -> list[Result]:
             note=env.spread(rss),
             raw={"rss_mib": rss},
         ),
+    ]
+
+
+def _wire_bytes(owner: uuid.UUID) -> list[Result]:
+    """Bytes on the wire per essay-grade record: the record itself, and its share of a push body."""
+    records = env.grades([owner], 5000)
+    wires = [store.encode_record(r) for r in records]
+    raw = sum(map(len, wires)) / len(wires)
+
+    def body(ws: list[bytes], compress: bool) -> int:
+        req = PushRequest(protocol=PROTOCOL, after=0, upto=len(ws), batches=[Batch("essay_grade", raw_array(ws))])
+        return len(pack(req, compress=compress))
+
+    batch_plain, batch_z = body(wires, False) / len(wires), body(wires, True) / len(wires)
+    one_plain, one_z = body(wires[:1], False), body(wires[:1], True)
+    return [
         Result(
             "bytes on the wire per essay-grade record",
             f"{raw:.0f} B record; in a 5,000-record push {batch_plain:.0f} B plain, {batch_z:.0f} B zstd",

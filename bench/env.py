@@ -5,6 +5,7 @@ Nothing here is timed; the benchmarks in `bench.cases` time only the step they n
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -24,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import uvicorn
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
@@ -277,6 +279,8 @@ class Hub:
     tmp: Path
     url: str = ""
     proc: subprocess.Popen[bytes] | None = None
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
     credentials: dict[uuid.UUID, str] = field(default_factory=dict)
 
     @classmethod
@@ -314,19 +318,32 @@ class Hub:
             for i in range(0, len(rows), 1000):
                 await conn.execute(insert(ChildNode), rows[i : i + 1000])
 
-    def start(self, workers: int = 1) -> None:
+    async def start(self, workers: int = 1, *, in_process: bool = False) -> None:
+        """Serve the hub: `nqsync server serve` in its own process, or (quick mode, where start-up would be most
+        of the run) the same app under uvicorn in this process."""
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
+        if in_process:
+            from shared.app import create_app
+            from shared.settings import DatabaseSettings, Settings
+
+            settings = Settings(data_dir=self.tmp / "hub", database=DatabaseSettings(url=sa_url(self.database)))
+            config = uvicorn.Config(create_app(settings, role="hub"), host="127.0.0.1", port=port, log_level="error")
+            self.server = uvicorn.Server(config)
+            self.task = asyncio.create_task(self.server.serve())
+            while not self.server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+                await asyncio.sleep(0.01)
+            return
         env = {**os.environ, "NQSYNC_DATABASE_URL": sa_url(self.database)}
         args = ["server", "serve", "--data", str(self.tmp / "hub"), "--port", str(port), "--workers", str(workers)]
-        self.proc = subprocess.Popen(
-            [nqsync_exe(), *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        self.proc = subprocess.Popen([nqsync_exe(), *args], env=env, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
         wait_http(port, self.proc)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            await self.task
+            self.server = self.task = None
         if self.proc is not None:
             self.proc.terminate()
             try:
@@ -337,7 +354,7 @@ class Hub:
             self.proc = None
 
     async def close(self) -> None:
-        self.stop()
+        await self.stop()
         await self.db.dispose()
 
 

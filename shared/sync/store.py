@@ -15,7 +15,9 @@ from typing import Any
 import msgspec
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    String,
     Uuid,
     and_,
     any_,
@@ -282,30 +284,43 @@ class Scope:
 
 
 def _scope_filter(rt: RecordType, scope: Scope) -> tuple[ColumnElement[bool], Any, Any]:
+    # The scope's values are named bind parameters (s_path, s_unit, s_origin, s_ceiling), bound to this scope's
+    # values here; `scan` builds its statement once per shape and passes another scope's values when it runs.
     table = rt.table
     owner = aliased(UnitRow.__table__, name="o")
     aud = aliased(UnitRow.__table__, name="a")
+    path = bindparam("s_path", scope.path, type_=String())
     conds: list[ColumnElement[bool]] = []
     if scope.down:
         conds.append(
             and_(
                 table.c.audience.is_not(None),
                 or_(
-                    literal(scope.path).startswith(aud.c.path, autoescape=False),
-                    aud.c.path.startswith(scope.path),
+                    path.startswith(aud.c.path, autoescape=False),
+                    aud.c.path.startswith(path),
                 ),
             )
         )
     if scope.up:
-        up = [owner.c.path.startswith(scope.path)]
+        up = [owner.c.path.startswith(path)]
         if scope.exclude_own:
-            up.append(table.c.owner != scope.unit)
+            up.append(table.c.owner != bindparam("s_unit", scope.unit, type_=Uuid()))
         if scope.exclude_origin is not None:
-            up.append(or_(table.c.origin.is_(None), table.c.origin != scope.exclude_origin))
+            origin = bindparam("s_origin", scope.exclude_origin, type_=Uuid())
+            up.append(or_(table.c.origin.is_(None), table.c.origin != origin))
         if scope.ceiling_depth is not None and rt.ceiling is not None:
-            up.append(owner.c.depth - scope.ceiling_depth <= rt.ceiling)
+            up.append(owner.c.depth - bindparam("s_ceiling", scope.ceiling_depth, type_=Integer()) <= rt.ceiling)
         conds.append(and_(*up))
     return or_(*conds), owner, aud
+
+
+def _scope_params(scope: Scope) -> dict[str, Any]:
+    return {
+        "s_path": scope.path,
+        "s_unit": scope.unit,
+        "s_origin": scope.exclude_origin,
+        "s_ceiling": scope.ceiling_depth,
+    }
 
 
 def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
@@ -317,9 +332,27 @@ def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
     return stmt.where(where)
 
 
+_scan_cache: dict[tuple[Any, ...], tuple[Select[Any], tuple[RecordType, ...]]] = {}
+
+
 def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool) -> Select[Any]:
+    """The scan's UNION ALL, built once per shape of scope: building it (an aliased units table per record type)
+    cost more than running it, and was most of a hub's CPU in a burst of small pulls."""
+    types = tuple(registry)
+    key = (
+        tuple(id(rt) for rt in types),
+        scope.down,
+        scope.up,
+        scope.exclude_own,
+        scope.exclude_origin is None,
+        scope.ceiling_depth is None,
+        with_ids,
+    )
+    cached = _scan_cache.get(key)
+    if cached is not None:
+        return cached[0]
     parts = []
-    for rt in registry:
+    for rt in types:
         table = rt.table
         cols = [literal(rt.name).label("type"), table.c.seq.label("seq"), table.c.wire.label("wire")]
         if with_ids:
@@ -332,7 +365,9 @@ def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool) -> Sele
         )
         parts.append(select(part.subquery()))
     union = union_all(*parts).subquery()
-    return select(*union.c).order_by(union.c.seq).limit(bindparam("limit"))
+    stmt = select(*union.c).order_by(union.c.seq).limit(bindparam("limit"))
+    _scan_cache[key] = (stmt, types)  # the types are kept so their ids stay theirs
+    return stmt
 
 
 async def scan(
@@ -340,7 +375,7 @@ async def scan(
 ) -> list[tuple[str, uuid.UUID, int, bytes]]:
     """(type, id, seq, wire) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`: one query."""
     stmt = _scan_statement(registry, scope, with_ids=True)
-    rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit})
+    rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
     return [(r.type, r.id, r.seq, r.wire) for r in rows]
 
 
@@ -349,7 +384,7 @@ async def scan_wires(
 ) -> list[tuple[int, str, bytes]]:
     """(seq, type, wire) of what `scan` finds: what pull and push send, without making a UUID per row."""
     stmt = _scan_statement(registry, scope, with_ids=False)
-    rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit})
+    rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
     return [(r[1], r[0], r[2]) for r in rows]
 
 
