@@ -53,13 +53,23 @@ def wire_hash(wire: bytes) -> int:
 
 async def head(conn: AsyncConnection) -> int:
     """The last seq whose transaction has committed; every seq at or below it is visible."""
-    return int((await conn.execute(select(FeedCounter.last).where(FeedCounter.id == 1))).scalar_one())
+    return int((await conn.execute(_HEAD)).scalar_one())
+
+
+# Built once: constructing a statement costs more than running it on a small push (SQLAlchemy's compiled cache
+# spares the compile, not the construction).
+_HEAD = select(FeedCounter.last).where(FeedCounter.id == 1)
+_TAKE = (
+    update(FeedCounter)
+    .where(FeedCounter.id == 1)
+    .values(last=FeedCounter.last + bindparam("n", type_=Integer()))
+    .returning(FeedCounter.last)
+)
 
 
 async def take_seqs(conn: AsyncConnection, n: int) -> int:
     """Reserve `n` seqs and return the first. Holds the counter row until commit (see `FeedCounter`)."""
-    stmt = update(FeedCounter).where(FeedCounter.id == 1).values(last=FeedCounter.last + n).returning(FeedCounter.last)
-    last = int((await conn.execute(stmt)).scalar_one())
+    last = int((await conn.execute(_TAKE, {"n": n})).scalar_one())
     return last - n + 1
 
 
