@@ -50,6 +50,9 @@ class SyncSettings:
     """How long one sync request may take before it is abandoned and retried."""
     verify_every_rounds: int = 20
     """The loop compares digests with the parent every this many rounds."""
+    concurrent_pushes: int = 4
+    """Pushes a parent process applies at once; the rest wait in memory, not on a database connection (pushes
+    serialise on the feed counter anyway, so more in flight only starve the pulls of connections in a burst)."""
     cache_seconds: float = 10.0
     """How long a parent trusts a checked credential and a child's scope: a revocation or a move of a unit takes
     effect within this time, and a round with nothing to do costs one query."""

@@ -6,6 +6,8 @@ or after the parent acknowledged (push), and apply is idempotent, so a retried s
 
 from __future__ import annotations
 
+import functools
+import ssl
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -17,6 +19,7 @@ import httpx
 import msgspec
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from shared.db.engine import Database
 from shared.settings import SyncSettings
@@ -47,7 +50,7 @@ from shared.sync.protocol import (
 )
 from shared.sync.registry import Record, RecordType, Registry
 from shared.sync.store import Scope
-from shared.sync.tables import Identity, Rejection, UnitRow, Upstream
+from shared.sync.tables import FeedCounter, Identity, Rejection, UnitRow, Upstream
 
 SOFTWARE = "nqsync/0.1"
 Progress = Callable[[str, int, int], None]
@@ -87,9 +90,30 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context, built once per process: building it reads the CA bundle, which took ~70 ms
+    per round when every round made its own client (most of a no-op round)."""
+    return httpx.create_ssl_context()
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What a round needs to know of this node and its upstream, read in one query."""
+
+    unit: uuid.UUID
+    path: str | None
+    depth: int | None
+    parent_depth: int | None
+    push_cursor: int
+    pull_cursor: int
+    scope: str
+    head: int
+
+
 async def enrol(url: str, code: str, label: str, *, transport: httpx.AsyncBaseTransport | None = None) -> EnrolResponse:
     """Exchange a one-time code for a credential at `url`."""
-    async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30, verify=_tls()) as http:
         reply = await _post(
             http, "/sync/v1/enrol", EnrolRequest(protocol=PROTOCOL, code=code, label=label, software=SOFTWARE), None
         )
@@ -156,48 +180,82 @@ class Child:
 
     async def _me(self, conn: AsyncConnection) -> tuple[uuid.UUID, str | None, int | None, int | None]:
         """This node's unit, its path and depth (None before the tree arrived), and the parent's depth."""
-        unit = (await conn.execute(select(Identity.unit))).scalar_one()
-        if unit is None:
+        state = await self._state(conn)
+        return state.unit, state.path, state.depth, state.parent_depth
+
+    async def _state(self, conn: AsyncConnection) -> _State:
+        """This node's place, its cursors with this upstream and its feed head: one query, as every SQLite
+        statement through aiosqlite costs a thread hop and a no-op round should cost next to nothing."""
+        me, parent = aliased(UnitRow, name="me"), aliased(UnitRow, name="up")
+        row = (
+            await conn.execute(
+                select(
+                    Identity.unit,
+                    me.path,
+                    me.depth,
+                    parent.depth.label("parent_depth"),
+                    Upstream.push_cursor,
+                    Upstream.pull_cursor,
+                    Upstream.scope,
+                    FeedCounter.last,
+                )
+                .select_from(Identity)
+                .join(Upstream, Upstream.url == self.url)
+                .join(FeedCounter, FeedCounter.id == 1)
+                .outerjoin(me, me.id == Identity.unit)
+                .outerjoin(parent, parent.id == self.parent_unit)
+            )
+        ).first()
+        if row is None or row.unit is None:
             raise SyncFailed(
                 "Nút chưa được đăng ký cho đơn vị nào (hãy chạy `nqsync node init`).",
                 "This node is not enrolled for any unit; run `nqsync node init`.",
                 code="not_enrolled",
                 status=400,
             )
-        row = (await conn.execute(select(UnitRow.path, UnitRow.depth).where(UnitRow.id == unit))).first()
-        parent_depth = (
-            await conn.execute(select(UnitRow.depth).where(UnitRow.id == self.parent_unit))
-        ).scalar_one_or_none()
-        if row is None:
-            return unit, None, None, parent_depth
-        return unit, str(row.path), int(row.depth), parent_depth
+        return _State(
+            unit=row.unit,
+            path=None if row.path is None else str(row.path),
+            depth=None if row.depth is None else int(row.depth),
+            parent_depth=row.parent_depth,
+            push_cursor=int(row.push_cursor),
+            pull_cursor=int(row.pull_cursor),
+            scope=str(row.scope),
+            head=int(row.last),
+        )
 
     async def round(self, *, verify: bool = False) -> RoundReport:
         """Push, then pull; the first round pulls first, since pushing needs the tree the pull brings."""
         report = RoundReport()
+        started = _now()
         async with httpx.AsyncClient(
-            base_url=self.url, transport=self.transport, timeout=self.settings.request_timeout_seconds
+            base_url=self.url, transport=self.transport, timeout=self.settings.request_timeout_seconds, verify=_tls()
         ) as http:
-            await self._mark(last_attempt=_now())
             try:
+                state: _State | None
                 async with self.db.read() as conn:
-                    _, path, _, parent_depth = await self._me(conn)
-                if path is None or parent_depth is None:
+                    state = await self._state(conn)
+                if state.path is None or state.parent_depth is None:
                     await self._pull(http, report)
-                repair = await self._push(http, report)
-                await self._pull(http, report)
+                    state = None
+                repair = await self._push(http, report, state)
+                await self._pull(http, report, state)
                 if verify or repair:
                     await self._verify(http, report)
             except SyncFailed as exc:
-                await self._mark(last_error=exc.message_vi, failures=Upstream.failures + 1)
+                await self._mark(last_attempt=started, last_error=exc.message_vi, failures=Upstream.failures + 1)
                 raise
-            await self._mark(last_error=None, failures=0)
+            except Exception:
+                await self._mark(last_attempt=started)
+                raise
+            # One write per round for the bookkeeping (a pull that brought nothing wrote nothing).
+            await self._mark(last_attempt=started, last_pull=_now(), last_error=None, failures=0)
         return report
 
     async def verify(self) -> RoundReport:
         report = RoundReport()
         async with httpx.AsyncClient(
-            base_url=self.url, transport=self.transport, timeout=self.settings.request_timeout_seconds
+            base_url=self.url, transport=self.transport, timeout=self.settings.request_timeout_seconds, verify=_tls()
         ) as http:
             await self._push(http, report)
             await self._verify(http, report)
@@ -209,20 +267,25 @@ class Child:
 
     # Push
 
-    async def _push(self, http: httpx.AsyncClient, report: RoundReport) -> bool:
-        """Send every row of this node's subtree the parent lacks, batch by batch; True if the parent asks to verify."""
+    async def _push(self, http: httpx.AsyncClient, report: RoundReport, state: _State | None = None) -> bool:
+        """Send every row of this node's subtree the parent lacks, batch by batch; True if the parent asks to verify.
+
+        `state`, when the caller has just read it, saves a read when there is nothing to push.
+        """
         repair = False
         while True:
+            if state is not None and (state.path is None or state.push_cursor >= state.head):
+                return repair
+            state = None
             async with self.db.read() as conn:
-                unit, path, _, parent_depth = await self._me(conn)
+                now = await self._state(conn)
+                path, cursor, head, parent_depth = now.path, now.push_cursor, now.head, now.parent_depth
                 if path is None:
                     return repair
-                cursor = (await conn.execute(select(Upstream.push_cursor).where(Upstream.url == self.url))).scalar_one()
-                head = await store.head(conn)
                 if cursor >= head:
                     return repair
                 scope = Scope(
-                    unit=unit,
+                    unit=now.unit,
                     path=path,
                     down=False,
                     up=True,
@@ -231,8 +294,7 @@ class Child:
                     ceiling_depth=parent_depth,
                 )
                 limit = self.settings.batch_rows
-                found = await store.scan(conn, self.registry, scope, after=cursor, upto=head, limit=limit)
-                items = [(seq, t, wire) for t, _, seq, wire in found]
+                found = items = await store.scan_wires(conn, self.registry, scope, after=cursor, upto=head, limit=limit)
                 batches, upto, cut = batches_of(items, self.settings.batch_bytes)
                 if not (cut or len(found) >= limit):
                     upto = head
@@ -265,6 +327,8 @@ class Child:
 
     async def _record_refusals(self, conn: AsyncConnection, batches: list[Batch], refused: list[Refused]) -> None:
         """Keep each refusal visible until a later version of that record is accepted."""
+        if not refused and (await conn.execute(select(Rejection.record_id).limit(1))).first() is None:
+            return  # nothing to clear: spares decoding every sent record's id again (the common case)
         refused_ids = {r.id for r in refused}
         sent_ids = [rid for b in batches for rid in _ids(b)]
         accepted = [rid for rid in sent_ids if rid not in refused_ids]
@@ -307,19 +371,24 @@ class Child:
 
     # Pull
 
-    async def _pull(self, http: httpx.AsyncClient, report: RoundReport) -> None:
+    async def _pull(self, http: httpx.AsyncClient, report: RoundReport, state: _State | None = None) -> None:
+        """Pull until the parent has nothing more; `state`, if just read, gives the cursor without another read."""
+        known = (state.pull_cursor, state.scope) if state is not None else None
         while True:
-            async with self.db.read() as conn:
-                up = (
-                    await conn.execute(select(Upstream.pull_cursor, Upstream.scope).where(Upstream.url == self.url))
-                ).one()
+            if known is None:
+                async with self.db.read() as conn:
+                    up = (
+                        await conn.execute(select(Upstream.pull_cursor, Upstream.scope).where(Upstream.url == self.url))
+                    ).one()
+                known = (up.pull_cursor, up.scope)
+            cursor, scope_token = known
             reply = await _post(
                 http,
                 "/sync/v1/pull",
                 PullRequest(
                     protocol=PROTOCOL,
-                    cursor=up.pull_cursor,
-                    scope=up.scope,
+                    cursor=cursor,
+                    scope=scope_token,
                     software=SOFTWARE,
                     types=self.registry.names(),
                 ),
@@ -328,7 +397,11 @@ class Child:
             assert isinstance(reply, PullResponse)
             if reply.rescope:
                 await self._verify(http, report, rescope=True)
+                known = None
                 continue
+            if not reply.batches and (reply.cursor, reply.scope) == known and not reply.more:
+                return  # nothing new: no write (the round's closing write notes the time of this pull)
+            known = (reply.cursor, reply.scope)
             async with self.db.write() as conn:
                 for batch in reply.batches:
                     rt = self.registry.get(batch.type)

@@ -5,6 +5,7 @@ Nothing here knows HTTP; `shared.sync.http` maps these calls to routes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased
 
 from shared.db.engine import Database
@@ -45,6 +46,28 @@ from shared.sync.protocol import (
 from shared.sync.registry import Audience, Record, RecordType, Registry
 from shared.sync.store import Scope
 from shared.sync.tables import ChildNode, EnrolmentCode, Identity, UnitRow
+
+# The push path's statements, built once (building them per request was a visible share of a burst's CPU).
+_UNITS = select(UnitRow.id, UnitRow.path, UnitRow.depth).where(UnitRow.id.in_(bindparam("ids", expanding=True)))
+_ACKED = select(ChildNode.acked_push).where(ChildNode.id == bindparam("node"))
+_PUSHED = (
+    update(ChildNode)
+    .where(ChildNode.id == bindparam("node"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "acked_push",
+                "last_push",
+                "last_contact",
+                "child_pending",
+                "rejected",
+                "protocol",
+                "software",
+            )
+        }
+    )
+)
 
 
 class SyncError(Exception):
@@ -101,6 +124,10 @@ class Parent:
         self._auth_cache: dict[str, tuple[float, Child]] = {}
         self._activity: dict[uuid.UUID, dict[str, Any]] = {}
         self._token_cache: dict[tuple[uuid.UUID, str], tuple[float, str]] = {}
+        self._my_unit: tuple[float, tuple[uuid.UUID, str, int]] | None = None
+        # Pushes serialise on the feed counter's row lock until commit; more of them in flight than this per
+        # process only hold pooled connections while they wait, starving the pulls of connections in a burst.
+        self._writers = asyncio.Semaphore(max(1, settings.concurrent_pushes))
         self._decoders = {rt.name: msgspec.msgpack.Decoder(rt.struct) for rt in registry}
         signature = ";".join(f"{rt.name}:{rt.ceiling}:{rt.audience.value}" for rt in registry)
         self._registry_signature = signature
@@ -108,7 +135,19 @@ class Parent:
     # Identity and tree
 
     async def my_unit(self) -> tuple[uuid.UUID, str, int]:
-        """This instance's unit (the root, on the hub) with its path and depth."""
+        """This instance's unit (the root, on the hub) with its path and depth.
+
+        Cached for `SyncSettings.cache_seconds` like credentials: every push asks, and it changes only when the
+        tree is reorganised (two queries per push otherwise).
+        """
+        cached = self._my_unit
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        found = await self._load_my_unit()
+        self._my_unit = (time.monotonic() + self.settings.cache_seconds, found)
+        return found
+
+    async def _load_my_unit(self) -> tuple[uuid.UUID, str, int]:
         async with self.db.read() as conn:
             ident = (await conn.execute(select(Identity.unit))).scalar_one_or_none()
             if ident is None:
@@ -306,8 +345,10 @@ class Parent:
             if req.cursor == head:
                 return PullResponse(cursor=head, more=False, scope=token, batches=[])
             scope = self.pull_scope(child)
-            found = await store.scan(conn, self._types(req.types), scope, after=req.cursor, upto=head, limit=limit)
-        batches, cursor, cut = batches_of([(seq, t, wire) for t, _, seq, wire in found], self.settings.batch_bytes)
+            found = await store.scan_wires(
+                conn, self._types(req.types), scope, after=req.cursor, upto=head, limit=limit
+            )
+        batches, cursor, cut = batches_of(found, self.settings.batch_bytes)
         more = cut or len(found) >= limit
         if not more:
             cursor = head
@@ -351,7 +392,7 @@ class Parent:
         owners = {rec.owner for _, recs, _ in decoded for rec in recs} | {
             rec.audience for _, recs, _ in decoded for rec in recs if rec.audience is not None
         }
-        async with self.db.write() as conn:
+        async with self._writers, self.db.write() as conn:
             units = await self._units(conn, owners)
             outside = [
                 rec.id
@@ -367,8 +408,7 @@ class Parent:
                     f"The node sent {len(outside)} records owned outside its subtree; the whole batch is refused.",
                     records=[str(i) for i in outside[:20]],
                 )
-            stored = ignored = 0
-            stale: list[Stale] = []
+            checked: list[tuple[RecordType, list[Record], list[bytes]]] = []
             for rt, recs, wires in decoded:
                 ok: list[Record] = []
                 ok_wires: list[bytes] = []
@@ -379,24 +419,30 @@ class Parent:
                     else:
                         ok.append(rec)
                         ok_wires.append(wire)
+                checked.append((rt, ok, ok_wires))
+            # The node's bookkeeping first: `apply` takes the feed counter's lock, held until commit, so whatever
+            # runs after it delays every other writer.
+            node = (await conn.execute(_ACKED, {"node": child.node_id})).scalar_one()
+            await conn.execute(
+                _PUSHED,
+                {
+                    "node": child.node_id,
+                    "acked_push": max(node, req.upto),
+                    "last_push": self.clock(),
+                    "last_contact": self.clock(),
+                    "child_pending": req.pending,
+                    "rejected": len(refused),
+                    "protocol": req.protocol,
+                    "software": req.software[:40] or None,
+                },
+            )
+            stored = ignored = 0
+            stale: list[Stale] = []
+            for rt, ok, ok_wires in checked:
                 result = await store.apply(conn, rt, ok, origin=child.unit, wires=ok_wires)
                 stored += len(result.stored)
                 ignored += len(result.ignored)
                 stale.extend(await self._stale(conn, rt, ok, ok_wires, result.ignored, child.unit))
-            node = (await conn.execute(select(ChildNode.acked_push).where(ChildNode.id == child.node_id))).scalar_one()
-            await conn.execute(
-                update(ChildNode)
-                .where(ChildNode.id == child.node_id)
-                .values(
-                    acked_push=max(node, req.upto),
-                    last_push=self.clock(),
-                    last_contact=self.clock(),
-                    child_pending=req.pending,
-                    rejected=len(refused),
-                    protocol=req.protocol,
-                    software=req.software[:40] or None,
-                )
-            )
         return PushResponse(
             acked=req.upto,
             stored=stored,
@@ -410,9 +456,7 @@ class Parent:
         out: dict[uuid.UUID, tuple[str, int]] = {}
         id_list = list(ids)
         for i in range(0, len(id_list), 500):
-            rows = await conn.execute(
-                select(UnitRow.id, UnitRow.path, UnitRow.depth).where(UnitRow.id.in_(id_list[i : i + 500]))
-            )
+            rows = await conn.execute(_UNITS, {"ids": id_list[i : i + 500]})
             out.update({r.id: (r.path, r.depth) for r in rows})
         return out
 
