@@ -16,7 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
-from shared.api import api_router
+from shared.api.router import api_router
 from shared.db.engine import Database
 from shared.records.catalogue import build_registry
 from shared.settings import Settings

@@ -22,7 +22,9 @@ from shared.db.migrate import upgrade
 from shared.settings import sqlite_url
 
 PG_ADMIN_URL = os.environ.get("NQSYNC_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("NQSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# One Redis database per pytest-xdist worker (gw0 → 9, gw1 → 10, ...): each test flushes its own.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("NQSYNC_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{9 + _WORKER}")
 TEMPLATE = f"nqsync_tpl_{os.getpid()}"
 
 

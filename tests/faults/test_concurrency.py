@@ -218,7 +218,7 @@ async def test_a_row_rewritten_while_a_pull_reads_does_not_make_the_cursor_skip_
         # The owner rewrites a row not yet pulled at the one moment that matters: after the pull read the committed
         # head and before it reads the rows. The engine's own `scan` still does the reading; only the timing of a
         # concurrent writer's commit is forced.
-        real_scan = store.scan
+        real_scan = store.scan_wires
         rewritten: list[uuid.UUID] = []
 
         async def scan_after_a_rewrite(conn, registry, scope, *, after, upto, limit):  # type: ignore[no-untyped-def]
@@ -230,7 +230,7 @@ async def test_a_row_rewritten_while_a_pull_reads_does_not_make_the_cursor_skip_
                     await store.apply(other, DOCUMENT, [newer], origin=None)
             return await real_scan(conn, registry, scope, after=after, upto=upto, limit=limit)
 
-        monkeypatch.setattr(store, "scan", scan_after_a_rewrite)
+        monkeypatch.setattr(store, "scan_wires", scan_after_a_rewrite)
         rng = random.Random(1)
         await pull_once(parent, db, puller, rng)  # the unit tree and perhaps a few documents
         puller.pulls = 2

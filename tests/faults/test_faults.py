@@ -61,7 +61,7 @@ FAKETIME = shutil.which("faketime")
 SEED = int(os.environ.get("NQSYNC_FAULTS_SEED", "20261127"))
 FAULT_RATE = 0.4
 """Share of requests that meet a fault on their link during the fault passes."""
-FAULT_PASSES = int(os.environ.get("NQSYNC_FAULTS_PASSES", "2"))
+FAULT_PASSES = int(os.environ.get("NQSYNC_FAULTS_PASSES", "1"))
 """Passes of rounds under link faults; NQSYNC_FAULTS_PASSES=10 (and NQSYNC_FAULTS_SEED=n) for a longer run."""
 BIG_PULL = 3000
 """Documents the hub issues at once: a pull long enough to kill a node in the middle of applying it."""

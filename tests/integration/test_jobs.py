@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -16,9 +15,8 @@ from server.jobs import CALENDAR_FILE, FUNCTIONS, Jobs, worker_settings
 from shared.db.engine import Database
 from shared.settings import DatabaseSettings, Settings
 from shared.settings import RedisSettings as OurRedis
+from tests.conftest import REDIS_URL
 from tests.integration.test_consolidation import seed_small
-
-REDIS_URL = os.environ.get("NQSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 @pytest.fixture
