@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, Router, post
 from litestar.datastructures import State
+from litestar.exceptions import InternalServerException
 
 from shared.sync.parent import Parent, SyncError
 from shared.sync.protocol import (
@@ -125,7 +126,13 @@ async def _handle(request: Request[Any, Any, State], expected: type) -> Response
         raise AssertionError(message)
     except SyncError as err:
         return problem_response(err)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, InternalServerException) and "disconnected" in str(exc.detail):
+            # A node on a poor line dropped mid-request: expected, nothing was applied, it retries next round.
+            log.warning("sync request %s: the node disconnected before its body arrived", request.url.path)
+            return problem_response(
+                SyncError(400, "disconnected", "Kết nối bị ngắt giữa chừng.", "The connection dropped mid-request.")
+            )
         log.exception("sync request %s failed", request.url.path)
         return problem_response(
             SyncError(
