@@ -11,7 +11,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.documents import visible_document
@@ -66,6 +66,7 @@ from shared.records.reviews import (
     ReviewProjectRecord,
     ReviewReportRecord,
 )
+from shared.sync.tables import UnitRow
 
 KIND_BY_NAME = {k.name.lower(): k for k in ReviewKind}
 STATUS_NAMES = {s: s.name.lower() for s in MilestoneStatus}
@@ -156,7 +157,14 @@ def milestones_of(doc: DocumentRecord, overrides: Sequence[ReviewOverride]) -> t
 
 
 async def _max_depth(conn: AsyncConnection, viewer: UnitInfo) -> int:
-    return max((u.depth for u in await subtree_units(conn, viewer)), default=viewer.depth)
+    deepest = await conn.scalar(
+        select(func.max(UnitRow.depth)).where(
+            UnitRow.path.startswith(viewer.path, autoescape=True),
+            UnitRow.deleted.is_(False),
+            UnitRow.valid_to.is_(None),
+        )
+    )
+    return max(int(deepest) if deepest is not None else viewer.depth, viewer.depth)
 
 
 async def document_milestones(

@@ -8,13 +8,16 @@ one pass; grouping by a constant gives the whole subtree. The two are computed i
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import String, Uuid, and_, any_, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,6 +26,7 @@ from shared.api.documents import visible_document
 from shared.api.scope import UnitInfo
 from shared.domain.calendar import ReviewKind
 from shared.domain.consolidation import (
+    BANDS,
     ChannelFigures,
     Consolidation,
     EssayFigures,
@@ -68,93 +72,122 @@ def whole_key(_top: UnitInfo) -> Key:
     return lambda _u: cast(literal("*"), String)
 
 
-def unit_key(_top: UnitInfo) -> Key:
-    return lambda u: u.c.path
-
-
 def _in_subtree(u: Any, top: UnitInfo) -> ColumnElement[bool]:
     inside: ColumnElement[bool] = u.c.path.startswith(top.path, autoescape=True)
     return inside
 
 
 async def essay_figures(
-    conn: AsyncConnection, top: UnitInfo, key: Key, document: uuid.UUID, cut_off: date
-) -> dict[str, EssayFigures]:
-    """Latest attempt per member as of the cut-off (D13, D20), by group, obliged and encouraged apart (D12)."""
+    conn: AsyncConnection, top: UnitInfo, document: uuid.UUID, cut_off: date, paths: Mapping[uuid.UUID, str]
+) -> dict[str, EssayCounts]:
+    """Latest attempt per member as of the cut-off (D13, D20) and roster counts, per unit path (D12).
+
+    The one pass over the essays (the costly query) is grouped by member unit; `essay_groups` adds units into any
+    coarser grouping, so the whole, the children and the appendix all come from it.
+    """
     g = ESSAY_GRADE.table
-    # One pass with window functions: each member's latest attempt up to the cut-off, and how many attempts.
-    ranked = (
+
+    def other_attempt(newer: bool) -> ColumnElement[bool]:
+        o = g.alias("later" if newer else "earlier")
+        return (
+            select(literal(1))
+            .where(
+                o.c.member == g.c.member,
+                o.c.document == g.c.document,
+                o.c.attempt > g.c.attempt if newer else o.c.attempt < g.c.attempt,
+                o.c.deleted.is_(False),
+                o.c.graded_on <= cut_off,
+            )
+            .exists()
+        )
+
+    if conn.dialect.name == "postgresql":
+        # The unit ids as one array: PostgreSQL then knows how many rows match and hashes the join; a
+        # path-prefix subquery is estimated at a handful of units and planned as 120,000 index probes.
+        in_subtree: ColumnElement[bool] = g.c.member_unit == any_(
+            cast(literal(list(paths), ARRAY(Uuid())), ARRAY(Uuid()))
+        )
+    else:
+        in_subtree = g.c.member_unit.in_(select(_units.c.id).where(_in_subtree(_units, top)))
+    obliged = (g.c.obligation == OBLIGED).label("obliged")
+    # Each member's latest attempt up to the cut-off is the one with no later attempt (D13); a rewrite is a latest
+    # attempt with an earlier one, looked up only for attempts after the first (a few percent).
+    stmt = (
         select(
             g.c.member_unit,
+            obliged,
             g.c.band,
-            g.c.obligation,
-            func.row_number().over(partition_by=g.c.member, order_by=g.c.attempt.desc()).label("rn"),
-            func.count().over(partition_by=g.c.member).label("attempts"),
+            func.count().label("n"),
+            func.sum(case((and_(g.c.attempt > 1, other_attempt(newer=False)), 1), else_=0)).label("rewritten"),
         )
         .where(
             g.c.document == document,
             g.c.deleted.is_(False),
             g.c.graded_on <= cut_off,
-            g.c.member_unit.in_(select(_units.c.id).where(_in_subtree(_units, top))),
+            in_subtree,
+            ~other_attempt(newer=True),
         )
-        .subquery("ranked")
+        .group_by(g.c.member_unit, obliged, g.c.band)
     )
-    u = _units.alias("u")
-    k = key(u).label("k")
-    obliged = (ranked.c.obligation == OBLIGED).label("obliged")
-    stmt = (
-        select(
-            k,
-            obliged,
-            ranked.c.band,
-            func.count().label("n"),
-            func.sum(case((ranked.c.attempts > 1, 1), else_=0)).label("rewritten"),
-        )
-        .select_from(ranked)
-        .join(u, u.c.id == ranked.c.member_unit)
-        .where(ranked.c.rn == 1, _in_subtree(u, top))
-        .group_by(k, obliged, ranked.c.band)
-    )
-    parts: dict[str, dict[bool, dict[str, Any]]] = defaultdict(
-        lambda: {True: defaultdict(int), False: defaultdict(int)}
-    )
+    # Per unit, two groups (obliged, encouraged) of the counters in `_FIELDS` order, added as plain integers.
+    counts: dict[uuid.UUID, list[int]] = {}
     for row in await conn.execute(stmt):
-        acc = parts[row.k][bool(row.obliged)]
-        acc["wrote"] += row.n
-        acc["band:" + row.band] += row.n
-        acc["rewritten"] += int(row.rewritten or 0)
-        if row.band == str(Band.WEAK):
-            acc["rewrites_open"] += row.n
+        vec = counts.setdefault(row.member_unit, [0] * _WIDTH)
+        at = 0 if row.obliged else len(_FIELDS)
+        vec[at + _WROTE] += row.n
+        vec[at + _BAND_AT[row.band]] += row.n
+        vec[at + _REWRITTEN] += int(row.rewritten or 0)
+        if row.band == _WEAK:
+            vec[at + _OPEN] += row.n
     rc = ROSTER_COUNT.table
-    k2 = key(u).label("k")
-    counts = (
-        select(k2, func.sum(rc.c.obliged).label("obliged"), func.sum(rc.c.encouraged).label("encouraged"))
+    u = _units.alias("u")
+    rosters = (
+        select(rc.c.owner, rc.c.obliged, rc.c.encouraged)
         .select_from(rc)
         .join(u, u.c.id == rc.c.owner)
         .where(_in_subtree(u, top), rc.c.deleted.is_(False))
-        .group_by(k2)
     )
-    members: dict[str, tuple[int, int]] = {
-        r.k: (int(r.obliged or 0), int(r.encouraged or 0)) for r in await conn.execute(counts)
-    }
-    result: dict[str, EssayFigures] = {}
-    for group in {*parts, *members}:
-        acc_by = parts.get(group, {True: {}, False: {}})
-        on_roll = members.get(group, (0, 0))
-        groups = []
-        for is_obliged, n in ((True, on_roll[0]), (False, on_roll[1])):
-            acc = acc_by[is_obliged]
-            groups.append(
-                GroupEssays(
-                    members=n,
-                    wrote=acc.get("wrote", 0),
-                    bands={str(b): acc.get("band:" + str(b), 0) for b in Band},
-                    rewrites_open=acc.get("rewrites_open", 0),
-                    rewritten=acc.get("rewritten", 0),
-                )
-            )
-        result[group] = EssayFigures(groups[0], groups[1])
-    return result
+    for r in await conn.execute(rosters):
+        vec = counts.setdefault(r.owner, [0] * _WIDTH)
+        vec[_MEMBERS] += int(r.obliged or 0)
+        vec[len(_FIELDS) + _MEMBERS] += int(r.encouraged or 0)
+    by_path: dict[str, list[int]] = {}
+    for unit, vec in counts.items():
+        path = paths.get(unit)
+        if path is None:  # pragma: no cover - a member unit missing from the tree is a broken tree: say so
+            raise RuntimeError(f"essays or a roster count of unknown unit {unit}")
+        held = by_path.get(path)  # a merged-away unit may share its path with the living one (D1a)
+        by_path[path] = vec if held is None else [a + b for a, b in zip(held, vec, strict=True)]
+    return by_path
+
+
+_FIELDS = ("members", "wrote", *(str(b) for b in BANDS), "rewrites_open", "rewritten")
+_MEMBERS, _WROTE, _OPEN, _REWRITTEN = 0, 1, len(_FIELDS) - 2, len(_FIELDS) - 1
+_BAND_AT = {str(b): 2 + i for i, b in enumerate(BANDS)}
+_WEAK = str(Band.WEAK)
+_WIDTH = 2 * len(_FIELDS)
+EssayCounts = list[int]
+"""A unit's or a group's essay counters: obliged then encouraged, each in `_FIELDS` order."""
+
+
+def _group_essays(vec: EssayCounts, at: int) -> GroupEssays:
+    return GroupEssays(
+        members=vec[at + _MEMBERS],
+        wrote=vec[at + _WROTE],
+        bands={band: vec[at + i] for band, i in _BAND_AT.items()},
+        rewrites_open=vec[at + _OPEN],
+        rewritten=vec[at + _REWRITTEN],
+    )
+
+
+def essay_groups(by_path: Mapping[str, EssayCounts], group: Callable[[str], str]) -> dict[str, EssayFigures]:
+    """Add per-unit counters into coarser groups (`group` maps a unit's path to its group's key)."""
+    sums: dict[str, EssayCounts] = {}
+    for path, vec in by_path.items():
+        key = group(path)
+        held = sums.get(key)
+        sums[key] = list(vec) if held is None else [a + b for a, b in zip(held, vec, strict=True)]
+    return {k: EssayFigures(_group_essays(v, 0), _group_essays(v, len(_FIELDS))) for k, v in sums.items()}
 
 
 async def study_figures(
@@ -210,22 +243,32 @@ async def propaganda_figures(
     return dict(result)
 
 
-async def report_statuses(
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """A review report expected from one unit (D21, D25b) and its timeliness."""
+
+    unit: uuid.UUID
+    path: str
+    depth: int
+    due: date
+    status: Timeliness
+    held_on: date | None
+
+
+async def expected_reports(
     conn: AsyncConnection,
     top: UnitInfo,
-    key: Key,
     document: uuid.UUID,
     kind: str,
     due_by_depth: Mapping[int, date],
     today: date,
-) -> tuple[dict[str, ReportFigures], list[tuple[uuid.UUID, int, date, Timeliness, date | None]]]:
+) -> list[Expected]:
     """Review reports expected from `top` and the reporting units below it (D21, D25b), and each one's timeliness.
 
     One row per expected unit (at most a few thousand, never per member); armed-forces units plan their own (D3).
     """
     r = REVIEW_REPORT.table
     u = _units.alias("u")
-    k = key(u).label("k")
     held = (
         select(r.c.owner, func.min(r.c.held_on).label("held_on"))
         .where(r.c.document == document, r.c.kind == kind, r.c.deleted.is_(False))
@@ -233,7 +276,7 @@ async def report_statuses(
         .subquery("held")
     )
     stmt = (
-        select(k, u.c.id, u.c.depth, held.c.held_on)
+        select(u.c.id, u.c.path, u.c.depth, held.c.held_on)
         .select_from(u)
         .outerjoin(held, held.c.owner == u.c.id)
         .where(
@@ -244,14 +287,20 @@ async def report_statuses(
             u.c.kind.in_(REPORTING_KINDS),
         )
     )
-    statuses: dict[str, list[Timeliness]] = defaultdict(list)
-    items = []
+    fallback = min(due_by_depth.values())
+    result = []
     for row in await conn.execute(stmt):
-        due = due_by_depth.get(row.depth) or min(due_by_depth.values())
+        due = due_by_depth.get(row.depth) or fallback
         status = timeliness(due, today=today, submitted_on=row.held_on)
-        statuses[row.k].append(status)
-        items.append((row.id, row.depth, due, status, row.held_on))
-    return {k_: report_figures(v) for k_, v in statuses.items()}, items
+        result.append(Expected(row.id, row.path, row.depth, due, status, row.held_on))
+    return result
+
+
+def report_groups(expected: Iterable[Expected], group: Callable[[str], str]) -> dict[str, ReportFigures]:
+    statuses: dict[str, list[Timeliness]] = defaultdict(list)
+    for item in expected:
+        statuses[group(item.path)].append(item.status)
+    return {k: report_figures(v) for k, v in statuses.items()}
 
 
 async def figures_by(
@@ -260,15 +309,13 @@ async def figures_by(
     key: Key,
     *,
     document: uuid.UUID,
-    kind: str,
     cut_off: date,
-    due_by_depth: Mapping[int, date],
-    today: date,
+    essays: Mapping[str, EssayFigures],
+    reports: Mapping[str, ReportFigures],
 ) -> dict[str, Figures]:
-    essays = await essay_figures(conn, top, key, document, cut_off)
+    """Every section by `key`; essays and reports come rolled up from their per-unit pass."""
     study = await study_figures(conn, top, key, document, cut_off)
     propaganda = await propaganda_figures(conn, top, key, document, cut_off)
-    reports, _ = await report_statuses(conn, top, key, document, kind, due_by_depth, today)
     groups = {*essays, *study, *propaganda, *reports}
     return {
         g: Figures(
@@ -281,18 +328,32 @@ async def figures_by(
     }
 
 
-async def _refs_by_path(conn: AsyncConnection, top: UnitInfo, max_depth: int | None = None) -> dict[str, UnitRef]:
+@contextlib.asynccontextmanager
+async def _sort_memory(conn: AsyncConnection) -> AsyncIterator[None]:
+    """PostgreSQL's default 4 MB per sort spills the province's essays to disk; this one query may take more."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    await conn.exec_driver_sql("SET work_mem = '64MB'")
+    try:
+        yield
+    finally:
+        await conn.exec_driver_sql("RESET work_mem")  # the connection goes back to a pool
+
+
+async def _tree(conn: AsyncConnection, top: UnitInfo) -> tuple[dict[str, UnitRef], dict[uuid.UUID, str]]:
+    """The subtree's units by path, and every unit's path by id (merged-away units included)."""
     u = _units
     stmt = select(u.c.id, u.c.code, u.c.name, u.c.level, u.c.depth, u.c.path, u.c.valid_to).where(
         _in_subtree(u, top), u.c.deleted.is_(False)
     )
-    if max_depth is not None:
-        stmt = stmt.where(u.c.depth <= max_depth)
     refs: dict[str, UnitRef] = {}
+    paths: dict[uuid.UUID, str] = {}
     # A living unit wins its path over a merged-away one that kept it (D1a).
     for row in sorted(await conn.execute(stmt), key=lambda r: r.valid_to is None):
         refs[row.path] = UnitRef(row.id, row.code, row.name, row.level, row.depth)
-    return refs
+        paths[row.id] = row.path
+    return refs, paths
 
 
 async def consolidate(
@@ -315,40 +376,50 @@ async def consolidate(
     milestone = next(m for m in await document_milestones(conn, top, [doc], today) if m.kind == review.name.lower())
     cut = cut_off or milestone.cut_off
     due_by_depth = {s.depth: s.due for s in milestone.steps} or {top.depth: milestone.due}
-    common: dict[str, Any] = {
-        "document": document,
-        "kind": review.name.lower(),
-        "cut_off": cut,
-        "due_by_depth": due_by_depth,
-        "today": today,
-    }
-    whole = (await figures_by(conn, top, whole_key(top), **common)).get("*", Figures())
-    grouped = await figures_by(conn, top, child_key(top), **common)
-    refs = await _refs_by_path(conn, top)
-    own = grouped.pop(top.path, Figures())
-    children = sorted(
-        (LevelRow(refs[path], figures) for path, figures in grouped.items() if path in refs),
-        key=lambda row: row.unit.code,
+    refs, paths = await _tree(conn, top)
+    async with _sort_memory(conn):
+        by_unit = await essay_figures(conn, top, document, cut, paths)
+    expected = await expected_reports(conn, top, document, review.name.lower(), due_by_depth, today)
+    child_length = len(top.path) + SEGMENT
+
+    def child(path: str) -> str:
+        return path[:child_length]
+
+    def everything(_path: str) -> str:
+        return "*"
+
+    common: dict[str, Any] = {"document": document, "cut_off": cut}
+    whole = (
+        await figures_by(
+            conn,
+            top,
+            whole_key(top),
+            essays=essay_groups(by_unit, everything),
+            reports=report_groups(expected, everything),
+            **common,
+        )
+    ).get("*", Figures())
+    grouped = await figures_by(
+        conn, top, child_key(top), essays=essay_groups(by_unit, child), reports=report_groups(expected, child), **common
     )
+    own = grouped.pop(top.path, Figures())
     missing = [p for p in grouped if p not in refs]
     if missing:  # pragma: no cover - a path with no unit means a broken tree; say so rather than drop figures
         raise RuntimeError(f"figures under unknown unit paths: {missing[:3]}")
+    children = sorted((LevelRow(refs[path], figures) for path, figures in grouped.items()), key=lambda r: r.unit.code)
     bases: list[LevelRow] = []
     if with_bases:
-        essays = await essay_figures(conn, top, unit_key(top), document, cut)
         bases = sorted(
-            (LevelRow(refs[p], Figures(essays=e)) for p, e in essays.items() if p in refs),
+            (LevelRow(refs[p], Figures(essays=e)) for p, e in essay_groups(by_unit, str).items() if p in refs),
             key=lambda row: row.unit.code,
         )
-    _, items = await report_statuses(conn, top, unit_key(top), document, review.name.lower(), due_by_depth, today)
-    by_id = {ref.id: ref for ref in refs.values()}
     # Reports that came in late first, then the missing ones from the top of the tree down (D25b).
     late = tuple(
-        LateItem(by_id[unit_id], due, status, held_on)
-        for unit_id, _depth, due, status, held_on in sorted(
-            items, key=lambda i: (i[3] is not Timeliness.LATE, i[1], i[2], by_id[i[0]].code)
+        LateItem(refs[e.path], e.due, e.status, e.held_on)
+        for e in sorted(
+            (e for e in expected if e.status in (Timeliness.LATE, Timeliness.OVERDUE)),
+            key=lambda e: (e.status is not Timeliness.LATE, e.depth, e.due, refs[e.path].code),
         )
-        if status in (Timeliness.LATE, Timeliness.OVERDUE)
     )
     top_ref = refs.get(top.path) or UnitRef(top.id, top.code, top.name, "", top.depth)
     return Consolidation(
