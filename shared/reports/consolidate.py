@@ -1,9 +1,9 @@
-"""Consolidation over the database (D20, D26): each section is one SQL GROUP BY over the unit paths.
+"""Consolidation over the database (D20, D26): SQL GROUP BYs over the unit paths, added up level by level.
 
 A unit's path is its ancestors' ids, each `/` + 32 hex digits, so the first `len(top.path) + 33` characters of
-any path below `top` name the child subtree it belongs to. Grouping by that prefix gives each child's subtree in
-one pass; grouping by a constant gives the whole subtree. The two are computed independently, which is what
-`Consolidation.reconciles` checks. Nothing here loops over members or essays in Python.
+any path below `top` name the child subtree it belongs to. Essays and expected reports are read once per unit and
+added into each grouping here (a few thousand rows); the small sections are grouped in SQL by that prefix (each
+child's subtree) and by a constant (the whole). Nothing here loops over members or essays in Python.
 """
 
 from __future__ import annotations
