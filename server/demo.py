@@ -7,6 +7,7 @@ The demo is a list of steps (`STEPS`); later features add theirs. Each step is a
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 import uuid
@@ -381,5 +382,8 @@ def demo(data_dir: Path, scale: float, seed: int, today: date, tree_only: bool) 
     """Dựng một tỉnh mô phỏng: máy chủ tỉnh và các nút huyện, cơ sở là các tiến trình thật; đồng bộ, tổng hợp
     số liệu sơ kết và xuất báo cáo .xlsx, .docx."""
     console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped into a log or `tee`, Rich assumes 80 columns and cuts the summary's tables: they need about 120.
+        console = Console(highlight=False, width=120)
     steps = STEPS[:BASE_STEPS] if tree_only else STEPS
     asyncio.run(run_demo(console, data_dir.resolve(), scale=scale, seed=seed, today=today, steps=steps))
