@@ -277,3 +277,44 @@ def split(tree: Tree, unit_id: uuid.UUID, parts: Mapping[uuid.UUID, Iterable[uui
     for new_id, kids in parts.items():
         out.extend(tree.units[c].with_version(day, parent=new_id) for c in kids)
     return out
+
+
+def tree_as_known(units: Iterable[Unit], day: date) -> tuple[Tree, dict[uuid.UUID, uuid.UUID]]:
+    """The tree as it stood on `day` (D1a), and for every unit the unit of that tree its records count under.
+
+    The system's history starts when the tree was entered: a unit of that first import stands for itself before
+    it too (its first version describes it); a unit founded later did not exist before its founding. A unit
+    closed by `day` counts under its successor; a unit made after `day` from others (a merge into a new unit, a
+    split) counts under the unit it came from. A unit with neither is missing from the map.
+    """
+    held = {u.id: u for u in units}
+    made_from: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for u in held.values():
+        for s in u.successors:
+            made_from.setdefault(s, []).append(u.id)
+    entered = min((u.valid_from for u in held.values()), default=day)
+    known = {
+        u.id: u for u in held.values() if u.alive_on(day) or (day < u.valid_from == entered and u.id not in made_from)
+    }
+    tree = Tree(known, day)
+
+    def resolve(unit_id: uuid.UUID, seen: set[uuid.UUID]) -> uuid.UUID | None:
+        if unit_id in known:
+            return unit_id
+        seen.add(unit_id)
+        unit = held.get(unit_id)
+        if unit is None:
+            return None
+        later = unit.valid_to is not None and unit.valid_to <= day
+        for nxt in (*unit.successors, *made_from.get(unit_id, ())) if later else made_from.get(unit_id, ()):
+            found = None if nxt in seen else resolve(nxt, seen)
+            if found is not None:
+                return found
+        return None
+
+    counts_under = {}
+    for unit_id in held:
+        found = resolve(unit_id, set())
+        if found is not None:
+            counts_under[unit_id] = found
+    return tree, counts_under

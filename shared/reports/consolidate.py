@@ -14,8 +14,9 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import String, Uuid, and_, any_, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,12 +44,13 @@ from shared.domain.consolidation import (
 from shared.domain.deadlines import Timeliness, timeliness
 from shared.domain.grades import Band
 from shared.domain.obligations import OBLIGED
-from shared.domain.tree import UnitKind
+from shared.domain.tree import Unit, UnitKind, tree_as_known
 from shared.records.essays import ESSAY_GRADE
 from shared.records.members import MEMBER
 from shared.records.reviews import REVIEW_REPORT
 from shared.records.rosters import ROSTER_COUNT, RosterCountRecord, roster_count_id
 from shared.records.study import PROPAGANDA, STUDY_SESSION
+from shared.records.units import load_units
 from shared.sync import store
 from shared.sync.tables import UnitRow
 
@@ -57,30 +59,108 @@ SEGMENT = 33
 REPORTING_KINDS = (str(UnitKind.COMMITTEE), str(UnitKind.BASE_ORGANISATION))
 """Units expected to hold and report their own review (D21); cells report through their base organisation."""
 
-Key = Callable[[Any], ColumnElement[Any]]
-"""Builds the grouping expression from the units table joined in a query."""
-
 _units = UnitRow.__table__
+_UUID_ARRAY = ARRAY(Uuid())
+T = TypeVar("T", StudyFigures, PropagandaFigures)
 
 
-def child_key(top: UnitInfo) -> Key:
-    length = len(top.path) + SEGMENT
-    return lambda u: func.substr(u.c.path, 1, length)
+@dataclass(frozen=True, slots=True)
+class Then:
+    """`top`'s subtree as it stood on the cut-off (D1a): the group every unit's records count in, and its units."""
+
+    top: UnitRef
+    path: str
+    """`top`'s path then."""
+    counts_in: dict[uuid.UUID, str]
+    """Every unit whose records count in the subtree (closed and later units too) → the path they count under."""
+    units: dict[str, UnitRef]
+    """The subtree's units then, by their path then, as they were named then."""
+    reporting: list[tuple[uuid.UUID, str, int]]
+    """Units expected to report their review (D21): id, path and depth then; armed forces plan their own (D3)."""
+
+    def child(self, path: str) -> str:
+        """The direct child subtree (or `top` itself) a path belongs to."""
+        return path[: len(self.path) + SEGMENT]
+
+    def group(self, by: Callable[[str], str]) -> Callable[[uuid.UUID], str]:
+        return lambda unit: by(self.counts_in[unit])
 
 
-def whole_key(_top: UnitInfo) -> Key:
-    return lambda _u: cast(literal("*"), String)
+async def tree_then(conn: AsyncConnection, top: UnitInfo, day: date) -> Then:
+    """The subtree as it stood on `day`: straight from the stored paths unless some unit has a history (D1a)."""
+    changed = await conn.scalar(
+        select(func.count())
+        .select_from(_units)
+        .where(
+            _units.c.deleted.is_(False),
+            (_units.c.valid_to.is_not(None)) | (func.json_array_length(_units.c.versions) > 1),
+        )
+    )
+    if changed:
+        return _then_from_history(top, await load_units(conn), day)
+    u = _units
+    stmt = select(u.c.id, u.c.code, u.c.name, u.c.level, u.c.depth, u.c.path, u.c.kind, u.c.armed_forces).where(
+        u.c.path.startswith(top.path, autoescape=True), u.c.deleted.is_(False)
+    )
+    counts_in: dict[uuid.UUID, str] = {}
+    units: dict[str, UnitRef] = {}
+    reporting = []
+    for row in await conn.execute(stmt):
+        counts_in[row.id] = row.path
+        units[row.path] = UnitRef(row.id, row.code, row.name, row.level, row.depth)
+        if row.kind in REPORTING_KINDS and not row.armed_forces:
+            reporting.append((row.id, row.path, row.depth))
+    top_ref = units.get(top.path) or UnitRef(top.id, top.code, top.name, "", top.depth)
+    return Then(top_ref, top.path, counts_in, units, reporting)
 
 
-def _in_subtree(u: Any, top: UnitInfo) -> ColumnElement[bool]:
-    inside: ColumnElement[bool] = u.c.path.startswith(top.path, autoescape=True)
+def _then_from_history(top: UnitInfo, held: list[Unit], day: date) -> Then:
+    tree, counts_under = tree_as_known(held, day)
+    if top.id not in tree.units:  # `top` did not exist yet: the figures can only follow today's tree
+        tree, counts_under = tree_as_known(held, max(u.valid_from for u in held if u.id == top.id))
+    top_path = tree.path(top.id)
+    paths = {unit_id: tree.path(unit_id) for unit_id in tree.units}
+    units: dict[str, UnitRef] = {}
+    reporting = []
+    for unit_id, path in paths.items():
+        if not path.startswith(top_path):
+            continue
+        version = tree.version(unit_id)
+        depth = path.count("/") - 2
+        units[path] = UnitRef(unit_id, version.code, version.name, version.level, depth)
+        if str(version.kind) in REPORTING_KINDS and not tree.units[unit_id].armed_forces:
+            reporting.append((unit_id, path, depth))
+    counts_in = {unit_id: paths[under] for unit_id, under in counts_under.items() if paths[under].startswith(top_path)}
+    return Then(units[top_path], top_path, counts_in, units, reporting)
+
+
+def _among(conn: AsyncConnection, column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
+    """`column` is one of `ids`: one bound parameter whatever the count."""
+    if conn.dialect.name == "postgresql":
+        # An array: PostgreSQL then knows how many units match and hashes the join, where a path-prefix subquery
+        # is estimated at a handful of units and planned as one index probe per essay.
+        among: ColumnElement[bool] = column == any_(cast(literal(list(ids), _UUID_ARRAY), _UUID_ARRAY))
+        return among
+    # SQLite keeps these UUIDs as 32-digit hex text.
+    each = func.json_each(msgspec.json.encode([i.hex for i in ids]).decode()).table_valued("value")
+    inside: ColumnElement[bool] = column.in_(select(each.c.value))
     return inside
 
 
+def rollup(per_unit: Mapping[uuid.UUID, T], group: Callable[[uuid.UUID], str]) -> dict[str, T]:
+    """Add per-unit figures into groups (`group` names the group a unit's records count in)."""
+    result: dict[str, T] = {}
+    for unit, figures in per_unit.items():
+        key = group(unit)
+        held = result.get(key)
+        result[key] = figures if held is None else held + figures
+    return result
+
+
 async def essay_figures(
-    conn: AsyncConnection, top: UnitInfo, document: uuid.UUID, cut_off: date, paths: Mapping[uuid.UUID, str]
-) -> dict[str, EssayCounts]:
-    """Latest attempt per member as of the cut-off (D13, D20) and roster counts, per unit path (D12).
+    conn: AsyncConnection, then: Then, document: uuid.UUID, cut_off: date
+) -> dict[uuid.UUID, EssayCounts]:
+    """Latest attempt per member as of the cut-off (D13, D20) and roster counts (D12), per unit.
 
     The one pass over the essays (the costly query) is grouped by member unit; `essay_groups` adds units into any
     coarser grouping, so the whole, the children and the appendix all come from it.
@@ -101,14 +181,6 @@ async def essay_figures(
             .exists()
         )
 
-    if conn.dialect.name == "postgresql":
-        # The unit ids as one array: PostgreSQL then knows how many rows match and hashes the join; a
-        # path-prefix subquery is estimated at a handful of units and planned as 120,000 index probes.
-        in_subtree: ColumnElement[bool] = g.c.member_unit == any_(
-            cast(literal(list(paths), ARRAY(Uuid())), ARRAY(Uuid()))
-        )
-    else:
-        in_subtree = g.c.member_unit.in_(select(_units.c.id).where(_in_subtree(_units, top)))
     obliged = (g.c.obligation == OBLIGED).label("obliged")
     # Each member's latest attempt up to the cut-off is the one with no later attempt (D13); a rewrite is a latest
     # attempt with an earlier one, looked up only for attempts after the first (a few percent).
@@ -124,14 +196,16 @@ async def essay_figures(
             g.c.document == document,
             g.c.deleted.is_(False),
             g.c.graded_on <= cut_off,
-            in_subtree,
+            _among(conn, g.c.member_unit, then.counts_in),
             ~other_attempt(newer=True),
         )
         .group_by(g.c.member_unit, obliged, g.c.band)
     )
     # Per unit, two groups (obliged, encouraged) of the counters in `_FIELDS` order, added as plain integers.
-    counts: dict[uuid.UUID, list[int]] = {}
-    for row in await conn.execute(stmt):
+    counts: dict[uuid.UUID, EssayCounts] = {}
+    async with _sort_memory(conn):
+        rows = await conn.execute(stmt)
+    for row in rows:
         vec = counts.setdefault(row.member_unit, [0] * _WIDTH)
         at = 0 if row.obliged else len(_FIELDS)
         vec[at + _WROTE] += row.n
@@ -140,25 +214,27 @@ async def essay_figures(
         if row.band == _WEAK:
             vec[at + _OPEN] += row.n
     rc = ROSTER_COUNT.table
-    u = _units.alias("u")
-    rosters = (
-        select(rc.c.owner, rc.c.obliged, rc.c.encouraged)
-        .select_from(rc)
-        .join(u, u.c.id == rc.c.owner)
-        .where(_in_subtree(u, top), rc.c.deleted.is_(False))
+    rosters = select(rc.c.owner, rc.c.obliged, rc.c.encouraged).where(
+        _among(conn, rc.c.owner, then.counts_in), rc.c.deleted.is_(False)
     )
     for r in await conn.execute(rosters):
         vec = counts.setdefault(r.owner, [0] * _WIDTH)
         vec[_MEMBERS] += int(r.obliged or 0)
         vec[len(_FIELDS) + _MEMBERS] += int(r.encouraged or 0)
-    by_path: dict[str, list[int]] = {}
-    for unit, vec in counts.items():
-        path = paths.get(unit)
-        if path is None:  # pragma: no cover - a member unit missing from the tree is a broken tree: say so
-            raise RuntimeError(f"essays or a roster count of unknown unit {unit}")
-        held = by_path.get(path)  # a merged-away unit may share its path with the living one (D1a)
-        by_path[path] = vec if held is None else [a + b for a, b in zip(held, vec, strict=True)]
-    return by_path
+    return counts
+
+
+@contextlib.asynccontextmanager
+async def _sort_memory(conn: AsyncConnection) -> AsyncIterator[None]:
+    """PostgreSQL's default 4 MB per sort spills the province's essays to disk; this one query may take more."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    await conn.exec_driver_sql("SET work_mem = '64MB'")
+    try:
+        yield
+    finally:
+        await conn.exec_driver_sql("RESET work_mem")  # the connection goes back to a pool
 
 
 _FIELDS = ("members", "wrote", *(str(b) for b in BANDS), "rewrites_open", "rewritten")
@@ -180,66 +256,64 @@ def _group_essays(vec: EssayCounts, at: int) -> GroupEssays:
     )
 
 
-def essay_groups(by_path: Mapping[str, EssayCounts], group: Callable[[str], str]) -> dict[str, EssayFigures]:
-    """Add per-unit counters into coarser groups (`group` maps a unit's path to its group's key)."""
+def essay_groups(
+    per_unit: Mapping[uuid.UUID, EssayCounts], group: Callable[[uuid.UUID], str]
+) -> dict[str, EssayFigures]:
+    """Add per-unit counters into groups, as plain integers (the province has thousands of units)."""
     sums: dict[str, EssayCounts] = {}
-    for path, vec in by_path.items():
-        key = group(path)
+    for unit, vec in per_unit.items():
+        key = group(unit)
         held = sums.get(key)
         sums[key] = list(vec) if held is None else [a + b for a, b in zip(held, vec, strict=True)]
     return {k: EssayFigures(_group_essays(v, 0), _group_essays(v, len(_FIELDS))) for k, v in sums.items()}
 
 
 async def study_figures(
-    conn: AsyncConnection, top: UnitInfo, key: Key, document: uuid.UUID, cut_off: date
-) -> dict[str, StudyFigures]:
-    """Study sessions on the document held up to the cut-off (D8), by the organising unit's group."""
+    conn: AsyncConnection, then: Then, document: uuid.UUID, cut_off: date
+) -> dict[uuid.UUID, StudyFigures]:
+    """Study sessions on the document held up to the cut-off (D8), per organising unit."""
     s = STUDY_SESSION.table
-    u = _units.alias("u")
-    k = key(u).label("k")
     stmt = (
         select(
-            k,
+            s.c.owner,
             s.c.form,
             func.count().label("n"),
             func.sum(s.c.invited).label("invited"),
             func.sum(s.c.attended).label("attended"),
         )
-        .select_from(s)
-        .join(u, u.c.id == s.c.owner)
         .where(
-            _in_subtree(u, top),
+            _among(conn, s.c.owner, then.counts_in),
             s.c.deleted.is_(False),
             s.c.held_on <= cut_off,
             # The document list is a JSON array of canonical UUID strings on both engines.
             cast(s.c.documents, String).contains(str(document)),
         )
-        .group_by(k, s.c.form)
+        .group_by(s.c.owner, s.c.form)
     )
-    result: dict[str, StudyFigures] = defaultdict(StudyFigures)
+    result: dict[uuid.UUID, StudyFigures] = defaultdict(StudyFigures)
     for r in await conn.execute(stmt):
-        result[r.k] = result[r.k] + StudyFigures(r.n, int(r.invited or 0), int(r.attended or 0), {r.form: r.n})
+        result[r.owner] += StudyFigures(r.n, int(r.invited or 0), int(r.attended or 0), {r.form: r.n})
     return dict(result)
 
 
 async def propaganda_figures(
-    conn: AsyncConnection, top: UnitInfo, key: Key, document: uuid.UUID, cut_off: date
-) -> dict[str, PropagandaFigures]:
-    """Propaganda on the document by channel (D9), for periods that began by the cut-off."""
+    conn: AsyncConnection, then: Then, document: uuid.UUID, cut_off: date
+) -> dict[uuid.UUID, PropagandaFigures]:
+    """Propaganda on the document by channel (D9), for periods that began by the cut-off, per unit."""
     p = PROPAGANDA.table
-    u = _units.alias("u")
-    k = key(u).label("k")
     stmt = (
-        select(k, p.c.channel, func.sum(p.c.count).label("n"), func.sum(p.c.reached).label("reached"))
-        .select_from(p)
-        .join(u, u.c.id == p.c.owner)
-        .where(_in_subtree(u, top), p.c.deleted.is_(False), p.c.period_start <= cut_off, p.c.document == document)
-        .group_by(k, p.c.channel)
+        select(p.c.owner, p.c.channel, func.sum(p.c.count).label("n"), func.sum(p.c.reached).label("reached"))
+        .where(
+            _among(conn, p.c.owner, then.counts_in),
+            p.c.deleted.is_(False),
+            p.c.period_start <= cut_off,
+            p.c.document == document,
+        )
+        .group_by(p.c.owner, p.c.channel)
     )
-    result: dict[str, PropagandaFigures] = defaultdict(PropagandaFigures)
+    result: dict[uuid.UUID, PropagandaFigures] = defaultdict(PropagandaFigures)
     for r in await conn.execute(stmt):
-        add = PropagandaFigures({r.channel: ChannelFigures(int(r.n or 0), int(r.reached or 0))})
-        result[r.k] = result[r.k] + add
+        result[r.owner] += PropagandaFigures({r.channel: ChannelFigures(int(r.n or 0), int(r.reached or 0))})
     return dict(result)
 
 
@@ -257,42 +331,30 @@ class Expected:
 
 async def expected_reports(
     conn: AsyncConnection,
-    top: UnitInfo,
+    then: Then,
     document: uuid.UUID,
     kind: str,
     due_by_depth: Mapping[int, date],
     today: date,
 ) -> list[Expected]:
-    """Review reports expected from `top` and the reporting units below it (D21, D25b), and each one's timeliness.
+    """Review reports expected from the reporting units of the subtree then (D21, D25b), each with its timeliness.
 
-    One row per expected unit (at most a few thousand, never per member); armed-forces units plan their own (D3).
+    One row per expected unit (at most a few thousand, never per member).
     """
     r = REVIEW_REPORT.table
-    u = _units.alias("u")
-    held = (
-        select(r.c.owner, func.min(r.c.held_on).label("held_on"))
-        .where(r.c.document == document, r.c.kind == kind, r.c.deleted.is_(False))
-        .group_by(r.c.owner)
-        .subquery("held")
+    held = select(r.c.owner, func.min(r.c.held_on).label("held_on")).where(
+        r.c.document == document,
+        r.c.kind == kind,
+        r.c.deleted.is_(False),
+        _among(conn, r.c.owner, [unit for unit, _path, _depth in then.reporting]),
     )
-    stmt = (
-        select(u.c.id, u.c.path, u.c.depth, held.c.held_on)
-        .select_from(u)
-        .outerjoin(held, held.c.owner == u.c.id)
-        .where(
-            _in_subtree(u, top),
-            u.c.deleted.is_(False),
-            u.c.valid_to.is_(None),
-            u.c.armed_forces.is_(False),
-            u.c.kind.in_(REPORTING_KINDS),
-        )
-    )
+    held_on = {row.owner: row.held_on for row in await conn.execute(held.group_by(r.c.owner))}
     fallback = min(due_by_depth.values())
     result = []
-    for row in await conn.execute(stmt):
-        due = due_by_depth.get(row.depth) or fallback
-        status = timeliness(due, today=today, submitted_on=row.held_on)
-        result.append(Expected(row.id, row.path, row.depth, due, status, row.held_on))
+    for unit, path, depth in then.reporting:
+        due = due_by_depth.get(depth) or fallback
+        submitted = held_on.get(unit)
+        result.append(Expected(unit, path, depth, due, timeliness(due, today=today, submitted_on=submitted), submitted))
     return result
 
 
@@ -301,59 +363,6 @@ def report_groups(expected: Iterable[Expected], group: Callable[[str], str]) -> 
     for item in expected:
         statuses[group(item.path)].append(item.status)
     return {k: report_figures(v) for k, v in statuses.items()}
-
-
-async def figures_by(
-    conn: AsyncConnection,
-    top: UnitInfo,
-    key: Key,
-    *,
-    document: uuid.UUID,
-    cut_off: date,
-    essays: Mapping[str, EssayFigures],
-    reports: Mapping[str, ReportFigures],
-) -> dict[str, Figures]:
-    """Every section by `key`; essays and reports come rolled up from their per-unit pass."""
-    study = await study_figures(conn, top, key, document, cut_off)
-    propaganda = await propaganda_figures(conn, top, key, document, cut_off)
-    groups = {*essays, *study, *propaganda, *reports}
-    return {
-        g: Figures(
-            essays.get(g, EssayFigures()),
-            study.get(g, StudyFigures()),
-            propaganda.get(g, PropagandaFigures()),
-            reports.get(g, ReportFigures()),
-        )
-        for g in groups
-    }
-
-
-@contextlib.asynccontextmanager
-async def _sort_memory(conn: AsyncConnection) -> AsyncIterator[None]:
-    """PostgreSQL's default 4 MB per sort spills the province's essays to disk; this one query may take more."""
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    await conn.exec_driver_sql("SET work_mem = '64MB'")
-    try:
-        yield
-    finally:
-        await conn.exec_driver_sql("RESET work_mem")  # the connection goes back to a pool
-
-
-async def _tree(conn: AsyncConnection, top: UnitInfo) -> tuple[dict[str, UnitRef], dict[uuid.UUID, str]]:
-    """The subtree's units by path, and every unit's path by id (merged-away units included)."""
-    u = _units
-    stmt = select(u.c.id, u.c.code, u.c.name, u.c.level, u.c.depth, u.c.path, u.c.valid_to).where(
-        _in_subtree(u, top), u.c.deleted.is_(False)
-    )
-    refs: dict[str, UnitRef] = {}
-    paths: dict[uuid.UUID, str] = {}
-    # A living unit wins its path over a merged-away one that kept it (D1a).
-    for row in sorted(await conn.execute(stmt), key=lambda r: r.valid_to is None):
-        refs[row.path] = UnitRef(row.id, row.code, row.name, row.level, row.depth)
-        paths[row.id] = row.path
-    return refs, paths
 
 
 async def consolidate(
@@ -368,62 +377,58 @@ async def consolidate(
 ) -> Consolidation:
     """`top`'s consolidated figures for the `kind` review of `document` (D20, D26).
 
-    The cut-off is the review's due date unless given (any date may be asked for). Lower units' reports are due
-    on the bottom-up schedule of that review (D21, D25a).
+    The cut-off is the review's due date unless given (any date may be asked for); figures are grouped by the
+    tree as it stood on the cut-off (D1a). Lower units' reports are due on the bottom-up schedule of that review
+    (D21, D25a).
     """
     doc = await visible_document(conn, top, document, "document")
     review = ReviewKind[kind.upper()]
     milestone = next(m for m in await document_milestones(conn, top, [doc], today) if m.kind == review.name.lower())
     cut = cut_off or milestone.cut_off
     due_by_depth = {s.depth: s.due for s in milestone.steps} or {top.depth: milestone.due}
-    refs, paths = await _tree(conn, top)
-    async with _sort_memory(conn):
-        by_unit = await essay_figures(conn, top, document, cut, paths)
-    expected = await expected_reports(conn, top, document, review.name.lower(), due_by_depth, today)
-    child_length = len(top.path) + SEGMENT
+    then = await tree_then(conn, top, cut)
+    essays = await essay_figures(conn, then, document, cut)
+    study = await study_figures(conn, then, document, cut)
+    propaganda = await propaganda_figures(conn, then, document, cut)
+    expected = await expected_reports(conn, then, document, review.name.lower(), due_by_depth, today)
 
-    def child(path: str) -> str:
-        return path[:child_length]
-
-    def everything(_path: str) -> str:
-        return "*"
-
-    common: dict[str, Any] = {"document": document, "cut_off": cut}
-    whole = (
-        await figures_by(
-            conn,
-            top,
-            whole_key(top),
-            essays=essay_groups(by_unit, everything),
-            reports=report_groups(expected, everything),
-            **common,
+    def figures(by: Callable[[str], str]) -> dict[str, Figures]:
+        per = (
+            essay_groups(essays, then.group(by)),
+            rollup(study, then.group(by)),
+            rollup(propaganda, then.group(by)),
+            report_groups(expected, by),
         )
-    ).get("*", Figures())
-    grouped = await figures_by(
-        conn, top, child_key(top), essays=essay_groups(by_unit, child), reports=report_groups(expected, child), **common
-    )
-    own = grouped.pop(top.path, Figures())
-    missing = [p for p in grouped if p not in refs]
-    if missing:  # pragma: no cover - a path with no unit means a broken tree; say so rather than drop figures
-        raise RuntimeError(f"figures under unknown unit paths: {missing[:3]}")
-    children = sorted((LevelRow(refs[path], figures) for path, figures in grouped.items()), key=lambda r: r.unit.code)
+        return {
+            g: Figures(
+                per[0].get(g, EssayFigures()),
+                per[1].get(g, StudyFigures()),
+                per[2].get(g, PropagandaFigures()),
+                per[3].get(g, ReportFigures()),
+            )
+            for g in set().union(*per)
+        }
+
+    whole = figures(lambda _path: "*").get("*", Figures())
+    grouped = figures(then.child)
+    own = grouped.pop(then.path, Figures())
+    children = sorted((LevelRow(then.units[p], f) for p, f in grouped.items()), key=lambda row: row.unit.code)
     bases: list[LevelRow] = []
     if with_bases:
         bases = sorted(
-            (LevelRow(refs[p], Figures(essays=e)) for p, e in essay_groups(by_unit, str).items() if p in refs),
+            (LevelRow(then.units[p], Figures(essays=e)) for p, e in essay_groups(essays, then.group(str)).items()),
             key=lambda row: row.unit.code,
         )
     # Reports that came in late first, then the missing ones from the top of the tree down (D25b).
     late = tuple(
-        LateItem(refs[e.path], e.due, e.status, e.held_on)
+        LateItem(then.units[e.path], e.due, e.status, e.held_on)
         for e in sorted(
             (e for e in expected if e.status in (Timeliness.LATE, Timeliness.OVERDUE)),
-            key=lambda e: (e.status is not Timeliness.LATE, e.depth, e.due, refs[e.path].code),
+            key=lambda e: (e.status is not Timeliness.LATE, e.depth, e.due, then.units[e.path].code),
         )
     )
-    top_ref = refs.get(top.path) or UnitRef(top.id, top.code, top.name, "", top.depth)
     return Consolidation(
-        top=top_ref,
+        top=then.top,
         document=document,
         document_number=doc.number,
         document_title=doc.title,

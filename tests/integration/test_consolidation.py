@@ -16,7 +16,7 @@ from shared.db.engine import Database
 from shared.domain.consolidation import Consolidation, total
 from shared.domain.deadlines import Timeliness
 from shared.domain.grades import band_of
-from shared.domain.tree import Unit
+from shared.domain.tree import Tree, Unit, merge
 from shared.ids import new_id
 from shared.records.documents import DOCUMENT, DocumentRecord
 from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
@@ -24,7 +24,7 @@ from shared.records.members import MEMBER, MemberRecord
 from shared.records.reviews import REVIEW_REPORT, ReviewReportRecord
 from shared.records.rosters import ROSTER_COUNT
 from shared.records.study import PROPAGANDA, STUDY_SESSION, PropagandaRecord, StudySessionRecord
-from shared.records.units import store_units
+from shared.records.units import load_units, store_units
 from shared.reports.consolidate import consolidate, refresh_roster_counts
 from shared.sample_activity import sample_round
 from shared.sample_province import sample_units, small_sample_units
@@ -338,3 +338,29 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
         )
     finally:
         await db.dispose()
+
+
+async def test_d1a_a_past_review_keeps_the_tree_of_its_cut_off_and_a_later_one_follows_the_merge(
+    db: Database,
+) -> None:
+    """H2 merged into H1 after the review's cut-off: the review still shows H2; a later cut-off counts it in H1."""
+    ids, doc = await seed_small(db)
+    async with db.read() as conn:
+        before = await consolidate(conn, await info(db, ids["TU"]), doc.id, "preliminary", today=TODAY)
+    merged_on, later = date(2025, 3, 1), date(2025, 6, 30)
+    async with db.write() as conn:
+        held = await load_units(conn)
+        h1 = next(u for u in held if u.id == ids["H1"])
+        await store_units(conn, merge(Tree.of(held), [ids["H2"]], h1, merged_on))
+    async with db.read() as conn:
+        tu = await info(db, ids["TU"])
+        past = await consolidate(conn, tu, doc.id, "preliminary", today=TODAY)
+        now = await consolidate(conn, tu, doc.id, "preliminary", today=later, cut_off=later)
+    assert past == before, "the review due 20/12/2024 is reported by the tree of that day (D1a)"
+    check_levels(now)
+    assert [r.unit.code for r in now.children] == ["H1"]
+    h1_now = now.children[0].figures
+    assert h1_now.essays.obliged.members == 6, "H2's members count in H1 after the merge"
+    assert h1_now.essays + now.own.essays == now.figures.essays
+    assert now.figures.reports.expected == 6, "H2 no longer exists to report; its bases report within H1"
+    assert {r.unit.code for r in now.bases} == {"H1B1C1", "H1B1C2", "H2B1C1"}

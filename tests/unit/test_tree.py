@@ -9,7 +9,19 @@ from datetime import date
 
 import pytest
 
-from shared.domain.tree import Tree, TreeError, Unit, UnitKind, Version, close, merge, move, rename, split
+from shared.domain.tree import (
+    Tree,
+    TreeError,
+    Unit,
+    UnitKind,
+    Version,
+    close,
+    merge,
+    move,
+    rename,
+    split,
+    tree_as_known,
+)
 from shared.ids import new_id
 from shared.sample_province import SMALL_SAMPLE_SINCE, small_sample_units
 
@@ -212,3 +224,40 @@ def test_d1a_version_on_picks_the_version_in_force(units: dict[str, Unit]) -> No
     assert unit.version_on(date(2023, 1, 1)).name == "Tên 2023"
     assert unit.version_on(date(2025, 6, 30)).name == "Tên 2023"
     assert unit.version_on(CHANGE).name == "Tên 2025"
+
+
+def test_d1a_records_of_a_merged_unit_count_under_it_before_the_merge_and_under_its_successor_after(
+    tree: Tree, units: dict[str, Unit]
+) -> None:
+    changed = merge(tree, [units["H2"].id], units["H1"], CHANGE)
+    everything = list({**units, **{u.code: u for u in changed}}.values())
+    past, counts_then = tree_as_known(everything, BEFORE)
+    assert counts_then[units["H2"].id] == units["H2"].id
+    assert codes(past, past.children(units["H2"].id)) == ["H2B1", "H2B2"]
+    now, counts_now = tree_as_known(everything, AFTER)
+    assert counts_now[units["H2"].id] == units["H1"].id
+    assert now.covers(units["H1"].id, units["H2B1C1"].id)
+
+
+def test_d1a_records_of_a_unit_split_off_later_count_under_the_unit_it_came_from(
+    tree: Tree, units: dict[str, Unit]
+) -> None:
+    a, b = new_unit("H1A", units["TU"].id), new_unit("H1B", units["TU"].id)
+    changed = split(tree, units["H1"].id, {a.id: [units["H1B1"].id], b.id: [units["H1B2"].id]}, CHANGE)
+    everything = [*{**units, **{u.code: u for u in changed}}.values(), a, b]
+    past, counts_then = tree_as_known(everything, BEFORE)
+    assert a.id not in past.units
+    assert counts_then[a.id] == counts_then[b.id] == units["H1"].id
+    _, counts_now = tree_as_known(everything, AFTER)
+    assert counts_now[units["H1"].id] in {a.id, b.id}
+
+
+def test_d1a_the_tree_as_first_entered_stands_for_the_years_before_but_a_later_unit_does_not(
+    units: dict[str, Unit],
+) -> None:
+    newcomer = new_unit("H3", units["TU"].id, since=CHANGE)
+    before_entry = date(SMALL_SAMPLE_SINCE.year - 3, 1, 1)
+    past, counts = tree_as_known([*units.values(), newcomer], before_entry)
+    assert set(past.units) == {u.id for u in units.values()}
+    assert newcomer.id not in counts
+    assert past.path(units["H1B1C1"].id) == Tree.of(units.values()).path(units["H1B1C1"].id)
