@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
@@ -32,6 +32,7 @@ from shared.api.scope import (
 )
 from shared.api.xlsx import read_rows, refuse, text
 from shared.db.engine import Database
+from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.obligations import (
     OBLIGATION_LABELS_EN,
     OBLIGATION_LABELS_VI,
@@ -42,6 +43,7 @@ from shared.domain.obligations import (
 )
 from shared.ids import new_id
 from shared.records.members import MEMBER, MemberRecord
+from shared.reports.consolidate import refresh_roster_count
 
 XlsxUpload = Annotated[UploadFile, BodyKwarg(media_type=RequestEncodingType.MULTI_PART)]
 _MEMBER = ("đảng viên", "member")
@@ -137,6 +139,11 @@ MEMBER_COLUMNS = {
 }
 
 
+async def roster_changed(conn: AsyncConnection, owner: uuid.UUID) -> None:
+    """Keep the unit's published member counts current in the same transaction as the roster write (D12, D26)."""
+    await refresh_roster_count(conn, owner, datetime.now(VIETNAM_TIME).date())
+
+
 async def roster(conn: AsyncConnection, unit: UnitInfo) -> list[MemberRecord]:
     """Live members of a unit's subtree held here."""
     stmt = up_select(MEMBER, unit).where(MEMBER.table.c.deleted.is_(False))
@@ -183,6 +190,7 @@ class MemberController(Controller):
             )
             check_member(rec, date.today().year)
             await save(conn, MEMBER, rec)
+            await roster_changed(conn, owner.id)
         return member_out(rec)
 
     @get("/{member_id:uuid}")
@@ -207,6 +215,7 @@ class MemberController(Controller):
             changes = changes_of(data)
             check_member(msgspec.structs.replace(held, **changes), date.today().year)
             new = await revise(conn, MEMBER, caller, held, changes)
+            await roster_changed(conn, held.owner)
         return member_out(new)
 
     @delete("/{member_id:uuid}", status_code=204)
@@ -216,6 +225,7 @@ class MemberController(Controller):
         async with db.write() as conn:
             held = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
             await revise(conn, MEMBER, caller, held, {"deleted": True, "full_name": "", "note": ""})
+            await roster_changed(conn, held.owner)
 
     @post("/import", status_code=200)
     async def import_roster(
@@ -321,6 +331,7 @@ async def import_roster_file(
             raise refuse(problems)
         if not dry_run:
             await save_many(conn, created + updated)
+            await roster_changed(conn, owner.id)
     return ImportResult(len(created), len(updated), unchanged, dry_run)
 
 

@@ -470,29 +470,57 @@ async def refresh_roster_counts(conn: AsyncConnection, as_of: date) -> int:
         row.id: row
         for row in await conn.execute(select(*[rc.c[n] for n in ROSTER_COUNT.columns]).where(rc.c.id.in_(list(ids))))
     }
-    changed = []
-    for rid, owner in ids.items():
-        counts = per_unit[owner]
-        obliged = counts.get(OBLIGED, 0)
-        encouraged = sum(v for k_, v in counts.items() if k_ != OBLIGED)
-        old = held.get(rid)
-        if old is not None and (old.obliged, old.encouraged, dict(old.by_category)) == (obliged, encouraged, counts):
-            continue
-        changed.append(
-            RosterCountRecord(
-                id=rid,
-                owner=owner,
-                audience=None,
-                rev=(old.rev if old is not None else 0) + 1,
-                deleted=False,
-                as_of=as_of,
-                obliged=obliged,
-                encouraged=encouraged,
-                by_category=counts,
-            )
-        )
+    changed = [
+        rec
+        for rid, owner in ids.items()
+        if (rec := _revised_count(owner, per_unit[owner], held.get(rid), as_of)) is not None
+    ]
     await store.apply(conn, ROSTER_COUNT, changed, origin=None)
     return len(changed)
 
 
-__all__ = ["consolidate", "refresh_roster_counts"]
+def _revised_count(owner: uuid.UUID, counts: dict[str, int], old: Any, as_of: date) -> RosterCountRecord | None:
+    """The next version of a unit's count record, or None when the held version already says the same."""
+    obliged = counts.get(OBLIGED, 0)
+    encouraged = sum(v for k_, v in counts.items() if k_ != OBLIGED)
+    if old is not None and (old.obliged, old.encouraged, dict(old.by_category)) == (obliged, encouraged, counts):
+        return None
+    return RosterCountRecord(
+        id=roster_count_id(owner),
+        owner=owner,
+        audience=None,
+        rev=(old.rev if old is not None else 0) + 1,
+        deleted=False,
+        as_of=as_of,
+        obliged=obliged,
+        encouraged=encouraged,
+        by_category=counts,
+    )
+
+
+async def refresh_roster_count(conn: AsyncConnection, owner: uuid.UUID, as_of: date) -> bool:
+    """Publish one unit's member counts in the transaction that changed its roster (D12, D26); True if revised.
+
+    Cheap enough for every roster write: one GROUP BY over the owner's members (indexed) and one key lookup.
+    As in `refresh_roster_counts`, only members written here count: this instance is the roster's single writer.
+    """
+    m = MEMBER.table
+    stmt = (
+        select(m.c.obligation, func.count().label("n"))
+        .where(m.c.owner == owner, m.c.deleted.is_(False), m.c.origin.is_(None))
+        .group_by(m.c.obligation)
+    )
+    counts = {row.obligation: int(row.n) for row in await conn.execute(stmt)}
+    rc = ROSTER_COUNT.table
+    old = (
+        await conn.execute(select(*[rc.c[n] for n in ROSTER_COUNT.columns]).where(rc.c.id == roster_count_id(owner)))
+    ).first()
+    if old is None and not counts:
+        return False
+    rec = _revised_count(owner, counts, old, as_of)
+    if rec is not None:
+        await store.apply(conn, ROSTER_COUNT, [rec], origin=None)
+    return rec is not None
+
+
+__all__ = ["consolidate", "refresh_roster_count", "refresh_roster_counts"]
