@@ -13,6 +13,7 @@ from shared.api.calendar import (
     ProjectController,
     ReviewReportController,
 )
+from shared.api.consolidations import ConsolidationController
 from shared.api.documents import DocumentController
 from shared.api.drafts import (
     CommentController,
@@ -56,6 +57,7 @@ CONTROLLERS = (
     DecisionController,
     CompletenessController,
     DueController,
+    ConsolidationController,
 )
 
 

@@ -416,6 +416,26 @@ async def _essay_import(mk: Maker, s: Side) -> Request:
     return "POST", f"{V}/essays/import", {"files": {"data": ("grades.xlsx", content)}, "params": params}
 
 
+async def _consolidation(mk: Maker, s: Side) -> dict[str, Any]:
+    doc = await _doc(mk, s)
+    return {"params": {"document": doc["id"], "kind": "preliminary", "unit": _u(mk, s.unit)}}
+
+
+@route("viewer", "GET /consolidations")
+async def _consolidations(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/consolidations", await _consolidation(mk, s)
+
+
+@route("viewer", "GET /consolidations/export.xlsx")
+async def _consolidation_xlsx(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/consolidations/export.xlsx", await _consolidation(mk, s)
+
+
+@route("viewer", "GET /consolidations/export.docx")
+async def _consolidation_docx(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/consolidations/export.docx", await _consolidation(mk, s)
+
+
 @route("admin", "GET /sync/nodes")
 async def _nodes(mk: Maker, s: Side) -> Request:
     return "GET", f"{V}/sync/nodes", {}
