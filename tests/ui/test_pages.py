@@ -11,7 +11,7 @@ from tests.domain_harness import Maker
 from tests.ui.conftest import Ui, text_of
 
 ROLES = ("viewer", "editor", "admin")
-PAGES = ("/", "/van-ban", "/bai-thu-hoach", "/dang-vien", "/hoc-tap", "/dong-bo", "/don-vi")
+PAGES = ("/", "/van-ban", "/bai-thu-hoach", "/dang-vien", "/hoc-tap", "/tong-hop", "/dong-bo", "/don-vi")
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ async def _sees_no_sibling(ui: Ui, seeded: dict[str, Any], who: tuple[str, str])
     text = text_of(await ui.page(f"/bai-thu-hoach?document={seeded['tu_doc']['id']}", who))
     assert not [s for s in secrets if s in text]
     h2 = ui.api.id("H2")
-    for path in ("/", "/van-ban", "/bai-thu-hoach", "/dang-vien", "/hoc-tap"):
+    for path in ("/", "/van-ban", "/bai-thu-hoach", "/dang-vien", "/hoc-tap", "/tong-hop"):
         response = await ui.get(f"{path}?unit={h2}", who)
         assert response.status_code == 403, path
         assert "ngoài phạm vi" in text_of(response.text)
@@ -103,3 +103,63 @@ async def _sees_no_sibling(ui: Ui, seeded: dict[str, Any], who: tuple[str, str])
     assert response.status_code == 404
     assert "Phạm Thị Riêng" not in response.text
     assert "du lịch" not in response.text
+
+
+async def test_d20_d26_the_consolidation_page_shows_the_figures_per_child_to_every_role(
+    ui: Ui, seeded: dict[str, Any]
+) -> None:
+    doc = seeded["tu_doc"]
+    for role in ROLES:
+        html = await ui.page(f"/tong-hop?document={doc['id']}&kind=preliminary&cut_off=", ("TU", role))
+        text = text_of(html)
+        assert html.count('method="post"') == 1, "nothing to write here: only the sign-out form"
+        assert "Sơ kết 15-NQ/TU — Về phát triển kinh tế số" in text
+        assert "Hạn sơ kết 01/03/2024 Số liệu tính đến ngày 01/03/2024" in text, "D20: up to the due date"
+        assert "Tỷ lệ viết bài — diện bắt buộc 100% Tỷ lệ viết bài — diện khuyến khích 0%" in text
+        # Obliged: members, wrote, rate; encouraged: members, wrote, rate; Tốt, Khá, Trung bình, Yếu; rewrites.
+        assert "Đơn vị H1 2 2 100% 1 0 0% 0 1 0 1 1" in text
+        assert "Đơn vị H2 1 1 100% 0 0 — 1 0 0 0 0" in text
+        assert "Toàn Đơn vị TU 3 3 100% 1 0 0% 1 1 0 1 1" in text
+        assert "Đơn vị H1 1 100 95 95%" in text, "study sessions, invited, attended, attendance"
+        assert "khớp (toàn đơn vị = cấp mình + các đơn vị trực thuộc)" in text
+        assert "Quá hạn, chưa nộp" in text, "late and overdue reports are listed (D25b)"
+    xlsx_link = f"/api/v1/consolidations/export.xlsx?document={doc['id']}&amp;kind=preliminary&amp;unit="
+    assert xlsx_link in html
+    link = html.split('href="/api/v1/consolidations/export.docx?', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    download = await ui.get(f"/api/v1/consolidations/export.docx?{link}", ("TU", "viewer"))
+    assert download.status_code == 200, "the page's session cookie downloads the file"
+    vietnamese = "filename*=UTF-8''T%E1%BB%95ng%20h%E1%BB%A3p%20s%C6%A1%20k%E1%BA%BFt%2015-NQ-TU%20-%20TU.docx"
+    assert vietnamese in download.headers["content-disposition"]
+
+
+async def test_d20_bad_input_is_shown_next_to_its_field_and_nothing_is_computed(ui: Ui, seeded: dict[str, Any]) -> None:
+    doc = seeded["tu_doc"]["id"]
+    for query, field, message in (
+        (f"document={doc}&kind=preliminary&cut_off=31/02/2024", "cut_off", "Không có ngày 31/02/2024 trong lịch."),
+        (f"document={doc}&kind=hang-nam", "kind", "Chọn sơ kết hoặc tổng kết."),
+        ("document=&kind=final", "document", "Chọn văn bản cần tổng hợp."),
+        (f"document={seeded['h2_doc']['id']}&kind=final", "document", "không được gửi đến đơn vị này"),
+    ):
+        response = await ui.get(f"/tong-hop?{query}", ("H1", "viewer"))
+        assert response.status_code == 422, query
+        assert f'<p class="error" id="t-e-{field}">' in response.text
+        error = response.text.split(f'id="t-e-{field}">', 1)[1].split("</p>", 1)[0]
+        assert message in error, query
+        text = text_of(response.text)
+        assert "Bài thu hoạch (D12, D13)" not in text
+        assert "Tải bảng tổng hợp" not in text
+        assert "du lịch" not in text
+
+
+async def test_d4_the_consolidation_page_of_a_district_holds_nothing_of_its_sibling(
+    ui: Ui, seeded: dict[str, Any]
+) -> None:
+    for role in ROLES:
+        text = text_of(await ui.page(f"/tong-hop?document={seeded['tu_doc']['id']}&kind=final", ("H1", role)))
+        assert "Tổng kết 15-NQ/TU" in text
+        assert "Đơn vị H1B1" in text
+        assert "Đơn vị H2" not in text
+        assert "Riêng" not in text
+        refused = await ui.get(f"/tong-hop?unit={ui.api.id('H2')}&document={seeded['tu_doc']['id']}", ("H1", role))
+        assert refused.status_code == 403
+        assert "ngoài phạm vi" in text_of(refused.text)
