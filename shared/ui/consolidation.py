@@ -40,13 +40,14 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One section of the report as the page shows it: headline figures, then a table per child unit."""
+    """One section of the report as the page shows it: headline figures, then a table with a row per child unit."""
 
     key: str
     title: str
     headline: Sequence[tuple[str, str]]
     groups: Sequence[tuple[str, int]]
-    """Header cells above the columns: (label, how many columns it spans); an empty label spans nothing."""
+    """Header cells above the columns: (label, how many columns it spans); under an empty label the columns stand
+    alone, their own headers spanning both header rows."""
     columns: Sequence[str]
     rows: Sequence[Row]
     note: str = ""
