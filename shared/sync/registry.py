@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import typing
 import uuid
 from collections.abc import Callable, Iterator
@@ -69,6 +70,11 @@ class RecordType:
         hints = typing.get_type_hints(self.struct)
         json_cols = {c.name for c in self.table.c if isinstance(c.type, JSON)}
         object.__setattr__(self, "json_fields", {n: hints[n] for n in names if n in json_cols})
+
+    @functools.cached_property
+    def batch_decoder(self) -> msgspec.msgpack.Decoder[list[Record]]:
+        """Decodes a batch's msgpack array of wire structs in one call (one call per record cost twice as much)."""
+        return msgspec.msgpack.Decoder(list[self.struct])  # type: ignore[name-defined]
 
     @property
     def table(self) -> Table:
