@@ -409,9 +409,9 @@ class Child:
             count += len(bumped)
         return count
 
-    def _decode(self, rt: RecordType, batch: Batch) -> tuple[list[Record], list[bytes]]:
+    def _decode(self, rt: RecordType, batch: Batch, *, views: bool = False) -> tuple[list[Record], list[bytes]]:
         """Records from the parent, with their wire forms kept to store and relay as they are."""
-        return rt.batch_decoder.decode(batch.rows), split_batch(batch)
+        return (rt.view_decoder if views else rt.batch_decoder).decode(batch.rows), split_batch(batch)
 
     # Pull
 
@@ -451,7 +451,8 @@ class Child:
                         rt = self.registry.get(batch.type)
                         if rt is None:
                             continue
-                        records, wires = self._decode(rt, batch)
+                        # Bulk types as views (UUIDs as bytes): stored without making a UUID per field.
+                        records, wires = self._decode(rt, batch, views=rt.bulk)
                         report.pulled += len(records)
                         result = await store.apply(conn, rt, records, origin=self.parent_unit, wires=wires)
                         report.applied += len(result.stored)
