@@ -141,13 +141,20 @@ async def apply(
         return Applied([], [])
     if wires is None:
         wires = [_wire.encode(rec) for rec in records]
-    latest: dict[Any, tuple[Record, bytes]] = {}
-    for rec, wire in zip(records, wires, strict=True):
-        seen = latest.get(rec.id)
-        if seen is None or rec.rev > seen[0].rev:
-            latest[rec.id] = (rec, wire)
+    # A batch from a peer holds each id once: built in one call, and walked again only if an id repeats.
+    latest = dict(zip([rec.id for rec in records], zip(records, wires, strict=True), strict=True))
+    if len(latest) < len(records):
+        latest = {}
+        for rec, wire in zip(records, wires, strict=True):
+            seen = latest.get(rec.id)
+            if seen is None or rec.rev > seen[0].rev:
+                latest[rec.id] = (rec, wire)
     held = await held_versions(conn, rt, list(latest))
-    winners: list[tuple[Record, bytes]] = []
+    if not held:  # nothing of these held here yet (a bootstrap, a first push): every one wins
+        winners = list(latest.values())
+        await _store_winners(conn, rt, winners, origin)
+        return Applied(list(latest), [])
+    winners = []
     ignored: list[Any] = []
     for rid, (rec, wire) in latest.items():
         have = held.get(rid)
@@ -155,12 +162,19 @@ async def apply(
             winners.append((rec, wire))
         else:
             ignored.append(rid)
-    if winners:
-        if conn.dialect.name == "postgresql":
-            await _pg_upsert(conn, rt, winners, origin)
-        else:
-            await _executemany_upsert(conn, rt, winners, await take_seqs(conn, len(winners)), origin)
+    await _store_winners(conn, rt, winners, origin)
     return Applied([rec.id for rec, _ in winners], ignored)
+
+
+async def _store_winners(
+    conn: AsyncConnection, rt: RecordType, winners: list[tuple[Record, bytes]], origin: uuid.UUID | None
+) -> None:
+    if not winners:
+        return
+    if conn.dialect.name == "postgresql":
+        await _pg_upsert(conn, rt, winners, origin)
+    else:
+        await _executemany_upsert(conn, rt, winners, await take_seqs(conn, len(winners)), origin)
 
 
 def _all_columns(rt: RecordType) -> list[str]:
