@@ -180,6 +180,10 @@ async def bootstrap(cfg: Config) -> list[Result]:
     async with hub.db.write() as conn:
         for cell in tree.cells:  # as pushed by each cell's node
             await store.apply(conn, ESSAY_GRADE, [r for r in records if r.owner == cell.id], origin=cell.id)
+    # A hub holding these grades has had them analysed by autovacuum; loaded a moment ago, its planner would still
+    # take the table for empty and sort each pull's whole remaining range (200 ms a batch instead of 11 ms).
+    async with hub.db.write() as conn:
+        await conn.execute(text("ANALYZE essay_grades"))
     await hub.enrol([base])
     await hub.start(workers=1, in_process=cfg.quick)
     times = []

@@ -76,4 +76,5 @@ ESSAY_GRADE = RecordType(
     ceiling=ROOT,
     audience=Audience.NONE,
     validate=validate,
+    bulk=True,
 )

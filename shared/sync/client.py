@@ -6,6 +6,7 @@ or after the parent acknowledged (push), and apply is idempotent, so a retried s
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl
 import uuid
@@ -111,6 +112,28 @@ class _State:
     head: int
 
 
+@dataclass(frozen=True, slots=True)
+class _PushPlan:
+    """One push batch, scanned and encoded: what it covers (`cursor` < seq <= `upto`) and what it carries."""
+
+    cursor: int
+    upto: int
+    head: int
+    batches: list[Batch]
+    pending: int
+    sent: int
+
+
+async def _drop(task: asyncio.Task[Any] | None) -> None:
+    """Cancel work started ahead that is no longer wanted, and wait until it has let go of its connection."""
+    if task is None:
+        return
+    task.cancel()
+    await asyncio.wait([task])  # unlike awaiting the task, never raises its error nor swallows our own cancel
+    if not task.cancelled():
+        task.exception()  # retrieved: its failure no longer matters
+
+
 async def enrol(url: str, code: str, label: str, *, transport: httpx.AsyncBaseTransport | None = None) -> EnrolResponse:
     """Exchange a one-time code for a credential at `url`."""
     async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30, verify=_tls()) as http:
@@ -176,7 +199,6 @@ class Child:
         self.parent_unit = upstream.parent_unit
         self.transport = transport
         self.progress = progress or (lambda step, done, total: None)
-        self._decoders = {rt.name: msgspec.msgpack.Decoder(rt.struct) for rt in registry}
 
     async def _me(self, conn: AsyncConnection) -> tuple[uuid.UUID, str | None, int | None, int | None]:
         """This node's unit, its path and depth (None before the tree arrived), and the parent's depth."""
@@ -270,60 +292,84 @@ class Child:
     async def _push(self, http: httpx.AsyncClient, report: RoundReport, state: _State | None = None) -> bool:
         """Send every row of this node's subtree the parent lacks, batch by batch; True if the parent asks to verify.
 
-        `state`, when the caller has just read it, saves a read when there is nothing to push.
+        `state`, when the caller has just read it, saves a read when there is nothing to push. One batch is in
+        flight at a time and acknowledged in order; the next one is scanned and encoded while the parent applies
+        the current one (node and hub then work at once instead of taking turns).
         """
         repair = False
-        while True:
-            if state is not None and (state.path is None or state.push_cursor >= state.head):
-                return repair
-            state = None
-            async with self.db.read() as conn:
-                now = await self._state(conn)
-                path, cursor, head, parent_depth = now.path, now.push_cursor, now.head, now.parent_depth
-                if path is None:
-                    return repair
-                if cursor >= head:
-                    return repair
-                scope = Scope(
-                    unit=now.unit,
-                    path=path,
-                    down=False,
-                    up=True,
-                    exclude_own=False,
-                    exclude_origin=self.parent_unit,
-                    ceiling_depth=parent_depth,
+        if state is not None and (state.path is None or state.push_cursor >= state.head):
+            return repair
+        ahead: asyncio.Task[_PushPlan | None] | None = None
+        try:
+            plan = await self._plan_push(None)
+            while plan is not None:
+                if plan.upto < plan.head:
+                    ahead = asyncio.create_task(self._plan_push(plan.upto))
+                reply = await _post(
+                    http,
+                    "/sync/v1/push",
+                    PushRequest(
+                        protocol=PROTOCOL,
+                        after=plan.cursor,
+                        upto=plan.upto,
+                        batches=plan.batches,
+                        pending=plan.pending,
+                        software=SOFTWARE,
+                    ),
+                    self.credential,
                 )
-                limit = self.settings.batch_rows
-                found = items = await store.scan_wires(conn, self.registry, scope, after=cursor, upto=head, limit=limit)
-                batches, upto, cut = batches_of(items, self.settings.batch_bytes)
-                if not (cut or len(found) >= limit):
-                    upto = head
-                pending = 0 if upto == head else head - upto
-            sent = sum(1 for item in items if item[0] <= upto)
-            reply = await _post(
-                http,
-                "/sync/v1/push",
-                PushRequest(
-                    protocol=PROTOCOL, after=cursor, upto=upto, batches=batches, pending=pending, software=SOFTWARE
-                ),
-                self.credential,
+                assert isinstance(reply, PushResponse)
+                async with self.db.write() as conn:
+                    await conn.execute(
+                        update(Upstream)
+                        .where(Upstream.url == self.url, Upstream.push_cursor < reply.acked)
+                        .values(push_cursor=reply.acked, last_push=_now())
+                    )
+                    await self._record_refusals(conn, plan.batches, reply.refused)
+                    report.bumped += await self._bump(conn, reply.stale)
+                report.pushed += plan.sent
+                report.stored_at_parent += reply.stored
+                report.refused.extend(reply.refused)
+                repair = repair or reply.repair
+                self.progress("push", report.pushed, report.pushed + plan.pending)
+                if plan.upto >= plan.head and not reply.stale:
+                    return repair
+                # The batch scanned ahead starts where this one was acknowledged; after a bump (new seqs above its
+                # head) or an acknowledgement elsewhere than asked, it is dropped and the next batch read afresh.
+                if ahead is not None and not reply.stale and reply.acked == plan.upto:
+                    plan, ahead = await ahead, None
+                else:
+                    await _drop(ahead)
+                    ahead = None
+                    plan = await self._plan_push(None)
+            return repair
+        finally:
+            await _drop(ahead)
+
+    async def _plan_push(self, after: int | None) -> _PushPlan | None:
+        """The next batch to push, from the stored push cursor or from `after`; None when nothing is left."""
+        async with self.db.read() as conn:
+            now = await self._state(conn)
+            path, head = now.path, now.head
+            cursor = now.push_cursor if after is None else after
+            if path is None or cursor >= head:
+                return None
+            scope = Scope(
+                unit=now.unit,
+                path=path,
+                down=False,
+                up=True,
+                exclude_own=False,
+                exclude_origin=self.parent_unit,
+                ceiling_depth=now.parent_depth,
             )
-            assert isinstance(reply, PushResponse)
-            async with self.db.write() as conn:
-                await conn.execute(
-                    update(Upstream)
-                    .where(Upstream.url == self.url, Upstream.push_cursor < reply.acked)
-                    .values(push_cursor=reply.acked, last_push=_now())
-                )
-                await self._record_refusals(conn, batches, reply.refused)
-                report.bumped += await self._bump(conn, reply.stale)
-            report.pushed += sent
-            report.stored_at_parent += reply.stored
-            report.refused.extend(reply.refused)
-            repair = repair or reply.repair
-            self.progress("push", report.pushed, report.pushed + pending)
-            if upto >= head and not reply.stale:
-                return repair
+            limit = self.settings.batch_rows
+            items = await store.scan_wires(conn, self.registry, scope, after=cursor, upto=head, limit=limit)
+        batches, upto, cut = batches_of(items, self.settings.batch_bytes)
+        if not (cut or len(items) >= limit):
+            upto = head
+        sent = sum(1 for item in items if item[0] <= upto)
+        return _PushPlan(cursor, upto, head, batches, 0 if upto == head else head - upto, sent)
 
     async def _record_refusals(self, conn: AsyncConnection, batches: list[Batch], refused: list[Refused]) -> None:
         """Keep each refusal visible until a later version of that record is accepted."""
@@ -363,62 +409,73 @@ class Child:
             count += len(bumped)
         return count
 
-    def _decode(self, rt: RecordType, batch: Batch) -> tuple[list[Record], list[bytes]]:
+    def _decode(self, rt: RecordType, batch: Batch, *, views: bool = False) -> tuple[list[Record], list[bytes]]:
         """Records from the parent, with their wire forms kept to store and relay as they are."""
-        wires = split_batch(batch)
-        decode = self._decoders[rt.name].decode
-        return [decode(w) for w in wires], wires
+        return (rt.view_decoder if views else rt.batch_decoder).decode(batch.rows), split_batch(batch)
 
     # Pull
 
     async def _pull(self, http: httpx.AsyncClient, report: RoundReport, state: _State | None = None) -> None:
-        """Pull until the parent has nothing more; `state`, if just read, gives the cursor without another read."""
+        """Pull until the parent has nothing more; `state`, if just read, gives the cursor without another read.
+
+        While a batch is applied here, the next one is already asked for from the cursor that batch will leave
+        (the parent scans and sends while this node writes); it is dropped unread if applying fails.
+        """
         known = (state.pull_cursor, state.scope) if state is not None else None
-        while True:
-            if known is None:
-                async with self.db.read() as conn:
-                    up = (
-                        await conn.execute(select(Upstream.pull_cursor, Upstream.scope).where(Upstream.url == self.url))
-                    ).one()
-                known = (up.pull_cursor, up.scope)
-            cursor, scope_token = known
-            reply = await _post(
-                http,
-                "/sync/v1/pull",
-                PullRequest(
-                    protocol=PROTOCOL,
-                    cursor=cursor,
-                    scope=scope_token,
-                    software=SOFTWARE,
-                    types=self.registry.names(),
-                ),
-                self.credential,
-            )
-            assert isinstance(reply, PullResponse)
-            if reply.rescope:
-                await self._verify(http, report, rescope=True)
-                known = None
-                continue
-            if not reply.batches and (reply.cursor, reply.scope) == known and not reply.more:
-                return  # nothing new: no write (the round's closing write notes the time of this pull)
-            known = (reply.cursor, reply.scope)
-            async with self.db.write() as conn:
-                for batch in reply.batches:
-                    rt = self.registry.get(batch.type)
-                    if rt is None:
-                        continue
-                    records, wires = self._decode(rt, batch)
-                    report.pulled += len(records)
-                    result = await store.apply(conn, rt, records, origin=self.parent_unit, wires=wires)
-                    report.applied += len(result.stored)
-                await conn.execute(
-                    update(Upstream)
-                    .where(Upstream.url == self.url)
-                    .values(pull_cursor=reply.cursor, scope=reply.scope, last_pull=_now())
-                )
-            self.progress("pull", report.pulled, 0)
-            if not reply.more:
-                return
+        ahead: asyncio.Task[PullResponse] | None = None
+        try:
+            while True:
+                if ahead is not None:
+                    reply, ahead = await ahead, None
+                else:
+                    if known is None:
+                        async with self.db.read() as conn:
+                            up = (
+                                await conn.execute(
+                                    select(Upstream.pull_cursor, Upstream.scope).where(Upstream.url == self.url)
+                                )
+                            ).one()
+                        known = (up.pull_cursor, up.scope)
+                    reply = await self._ask_pull(http, *known)
+                if reply.rescope:
+                    await self._verify(http, report, rescope=True)
+                    known = None
+                    continue
+                if not reply.batches and (reply.cursor, reply.scope) == known and not reply.more:
+                    return  # nothing new: no write (the round's closing write notes the time of this pull)
+                known = (reply.cursor, reply.scope)
+                if reply.more:
+                    ahead = asyncio.create_task(self._ask_pull(http, *known))
+                async with self.db.write() as conn:
+                    for batch in reply.batches:
+                        rt = self.registry.get(batch.type)
+                        if rt is None:
+                            continue
+                        # Bulk types as views (UUIDs as bytes): stored without making a UUID per field.
+                        records, wires = self._decode(rt, batch, views=rt.bulk)
+                        report.pulled += len(records)
+                        result = await store.apply(conn, rt, records, origin=self.parent_unit, wires=wires)
+                        report.applied += len(result.stored)
+                    await conn.execute(
+                        update(Upstream)
+                        .where(Upstream.url == self.url)
+                        .values(pull_cursor=reply.cursor, scope=reply.scope, last_pull=_now())
+                    )
+                self.progress("pull", report.pulled, 0)
+                if not reply.more:
+                    return
+        finally:
+            await _drop(ahead)
+
+    async def _ask_pull(self, http: httpx.AsyncClient, cursor: int, scope: str) -> PullResponse:
+        reply = await _post(
+            http,
+            "/sync/v1/pull",
+            PullRequest(protocol=PROTOCOL, cursor=cursor, scope=scope, software=SOFTWARE, types=self.registry.names()),
+            self.credential,
+        )
+        assert isinstance(reply, PullResponse)
+        return reply
 
     # Verify and repair
 

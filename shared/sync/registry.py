@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import functools
+import types
 import typing
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,6 +25,9 @@ class Record(msgspec.Struct, array_like=True, frozen=True, gc=False):
     audience: uuid.UUID | None
     rev: int
     deleted: bool
+
+
+_UUID_BYTES = typing.Annotated[bytes, msgspec.Meta(min_length=16, max_length=16)]
 
 
 class Audience(enum.Enum):
@@ -53,6 +58,9 @@ class RecordType:
     """Domain check at a parent; returns the reason a record is refused, or None."""
     personal: bool = False
     """Carries members' personal data: purged from a node that loses the right to it."""
+    bulk: bool = False
+    """Arrives by the tens of thousands (essay grades): a parent decodes pushes of it with `view_decoder`, so its
+    `validate` may compare UUID fields for equality but must not call UUID methods on them."""
     columns: tuple[str, ...] = field(init=False)
     json_fields: dict[str, Any] = field(init=False)
     """Fields stored in JSON columns, with the struct types their stored builtins convert back into."""
@@ -69,6 +77,34 @@ class RecordType:
         hints = typing.get_type_hints(self.struct)
         json_cols = {c.name for c in self.table.c if isinstance(c.type, JSON)}
         object.__setattr__(self, "json_fields", {n: hints[n] for n in names if n in json_cols})
+
+    @functools.cached_property
+    def batch_decoder(self) -> msgspec.msgpack.Decoder[list[Record]]:
+        """Decodes a batch's msgpack array of wire structs in one call (one call per record cost twice as much)."""
+        return msgspec.msgpack.Decoder(list[self.struct])  # type: ignore[name-defined]
+
+    @functools.cached_property
+    def view_decoder(self) -> msgspec.msgpack.Decoder[list[Any]]:
+        """Decodes a batch into views of the wire struct whose UUID fields stay their 16 wire bytes.
+
+        Making a `uuid.UUID` was most of decoding a record (about 1 µs each, five per essay grade, against 0.1 µs
+        for bytes); the bulk path stores the bytes as they came (`store.uuid_text`), without ever making one.
+        """
+        hints = typing.get_type_hints(self.struct)
+        names = self.struct.__struct_fields__
+        defaults = self.struct.__struct_defaults__
+        fields: list[Any] = []
+        for i, name in enumerate(names):
+            kind = _UUID_BYTES if hints[name] is uuid.UUID else hints[name]
+            if typing.get_origin(kind) in (typing.Union, types.UnionType) and set(typing.get_args(kind)) == {
+                uuid.UUID,
+                type(None),
+            }:
+                kind = _UUID_BYTES | None
+            at = i - (len(names) - len(defaults))
+            fields.append((name, kind, defaults[at]) if at >= 0 else (name, kind))
+        view = msgspec.defstruct(f"{self.struct.__name__}View", fields, array_like=True, frozen=True, gc=False)
+        return msgspec.msgpack.Decoder(list[view])  # type: ignore[valid-type]
 
     @property
     def table(self) -> Table:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
     update,
 )
@@ -49,6 +50,32 @@ def encode_record(rec: Record) -> bytes:
 def wire_hash(wire: bytes) -> int:
     """CRC32 of a version's wire form: equal versions hash equal on every node, whatever the database."""
     return zlib.crc32(wire)
+
+
+def as_uuid(value: uuid.UUID | bytes) -> uuid.UUID:
+    """An id from a record or from its view (`RecordType.view_decoder`, where UUIDs stay their 16 bytes)."""
+    return uuid.UUID(bytes=value) if isinstance(value, bytes) else value
+
+
+def _uuid_columns(rt: RecordType) -> list[int]:
+    return [i for i, c in enumerate(_all_columns(rt)) if isinstance(rt.table.c[c].type, Uuid)]
+
+
+def _views_to_text(rt: RecordType, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows of record views with their UUID bytes as 32 hex digits: what SQLite stores, and what asyncpg parses in
+    C (bytes.hex() costs a quarter of making a UUID and asking it for its bytes again)."""
+    idx = _uuid_columns(rt)
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in idx:
+            v = values[i]
+            if isinstance(v, bytes):
+                values[i] = v.hex()
+            elif v is not None:
+                values[i] = v.hex  # a UUID (the origin column): its hex property
+        out.append(tuple(values))
+    return out
 
 
 async def head(conn: AsyncConnection) -> int:
@@ -89,8 +116,9 @@ def from_row(rt: RecordType, row: Any) -> Record:
 class Applied:
     """What one `apply` did: the ids it stored, and those it ignored as not newer than what is held."""
 
-    stored: list[uuid.UUID]
-    ignored: list[uuid.UUID]
+    stored: list[Any]
+    """Ids as the records carried them: `uuid.UUID`, or bytes for record views (`as_uuid` turns either into one)."""
+    ignored: list[Any]
 
 
 async def apply(
@@ -106,41 +134,56 @@ async def apply(
 
     `origin` is the peer unit the records came from (None for a local write). `replace_equal` also replaces a
     stored version of the same rev whose content differs (repair takes the parent's word for it). `wires` are the
-    records' wire forms as received (encoded here when absent: a local write).
+    records' wire forms as received (encoded here when absent: a local write). `records` may be views from
+    `RecordType.view_decoder` (UUIDs as bytes) when `wires` are given: all of one kind.
     """
     if not records:
         return Applied([], [])
     if wires is None:
         wires = [_wire.encode(rec) for rec in records]
-    latest: dict[uuid.UUID, tuple[Record, bytes]] = {}
-    for rec, wire in zip(records, wires, strict=True):
-        seen = latest.get(rec.id)
-        if seen is None or rec.rev > seen[0].rev:
-            latest[rec.id] = (rec, wire)
+    # A batch from a peer holds each id once: built in one call, and walked again only if an id repeats.
+    latest = dict(zip([rec.id for rec in records], zip(records, wires, strict=True), strict=True))
+    if len(latest) < len(records):
+        latest = {}
+        for rec, wire in zip(records, wires, strict=True):
+            seen = latest.get(rec.id)
+            if seen is None or rec.rev > seen[0].rev:
+                latest[rec.id] = (rec, wire)
     held = await held_versions(conn, rt, list(latest))
-    winners: list[tuple[Record, bytes]] = []
-    ignored: list[uuid.UUID] = []
+    if not held:  # nothing of these held here yet (a bootstrap, a first push): every one wins
+        winners = list(latest.values())
+        await _store_winners(conn, rt, winners, origin)
+        return Applied(list(latest), [])
+    winners = []
+    ignored: list[Any] = []
     for rid, (rec, wire) in latest.items():
         have = held.get(rid)
         if have is None or rec.rev > have[0] or (replace_equal and rec.rev == have[0] and zlib.crc32(wire) != have[1]):
             winners.append((rec, wire))
         else:
             ignored.append(rid)
-    if winners:
-        if conn.dialect.name == "postgresql":
-            await _pg_upsert(conn, rt, winners, origin)
-        else:
-            first = await take_seqs(conn, len(winners))
-            rows = [_row_values(rt, rec, wire, first + i, origin) for i, (rec, wire) in enumerate(winners)]
-            await _executemany_upsert(conn, rt, rows)
+    await _store_winners(conn, rt, winners, origin)
     return Applied([rec.id for rec, _ in winners], ignored)
+
+
+async def _store_winners(
+    conn: AsyncConnection, rt: RecordType, winners: list[tuple[Record, bytes]], origin: uuid.UUID | None
+) -> None:
+    if not winners:
+        return
+    if conn.dialect.name == "postgresql":
+        await _pg_upsert(conn, rt, winners, origin)
+    else:
+        await _executemany_upsert(conn, rt, winners, await take_seqs(conn, len(winners)), origin)
 
 
 def _all_columns(rt: RecordType) -> list[str]:
     return [*rt.columns, "seq", "origin", "wire", "hash"]
 
 
-def _row_values(rt: RecordType, rec: Record, wire: bytes, seq: int, origin: uuid.UUID | None) -> tuple[Any, ...]:
+def _row_values(
+    rt: RecordType, rec: Record, wire: bytes, seq: int, origin: uuid.UUID | bytes | None
+) -> tuple[Any, ...]:
     values = msgspec.structs.astuple(rec)
     json_cols = rt.json_fields
     if json_cols:
@@ -174,8 +217,15 @@ async def _pg_upsert(
     updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols[1:])
     json_idx = {i for i, name in enumerate(cols) if name in rt.json_fields}
 
-    def rows(base: int) -> list[tuple[Any, ...]]:
+    views = isinstance(winners[0][0].id, bytes)
+
+    def rows(base: int, *, raw_uuids: bool = False) -> list[tuple[Any, ...]]:
+        if raw_uuids:  # views into the bytea staging table: their UUID bytes go as they are
+            at = None if origin is None else origin.bytes
+            return [_row_values(rt, rec, wire, base + i, at) for i, (rec, wire) in enumerate(winners)]
         out = [_row_values(rt, rec, wire, base + i, origin) for i, (rec, wire) in enumerate(winners)]
+        if views:
+            out = _views_to_text(rt, out)
         if json_idx:
             out = [tuple(msgspec.json.encode(v).decode() if i in json_idx else v for i, v in enumerate(r)) for r in out]
         return out
@@ -187,48 +237,100 @@ async def _pg_upsert(
             f'INSERT INTO {table} ({quoted}) VALUES ({marks}) ON CONFLICT ("id") DO UPDATE SET {updates}', rows(first)
         )
         return
-    staging = f"_incoming_{table}"
     # DELETE, not TRUNCATE: the table is empty unless this transaction filled it already, and TRUNCATE inside a
     # transaction makes a new file each time (~2 ms measured).
-    await raw.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS; DELETE FROM {staging}"
-    )
-    await raw.copy_records_to_table(staging, records=rows(0), columns=cols)
+    raw_uuids = views and not json_idx
+    if raw_uuids:
+        # Record views carry their UUIDs as the 16 wire bytes: staged as bytea and made uuid by PostgreSQL in the
+        # INSERT below, no Python object is made per UUID (making them was most of a push's CPU at the hub).
+        staging = f"_incoming_raw_{table}"
+        uuid_cols = {cols[i] for i in _uuid_columns(rt)}
+        shape = ", ".join(f'NULL::bytea AS "{c}"' if c in uuid_cols else f'"{c}"' for c in cols)
+        create = f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS SELECT {shape} FROM {table}"
+        await raw.execute(f"{create} WITH NO DATA; DELETE FROM {staging}")
+    else:
+        staging = f"_incoming_{table}"
+        uuid_cols = set()
+        await raw.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS; DELETE FROM {staging}"
+        )
+    await raw.copy_records_to_table(staging, records=rows(0, raw_uuids=raw_uuids), columns=cols)
     first = await take_seqs(conn, len(winners))
-    select_cols = ", ".join(f'"{c}" + $1' if c == "seq" else f'"{c}"' for c in cols)
+    select_cols = ", ".join(
+        f'"{c}" + $1' if c == "seq" else f"encode(\"{c}\", 'hex')::uuid" if c in uuid_cols else f'"{c}"' for c in cols
+    )
     upsert = f'INSERT INTO {table} ({quoted}) SELECT {select_cols} FROM {staging} ON CONFLICT ("id") DO UPDATE SET '
     await raw.execute(upsert + updates, first)
 
 
-async def _executemany_upsert(conn: AsyncConnection, rt: RecordType, rows: list[tuple[Any, ...]]) -> None:
-    """SQLite: one prepared upsert run over all rows by the driver, values converted by the columns' own types."""
+async def _executemany_upsert(
+    conn: AsyncConnection, rt: RecordType, winners: list[tuple[Record, bytes]], first: int, origin: uuid.UUID | None
+) -> None:
+    """SQLite: one prepared upsert run over all rows by the driver, values converted by the columns' own types.
+
+    Rows are built column by column (a list comprehension per converted column, tuples transposed by `zip`): per
+    row and value in Python, converting was a third of a bootstrap's time at the node.
+    """
     table = rt.table
-    cols = _all_columns(rt)
-    processors = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
-    pairs = [(i, p) for i, p in enumerate(processors) if p is not None]
-    converted = []
-    for row in rows:
-        values = list(row)
-        for i, proc in pairs:
-            if values[i] is not None:
-                values[i] = proc(values[i])
-        converted.append(tuple(values))
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    marks = ", ".join("?" for _ in cols)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols[1:])
+    names = _all_columns(rt)
+    views = isinstance(winners[0][0].id, bytes)
+    wires = [wire for _, wire in winners]
+    n = len(winners)
+    at: Any = origin.bytes if views and origin is not None else origin
+    cols: list[Any] = [
+        *zip(*(msgspec.structs.astuple(rec) for rec, _ in winners), strict=True),
+        range(first, first + n),
+        [at] * n,
+        wires,
+        [zlib.crc32(w) for w in wires],
+    ]
+    uuid_idx = set(_uuid_columns(rt)) if views else set()
+    for i, name in enumerate(names):
+        if i in uuid_idx:  # a view's UUID bytes, as SQLAlchemy's Uuid type stores a UUID here: 32 hex digits
+            cols[i] = [None if v is None else v.hex() for v in cols[i]]
+            continue
+        if name in rt.json_fields:
+            cols[i] = [None if v is None else msgspec.to_builtins(v) for v in cols[i]]
+        proc = table.c[name].type.bind_processor(conn.dialect)
+        if proc is not None:
+            cols[i] = [None if v is None else proc(v) for v in cols[i]]
+    quoted = ", ".join(f'"{c}"' for c in names)
+    marks = ", ".join("?" for _ in names)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in names[1:])
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks}) ON CONFLICT ("id") DO UPDATE SET {updates}'
-    await conn.exec_driver_sql(sql, converted)
+    await conn.exec_driver_sql(sql, list(zip(*cols, strict=True)))
 
 
-async def held_versions(
-    conn: AsyncConnection, rt: RecordType, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """(rev, hash) of the stored version of each id held here."""
-    out: dict[uuid.UUID, tuple[int, int]] = {}
+class _HeldByText(dict[str, Any]):
+    """The held-versions statement per table for ids given as hex text, built on first use."""
+
+    def __missing__(self, table: str) -> Any:
+        stmt = text(f'SELECT id, rev, hash FROM "{table}" WHERE id = ANY(CAST(:ids AS uuid[]))').bindparams(
+            bindparam("ids", type_=ARRAY(String()))
+        )
+        self[table] = stmt
+        return stmt
+
+
+_HELD_TEXT = _HeldByText()
+
+
+async def held_versions(conn: AsyncConnection, rt: RecordType, ids: Iterable[Any]) -> dict[Any, tuple[int, int]]:
+    """(rev, hash) of the stored version of each id held here, keyed like `ids` (UUIDs, or bytes of views)."""
+    out: dict[Any, tuple[int, int]] = {}
     table = rt.table
     id_list = list(ids)
     if not id_list:
         return out
+    if isinstance(id_list[0], bytes):
+        # Ids of record views: sent as hex text, and the answer keyed by bytes like them.
+        hexes = [i.hex() for i in id_list]
+        if conn.dialect.name == "postgresql":
+            held = await conn.execute(_HELD_TEXT[table.name], {"ids": hexes})
+            return {r[0].bytes: (r[1], r[2]) for r in held}
+        sql = f'SELECT id, rev, hash FROM "{table.name}" WHERE id IN (SELECT value FROM json_each(?))'
+        held = await conn.exec_driver_sql(sql, (msgspec.json.encode(hexes).decode(),))
+        return {bytes.fromhex(rid): (rev, h) for rid, rev, h in held}
     if conn.dialect.name == "postgresql":
         # One statement with an array parameter, whatever the count: no IN list to render for 5,000 ids.
         stmt = select(table.c.id, table.c.rev, table.c.hash).where(table.c.id == any_(bindparam("ids", type_=_UUIDS)))

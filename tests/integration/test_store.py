@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
+
+import msgspec
+from sqlalchemy import select
 
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.domain.tree import Unit, UnitKind, Version
 from shared.ids import new_id
 from shared.records.catalogue import build_registry
+from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
 from shared.records.units import UNIT, load_tree, store_units
 from shared.sync import store
+from shared.sync.protocol import raw_array
 from shared.sync.store import Scope
 
 DAY = date(2020, 1, 1)
@@ -91,6 +97,48 @@ async def _unit_record(db: Database, unit_id: uuid.UUID):  # type: ignore[no-unt
 
 
 def _with(rec, **changes):  # type: ignore[no-untyped-def]
-    import msgspec
-
     return msgspec.structs.replace(rec, **changes)
+
+
+async def test_d10_grades_applied_as_views_are_stored_exactly_as_records_and_only_once(db: Database) -> None:
+    """D10 grades travel up by the tens of thousands as views (UUIDs as wire bytes): what they store, their
+    wires, origin and idempotence must be those of the records they view, on the COPY path and the small one."""
+    units = await small_tree(db)
+    owner, origin = units["H1B1"].id, units["H1"].id
+    doc = new_id()
+    grades = [
+        EssayGradeRecord(
+            new_id(), owner, None, 1, False, new_id(), owner, doc, 1, Decimal("7.5"), "Khá", DAY, "obliged"
+        )
+        for _ in range(store.SMALL_BATCH + 36)
+    ]
+    wires = [store.encode_record(g) for g in grades]
+    views = ESSAY_GRADE.view_decoder.decode(raw_array(wires))
+    async with db.write() as conn:
+        done = await store.apply(conn, ESSAY_GRADE, views, origin=origin, wires=wires)
+    assert [store.as_uuid(i) for i in done.stored] == [g.id for g in grades]
+    ids = [g.id for g in grades]
+    async with db.read() as conn:
+        assert [rec for _, rec in await store.fetch(conn, ESSAY_GRADE, ids)] == grades
+        assert [w for _, w in await store.fetch_wire(conn, ESSAY_GRADE, ids)] == wires
+        origins = (await conn.execute(select(ESSAY_GRADE.table.c.origin).distinct())).scalars().all()
+    assert origins == [origin]
+
+    async with db.write() as conn:
+        again = await store.apply(conn, ESSAY_GRADE, views, origin=origin, wires=wires)
+    assert (again.stored, len(again.ignored)) == ([], len(grades)), "a retried batch stores nothing twice"
+
+    newer = msgspec.structs.replace(grades[0], rev=2, score=Decimal("9"), band="Tốt")
+    older = msgspec.structs.replace(grades[1], rev=0, score=Decimal("1"), band="Yếu")
+    pair = [store.encode_record(newer), store.encode_record(older)]
+    async with db.write() as conn:
+        small = await store.apply(
+            conn, ESSAY_GRADE, ESSAY_GRADE.view_decoder.decode(raw_array(pair)), origin=origin, wires=pair
+        )
+    assert ([store.as_uuid(i) for i in small.stored], [store.as_uuid(i) for i in small.ignored]) == (
+        [newer.id],
+        [older.id],
+    ), "the rev guard holds for views"
+    async with db.read() as conn:
+        held = {rec.id: rec for _, rec in await store.fetch(conn, ESSAY_GRADE, ids[:2])}
+    assert held == {newer.id: newer, grades[1].id: grades[1]}

@@ -6,8 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from shared.records.units import UNIT
+from shared.settings import SyncSettings
+from shared.sync import store
+from shared.sync.tables import Upstream
 from tests.harness import DOCUMENT, ESSAY_GRADE, MEMBER, Cluster
 
 
@@ -75,3 +79,41 @@ async def test_a_base_that_syncs_straight_with_the_hub_converges_with_its_distri
     assert b_report.pulled == 0, "the base's own rows are not echoed back down"
     assert b_report.stored_at_parent == 0, "what the district already holds is not stored twice"
     assert await cluster.ids(h1, ESSAY_GRADE) == {g.id for g in grades}
+
+
+async def test_d10_grades_cross_in_many_batches_in_order_and_once(tmp_path: Path, make_database_url) -> None:  # type: ignore[no-untyped-def]
+    """D10 grades going up in batches of 7: the next batch is scanned (push) or asked for (pull) while the current
+    one is applied, yet every grade arrives once, cursors end at the head and nothing echoes back."""
+    cluster = Cluster(tmp_path, make_database_url, SyncSettings(cache_seconds=0, batch_rows=7))
+    try:
+        hub = await cluster.hub()
+        h1 = await cluster.node("H1", hub)
+        b11 = await cluster.node("H1B1", h1)
+        await cluster.enrol(b11, hub)
+        doc = cluster.document("TU")
+        await cluster.write(hub, DOCUMENT, [doc])
+        await cluster.sync(h1)
+        await cluster.sync(b11, via=h1)
+        grades = [cluster.grade("H1B1", cluster.member("H1B1").id, doc.id, str(i % 10)) for i in range(40)]
+        await cluster.write(b11, ESSAY_GRADE, grades)
+        ids = {g.id for g in grades}
+
+        up = await cluster.sync(b11, via=hub)  # pushed in 6 batches to the hub (PostgreSQL)
+        assert (up.pushed, up.stored_at_parent, up.refused) == (40, 40, [])
+        assert await cluster.held(hub, ESSAY_GRADE) == dict.fromkeys(ids, 1)
+
+        down = await cluster.sync(h1)  # the district pulls them from the hub in batches into SQLite
+        assert (down.pulled, down.applied, down.pushed) == (40, 40, 0)
+        assert await cluster.held(h1, ESSAY_GRADE) == dict.fromkeys(ids, 1)
+
+        again = await cluster.sync(b11, via=h1)  # the same grades pushed again in batches to a SQLite parent
+        assert (again.pushed, again.stored_at_parent) == (40, 0), "what the district holds is not stored twice"
+        quiet = await cluster.sync(h1)
+        assert (quiet.pushed, quiet.pulled) == (0, 0), "no echo back up"
+        async with hub.db.read() as conn:
+            head = await store.head(conn)
+        async with h1.db.read() as conn:
+            cursor = (await conn.execute(select(Upstream.pull_cursor).where(Upstream.url == hub.url))).scalar_one()
+        assert cursor == head
+    finally:
+        await cluster.close()
