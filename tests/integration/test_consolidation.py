@@ -17,6 +17,7 @@ from shared.db.engine import Database
 from shared.domain.consolidation import Consolidation, total
 from shared.domain.deadlines import Timeliness
 from shared.domain.grades import band_of
+from shared.domain.programmes import target_met
 from shared.domain.tree import Tree, Unit, merge
 from shared.ids import new_id
 from shared.records.documents import DOCUMENT, DocumentRecord
@@ -42,7 +43,7 @@ from shared.records.surveys import (
 )
 from shared.records.units import load_units, store_units
 from shared.reports.consolidate import consolidate, refresh_roster_counts
-from shared.sample_activity import sample_round
+from shared.sample_activity import SampleFollowUp, envelope, sample_follow_up, sample_round
 from shared.sample_province import sample_units, small_sample_units
 from shared.sync import store
 from shared.sync.tables import Identity
@@ -250,10 +251,6 @@ async def seed_small(db: Database) -> tuple[dict[str, uuid.UUID], DocumentRecord
     return ids, doc
 
 
-def _envelope(owner: uuid.UUID) -> dict[str, object]:
-    return {"id": new_id(), "owner": owner, "audience": None, "rev": 1, "deleted": False}
-
-
 def _target(baseline: str, value: str, deadline: date) -> Target:
     return Target(new_id(), "Chỉ tiêu mẫu", "%", Decimal(baseline), "Khảo sát 2021", Decimal(value), deadline)
 
@@ -271,7 +268,7 @@ async def seed_programmes(conn: Any, ids: dict[str, uuid.UUID], doc: uuid.UUID) 
 
     def programme(code: str, issued: date, targets: list[Target]) -> ActionProgrammeRecord:
         return ActionProgrammeRecord(
-            **_envelope(ids[code]),  # type: ignore[arg-type]
+            **envelope(ids[code]),  # type: ignore[arg-type]
             document=doc,
             kind="programme",
             number="",
@@ -298,7 +295,7 @@ async def seed_programmes(conn: Any, ids: dict[str, uuid.UUID], doc: uuid.UUID) 
 
     def progress(p: ActionProgrammeRecord, t: Target, year: int, value: str, on: date) -> ProgressRecord:
         return ProgressRecord(
-            **_envelope(p.owner),  # type: ignore[arg-type]
+            **envelope(p.owner),  # type: ignore[arg-type]
             programme=p.id,
             target=t.key,
             year=year,
@@ -344,7 +341,7 @@ async def seed_survey(conn: Any, ids: dict[str, uuid.UUID], doc: uuid.UUID) -> N
 
     def questionnaire(document: uuid.UUID | None) -> QuestionnaireRecord:
         return QuestionnaireRecord(
-            **{**_envelope(ids["TU"]), "audience": ids["TU"]},  # type: ignore[arg-type]
+            **{**envelope(ids["TU"]), "audience": ids["TU"]},  # type: ignore[arg-type]
             document=document,
             title="Khảo sát kết quả học tập nghị quyết",
             method="form",
@@ -362,7 +359,7 @@ async def seed_survey(conn: Any, ids: dict[str, uuid.UUID], doc: uuid.UUID) -> N
         code: str, q: QuestionnaireRecord, group: str, on: date, answers: list[AnswerWire]
     ) -> SurveyResponseRecord:
         return SurveyResponseRecord(
-            **_envelope(ids[code]),  # type: ignore[arg-type]
+            **envelope(ids[code]),  # type: ignore[arg-type]
             questionnaire=q.id,
             respondent=None,
             group=group,
@@ -486,6 +483,29 @@ async def test_d14_d15_d18_d22_d26_programmes_and_surveys_counted_by_hand(db: Da
     assert (e.programmes, e.reported, e.met, e.overdue) == (3, 1, 0, 0), "only H1B1's 2022 value (60) by then"
 
 
+def check_follow_up(result: Consolidation, follow: SampleFollowUp) -> None:
+    """D14, D15, D18, D22: the province's programme and survey figures recounted from the records, record by record."""
+    latest: dict[tuple[uuid.UUID, uuid.UUID], ProgressRecord] = {}
+    for p in follow.progress:
+        held = latest.get((p.programme, p.target))
+        if p.reported_on <= DUE and (held is None or (p.year, p.reported_on) > (held.year, held.reported_on)):
+            latest[(p.programme, p.target)] = p
+    counted = [p for p in follow.programmes if p.issued_on <= DUE]
+    states = [(t, latest.get((p.id, t.key))) for p in counted for t in p.targets]
+    met = [t for t, last in states if last is not None and target_met(t.baseline, t.target_value, last.value)]
+    figures = result.figures.programmes
+    assert (figures.programmes, figures.units, figures.targets) == (len(counted), len(counted), len(states))
+    assert figures.reported == sum(last is not None for _, last in states)
+    assert figures.met == len(met)
+    assert figures.overdue == sum(t.deadline < DUE and t not in met for t, _ in states)
+    assert 0 < figures.met < figures.targets
+    answered = [r for r in follow.responses if r.answered_on <= DUE]
+    assert 0 < len(answered) < len(follow.responses), "the cut-off leaves later responses out (D20)"
+    (q,) = result.figures.surveys.questionnaires.values()
+    assert dict(q.by_group) == dict(Counter(r.group for r in answered))
+    assert q.questions[2].total == sum(a.value or 0 for r in answered for a in r.answers if a.question == "q3")
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: str, make_database_url) -> None:  # type: ignore[no-untyped-def]
     """119,000 members, one essay each (plus rewrites), on PostgreSQL: the hub's figures reconcile level by level."""
@@ -497,11 +517,16 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
         await seed_tree(db, units)
         doc = document(root.id)
         sample = sample_round(units, doc.id, graded_from=date(2024, 3, 1), seed=11)
+        follow = sample_follow_up(units, doc.id, issued_from=date(2022, 1, 1), seed=12)
         async with db.write() as conn:
             await store.apply(conn, DOCUMENT, [doc], origin=None)
             await store.apply(conn, ROSTER_COUNT, sample.rosters, origin=None)
             for i in range(0, len(sample.essays), 50_000):
                 await store.apply(conn, ESSAY_GRADE, sample.essays[i : i + 50_000], origin=None)
+            await store.apply(conn, ACTION_PROGRAMME, follow.programmes, origin=None)
+            await store.apply(conn, PROGRAMME_PROGRESS, follow.progress, origin=None)
+            await store.apply(conn, QUESTIONNAIRE, [follow.questionnaire], origin=None)
+            await store.apply(conn, SURVEY_RESPONSE, follow.responses, origin=None)
         async with db.write() as conn:
             await conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load in production
         loaded = time.perf_counter()
@@ -523,6 +548,7 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
         )
         assert essays.rewrites_open == sum(e.band == "Yếu" for e in latest.values())
         assert len(result.children) == 103
+        check_follow_up(result, follow)
         # A district's own consolidation equals its row at the province, for every district.
         rows = {r.unit.id: r.figures for r in result.children}
         async with db.read() as conn:
@@ -534,7 +560,9 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
             count = (await conn.execute(select(ESSAY_GRADE.table.c.id).limit(1))).first()
         assert count is not None
         print(
-            f"\nfull size: {len(units)} units, {members} members, {len(sample.essays)} graded attempts; "
+            f"\nfull size: {len(units)} units, {members} members, {len(sample.essays)} graded attempts, "
+            f"{len(follow.programmes)} programmes, {len(follow.progress)} progress reports, "
+            f"{len(follow.responses)} survey responses; "
             f"load {loaded - started:.1f}s, consolidate {computed - loaded:.2f}s"
         )
     finally:
