@@ -109,6 +109,8 @@ class Instance:
     proc: asyncio.subprocess.Process | None = None
     token: str = ""
     unit: uuid.UUID | None = None
+    client: httpx.AsyncClient | None = None
+    """Kept for the instance's life: a new client per request builds an SSL context each time, for nothing."""
 
     @property
     def url(self) -> str:
@@ -138,6 +140,9 @@ class Instance:
         raise CommandFailed(f"{self.code} did not start")
 
     async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
         if self.proc is not None and self.proc.returncode is None:
             self.proc.terminate()
             with contextlib.suppress(TimeoutError):
@@ -181,8 +186,10 @@ class Instance:
         return await self._call("GET", path, params=params)
 
     async def _call(self, method: str, path: str, **kw: Any) -> Any:
-        async with httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}) as c:
-            reply = await c.request(method, f"/api/v1{path}", **kw)
+        if self.client is None:
+            self.client = httpx.AsyncClient(base_url=self.url)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        reply = await self.client.request(method, f"/api/v1{path}", headers=headers, **kw)
         if reply.status_code >= 400:
             raise CommandFailed(f"{method} {path} at {self.code}: {reply.status_code} {reply.text}")
         return reply.json()

@@ -363,6 +363,12 @@ def _rest(doc: DocxDocument, c: Consolidation) -> None:
         f"- Chỉ đạo hoàn thành việc viết lại {_n(f.essays.rewrites_open)} bài thu hoạch xếp loại Yếu cho đến khi đạt "
         f"loại Trung bình trở lên; đôn đốc {_n(f.essays.shortfall)} đảng viên thuộc diện bắt buộc chưa viết.",
     )
+    if f.programmes.overdue:
+        _para(
+            doc,
+            f"- Chỉ đạo khắc phục {_n(f.programmes.overdue)} chỉ tiêu của chương trình hành động đã quá thời hạn mà "
+            "chưa đạt; báo cáo tiến độ từng chỉ tiêu ít nhất mỗi năm một lần (D18).",
+        )
     _para(
         doc,
         f"- Đôn đốc {_n(f.reports.overdue)} đơn vị chưa nộp báo cáo {KIND_TITLE[c.kind].lower()} hoàn thành "
