@@ -70,7 +70,7 @@ REPORTING_KINDS = (str(UnitKind.COMMITTEE), str(UnitKind.BASE_ORGANISATION))
 
 _units = UnitRow.__table__
 _UUID_ARRAY = ARRAY(Uuid())
-T = TypeVar("T", StudyFigures, PropagandaFigures, ProgrammeFigures, SurveyFigures)
+T = TypeVar("T", StudyFigures, PropagandaFigures, ProgrammeFigures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,14 +371,23 @@ async def programme_unit_figures(
     return result
 
 
-async def survey_unit_figures(
-    conn: AsyncConnection, then: Then, document: uuid.UUID, cut_off: date
-) -> dict[uuid.UUID, SurveyFigures]:
-    """Responses answered by the cut-off to questionnaires on the document (D22), by respondent group and question,
-    per answering unit.
+Answered = list[tuple[str, list[Answer], int]]
+"""Responses to one questionnaire: (respondent group, answers, how many responses gave exactly those answers)."""
 
-    Answers are JSON, so SQL groups identical answer sets and each distinct set is counted here with its weight:
-    at most one row per response, usually far fewer (choice and scale answers repeat), never per member.
+
+@dataclass(frozen=True, slots=True)
+class SurveyRows:
+    """Responses answered by the cut-off to the document's questionnaires, per answering unit, not yet counted."""
+
+    questionnaires: dict[uuid.UUID, tuple[str, list[Question]]]
+    per_unit: dict[uuid.UUID, dict[uuid.UUID, Answered]]
+
+
+async def survey_rows(conn: AsyncConnection, then: Then, document: uuid.UUID, cut_off: date) -> SurveyRows:
+    """Responses answered by the cut-off to questionnaires on the document (D22), per answering unit.
+
+    Answers are JSON, so SQL groups identical answer sets and `survey_groups` counts each distinct set once per
+    grouping with its weight: at most one row per response, usually fewer, never per member.
     """
     qt = QUESTIONNAIRE.table
     on_document = select(qt.c.id, qt.c.title, qt.c.questions).where(qt.c.document == document, qt.c.deleted.is_(False))
@@ -387,8 +396,9 @@ async def survey_unit_figures(
                          for q in msgspec.convert(r.questions or [], list[QuestionWire])])
         for r in await conn.execute(on_document)
     }  # fmt: skip
+    per_unit: dict[uuid.UUID, dict[uuid.UUID, Answered]] = {}
     if not questionnaires:
-        return {}
+        return SurveyRows(questionnaires, per_unit)
     r = SURVEY_RESPONSE.table
     answers = cast(r.c.answers, String).label("answers")
     stmt = (
@@ -401,18 +411,26 @@ async def survey_unit_figures(
         )
         .group_by(r.c.owner, r.c.questionnaire, r.c.group, answers)
     )
-    rows: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[str, list[Answer], int]]] = defaultdict(list)
+    decode = msgspec.json.Decoder(list[AnswerWire]).decode
     for row in await conn.execute(stmt):
-        given = [
-            Answer(a.question, tuple(a.choices), a.value, a.text)
-            for a in msgspec.json.decode(row.answers or "[]", type=list[AnswerWire])
-        ]
-        rows[(row.owner, row.questionnaire)].append((row.group, given, int(row.n)))
-    result: dict[uuid.UUID, SurveyFigures] = defaultdict(SurveyFigures)
-    for (owner, qid), answered in rows.items():
-        title, questions = questionnaires[qid]
-        result[owner] += SurveyFigures({qid: questionnaire_figures(title, questions, answered)})
-    return dict(result)
+        given = [Answer(a.question, tuple(a.choices), a.value, a.text) for a in decode(row.answers or "[]")]
+        per_unit.setdefault(row.owner, {}).setdefault(row.questionnaire, []).append((row.group, given, int(row.n)))
+    return SurveyRows(questionnaires, per_unit)
+
+
+def survey_groups(rows: SurveyRows, group: Callable[[uuid.UUID], str]) -> dict[str, SurveyFigures]:
+    """Count the rows of the units of each group once (the province has thousands of answering units)."""
+    grouped: dict[str, dict[uuid.UUID, Answered]] = {}
+    for unit, by_questionnaire in rows.per_unit.items():
+        mine = grouped.setdefault(group(unit), {})
+        for qid, answered in by_questionnaire.items():
+            mine.setdefault(qid, []).extend(answered)
+    return {
+        key: SurveyFigures(
+            {qid: questionnaire_figures(*rows.questionnaires[qid], answered) for qid, answered in by_q.items()}
+        )
+        for key, by_q in grouped.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +508,7 @@ async def consolidate(
     propaganda = await propaganda_figures(conn, then, document, cut)
     expected = await expected_reports(conn, then, document, review.name.lower(), due_by_depth, today)
     programmes = await programme_unit_figures(conn, then, document, cut)
-    surveys = await survey_unit_figures(conn, then, document, cut)
+    surveys = await survey_rows(conn, then, document, cut)
 
     def figures(by: Callable[[str], str]) -> dict[str, Figures]:
         per = (
@@ -499,7 +517,7 @@ async def consolidate(
             rollup(propaganda, then.group(by)),
             report_groups(expected, by),
             rollup(programmes, then.group(by)),
-            rollup(surveys, then.group(by)),
+            survey_groups(surveys, then.group(by)),
         )
         return {
             g: Figures(
