@@ -3,7 +3,9 @@
 A unit's path is its ancestors' ids, each `/` + 32 hex digits, so the first `len(top.path) + 33` characters of
 any path below `top` name the child subtree it belongs to. Essays and expected reports are read once per unit and
 added into each grouping here (a few thousand rows); the small sections are grouped in SQL by that prefix (each
-child's subtree) and by a constant (the whole). Nothing here loops over members or essays in Python.
+child's subtree) and by a constant (the whole). Programmes and survey answers are JSON, so they finish in Python on
+one row per programme, per reported target and per distinct answer set. Nothing here loops over members or essays
+in Python.
 """
 
 from __future__ import annotations
