@@ -2,8 +2,9 @@
 round entered at each node through its own API, sync up the tree (one base straight to the hub while its district
 is down), and the hub's consolidated report (D20, D26) printed and written as .xlsx and .docx.
 
-Each step is a `DemoStep` appended to `server.demo.STEPS`; surveys, action programmes and report drafts join as
-steps of their own once they exist.
+Each step is a `DemoStep` appended to `server.demo.STEPS`: the hub also sends a questionnaire down (D22), the nodes
+build action programmes and report progress (D14, D15, D18), a district sends its report draft up and the hub
+decides on it (D23-D25b).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from shared.domain.formatting import format_date, format_decimal, format_percent
 from shared.domain.tree import UnitKind
 from shared.records.catalogue import build_registry
 from shared.reports.consolidate import consolidate, refresh_roster_counts
-from shared.reports.labels import document_name
+from shared.reports.labels import document_name, groups_vi, question_result_vi
 from shared.sample_province import LEVEL_COMMUNE
 from shared.settings import Settings, SyncSettings, sqlite_url
 from shared.sync.parent import Parent
@@ -108,6 +109,8 @@ class Instance:
     proc: asyncio.subprocess.Process | None = None
     token: str = ""
     unit: uuid.UUID | None = None
+    client: httpx.AsyncClient | None = None
+    """Kept for the instance's life: a new client per request builds an SSL context each time, for nothing."""
 
     @property
     def url(self) -> str:
@@ -137,6 +140,9 @@ class Instance:
         raise CommandFailed(f"{self.code} did not start")
 
     async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
         if self.proc is not None and self.proc.returncode is None:
             self.proc.terminate()
             with contextlib.suppress(TimeoutError):
@@ -173,12 +179,20 @@ class Instance:
         self.unit = uuid.UUID(body["user"]["unit"])
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async with httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}) as c:
-            reply = await c.post(f"/api/v1{path}", json=body)
-        if reply.status_code >= 400:
-            raise CommandFailed(f"POST {path} at {self.code}: {reply.status_code} {reply.text}")
-        result: dict[str, Any] = reply.json()
+        result: dict[str, Any] = await self._call("POST", path, json=body)
         return result
+
+    async def get(self, path: str, **params: str) -> Any:
+        return await self._call("GET", path, params=params)
+
+    async def _call(self, method: str, path: str, **kw: Any) -> Any:
+        if self.client is None:
+            self.client = httpx.AsyncClient(base_url=self.url)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        reply = await self.client.request(method, f"/api/v1{path}", headers=headers, **kw)
+        if reply.status_code >= 400:
+            raise CommandFailed(f"{method} {path} at {self.code}: {reply.status_code} {reply.text}")
+        return reply.json()
 
 
 @dataclass
@@ -192,6 +206,9 @@ class Cluster:
     documents: dict[str, str] = field(default_factory=dict)
     """Number → id."""
     entered: dict[str, int] = field(default_factory=dict)
+    questionnaire: str = ""
+    draft: str = ""
+    """The report draft the first district sends up (D24, D25)."""
     consolidation: Consolidation | None = None
 
     @property
@@ -404,6 +421,166 @@ def _score(tenths: int) -> str:
     return f"{tenths // 10},{tenths % 10}"
 
 
+SURVEY_TITLE = f"Khảo sát mức độ tiếp thu, vận dụng Nghị quyết {PROVINCIAL[0]}"
+SURVEY_QUESTIONS: list[dict[str, Any]] = [
+    {"key": "q1", "kind": "single", "text": "Đồng chí đã được học tập, quán triệt nghị quyết chưa?",
+     "options": ["Đã học tập", "Chưa học tập"]},
+    {"key": "q2", "kind": "multiple", "text": "Đồng chí tiếp cận nội dung nghị quyết qua hình thức nào?",
+     "options": ["Hội nghị", "Tài liệu", "Loa truyền thanh", "Mạng xã hội"]},
+    {"key": "q3", "kind": "scale", "text": "Mức độ hiểu nội dung nghị quyết (1: chưa hiểu, 5: hiểu rõ)",
+     "scale_min": 1, "scale_max": 5},
+    {"key": "q4", "kind": "number", "text": "Số buổi sinh hoạt chuyên đề về nghị quyết đã dự trong năm"},
+    {"key": "q5", "kind": "text", "text": "Đề xuất, kiến nghị", "required": False},
+]  # fmt: skip
+RESPONDENTS = ("member", "member", "cadre", "cadre", "public", "public")
+"""Who each base selects (D22: đảng viên, cán bộ, quần chúng, chosen to be representative)."""
+DRAFT_NUMBER = "25-BC/ĐU"
+
+
+async def issue_questionnaire(run: Any) -> None:
+    """The hub sends a questionnaire on the provincial resolution down its subtree (D22); the nodes' first sync
+    brings it to them."""
+    cluster = _cluster(run)
+    made = await cluster.hub.post("/questionnaires", {
+        "title": SURVEY_TITLE, "document": cluster.documents[PROVINCIAL[0]], "method": "form",
+        "opens_on": "2024-10-01", "closes_on": "2024-11-30", "questions": SURVEY_QUESTIONS,
+        "respondents_per_unit": len(RESPONDENTS),
+    })  # fmt: skip
+    cluster.questionnaire = made["id"]
+    run.console.print(
+        f"  • Phiếu «{SURVEY_TITLE}»: {_n(len(SURVEY_QUESTIONS))} câu hỏi, từ {format_date(date(2024, 10, 1))} "
+        f"đến {format_date(date(2024, 11, 30))}, mỗi cơ sở chọn {_n(len(RESPONDENTS))} người (D22)."
+    )
+
+
+async def record_programmes_and_surveys(run: Any) -> None:
+    """Bases answer the survey; districts and bases build action programmes and report progress; the first
+    district writes its review report, has it approved and sends it up (D24, D25), its bases' reports waived."""
+    cluster = _cluster(run)
+    rng = random.Random(run.seed + 1)
+    doc = cluster.documents[PROVINCIAL[0]]
+    done: dict[str, int] = {"responses": 0, "programmes": 0, "targets": 0, "progress": 0}
+    for district in cluster.districts:
+        await _programme(district, doc, rng.randrange(1 << 30), "2022-02-15", done)
+
+        async def one_base(base: Instance) -> None:
+            seed = rng.randrange(1 << 30)
+            await _programme(base, doc, seed, "2022-03-10", done)
+            await _survey_answers(base, cluster.questionnaire, seed, done)
+
+        await asyncio.gather(*(one_base(b) for b in cluster.bases[district.code]))
+    run.console.print(
+        f"Đã nhập tại các nút: {_n(done['responses'])} phiếu khảo sát đã trả lời, {_n(done['programmes'])} chương "
+        f"trình hành động với {_n(done['targets'])} chỉ tiêu, {_n(done['progress'])} báo cáo tiến độ chỉ tiêu."
+    )
+    first = cluster.districts[0]
+    waived = await _send_draft_up(first, doc, cluster)
+    run.console.print(
+        f"  • {first.code} miễn báo cáo của {_n(waived)} cơ sở trực thuộc (báo cáo giấy, D25b); dự thảo báo cáo sơ "
+        f"kết trình ngày 27/11/2024, thông qua ngày 02/12/2024, ban hành số {DRAFT_NUMBER} ngày 03/12/2024 (D24, D25)."
+    )
+
+
+async def _programme(node: Instance, doc: str, seed: int, issued: str, done: dict[str, int]) -> None:
+    """A programme with a rising and a falling target (D15), progress for 2022 and 2023 reported in January of the
+    next year (D18), and a 2024 figure reported after the review's cut-off."""
+    rng = random.Random(seed)
+    made = await node.post("/action-programmes", {
+        "document": doc, "title": f"Chương trình hành động thực hiện Nghị quyết {PROVINCIAL[0]}", "issued_on": issued,
+        "situation": "Khảo sát thực trạng đầu năm 2022: 85% đảng viên viết bài thu hoạch đạt yêu cầu; 4 đảng viên "
+        "vi phạm kỷ luật năm 2021.",
+        "targets": [
+            {"indicator": "Tỷ lệ đảng viên viết bài thu hoạch đạt yêu cầu", "measure": "%", "baseline": "85",
+             "baseline_source": "Báo cáo tổng kết năm 2021", "target_value": "95", "deadline": "2024-12-31"},
+            {"indicator": "Số đảng viên vi phạm kỷ luật đảng", "measure": "người", "baseline": "4",
+             "baseline_source": "Báo cáo công tác kiểm tra năm 2021", "target_value": "1", "deadline": "2024-06-30"},
+        ],
+        "tasks": [{"title": "Tổ chức học tập, quán triệt nghị quyết", "lead_unit": str(node.unit)}],
+    })  # fmt: skip
+    rising, falling = made["targets"]
+    values = [
+        (rising, 2022, rng.randint(86, 91), "2023-01-10"),
+        (rising, 2023, rng.randint(90, 97), "2024-01-10"),
+        (falling, 2022, rng.randint(1, 4), "2023-01-10"),
+        (falling, 2023, rng.randint(0, 2), "2024-01-10"),
+        (rising, 2024, 99, "2025-01-08"),  # after the cut-off: not in the preliminary review
+    ]
+    for target, year, value, on in values:
+        await node.post("/programme-progress", {
+            "programme": made["id"], "target": target["key"], "year": year, "value": str(value), "reported_on": on,
+        })  # fmt: skip
+    done["programmes"] += 1
+    done["targets"] += len(made["targets"])
+    done["progress"] += len(values)
+
+
+async def _survey_answers(base: Instance, questionnaire: str, seed: int, done: dict[str, int]) -> None:
+    rng = random.Random(seed)
+    options = SURVEY_QUESTIONS[1]["options"]
+    for i, group in enumerate(RESPONDENTS):
+        person = await base.post("/survey-respondents", {
+            "questionnaire": questionnaire, "full_name": f"Người được khảo sát {base.code}-{i + 1}", "group": group,
+        })  # fmt: skip
+        answers: list[dict[str, Any]] = [
+            {"question": "q1", "choices": ["Đã học tập" if rng.random() < 0.85 else "Chưa học tập"]},
+            {"question": "q2", "choices": rng.sample(options, rng.randint(1, 3))},
+            {"question": "q3", "value": rng.randint(2, 5)},
+            {"question": "q4", "value": rng.randint(1, 12)},
+        ]
+        if i % 3 == 0:
+            answers.append({"question": "q5", "text": "Tăng cường sinh hoạt chuyên đề tại chi bộ."})
+        await base.post("/survey-responses", {
+            "questionnaire": questionnaire, "respondent": person["id"],
+            "answered_on": (date(2024, 10, 7) + timedelta(days=rng.randint(0, 40))).isoformat(), "answers": answers,
+        })  # fmt: skip
+        done["responses"] += 1
+
+
+async def _send_draft_up(district: Instance, doc: str, cluster: Cluster) -> int:
+    """D24, D25b: a level approves its report once its lower units' are in or waived; returns how many it waived."""
+    status = await district.get("/reports/completeness", document=doc, kind="preliminary", today="2024-12-01")
+    depth = next(u["depth"] for u in status["units"] if u["unit"] == str(district.unit))
+    below = [
+        u for u in status["units"] if u["depth"] == depth + 1 and u["state"] not in ("received", "accepted", "waived")
+    ]
+    for unit in below:
+        await district.post("/report-decisions", {
+            "action": "waive", "subject_unit": unit["unit"], "document": doc, "kind": "preliminary",
+            "decided_on": "2024-12-01", "reason": "Cơ sở đã báo cáo bằng văn bản giấy, chưa có bản điện tử.",
+        })  # fmt: skip
+    draft = await district.post("/report-drafts", {
+        "document": doc, "kind": "preliminary", "title": f"Báo cáo sơ kết 3 năm thực hiện Nghị quyết {PROVINCIAL[0]}",
+        "written_on": "2024-11-25", "sections": [
+            {"key": "1", "heading": "Kết quả học tập, quán triệt và tổ chức thực hiện",
+             "text": "Các chi bộ, đảng bộ cơ sở đã tổ chức học tập đầy đủ; xây dựng chương trình hành động."},
+            {"key": "2", "heading": "Hạn chế, nguyên nhân", "text": "Một số bài thu hoạch còn sơ sài."},
+        ],
+    })  # fmt: skip
+    for action, body in (
+        ("submit", {"submitted_on": "2024-11-27"}),
+        ("approve", {"approved_on": "2024-12-02"}),
+        ("issue", {"issued_on": "2024-12-03", "report_number": DRAFT_NUMBER}),
+    ):
+        await district.post(f"/report-drafts/{draft['id']}/{action}", body)
+    cluster.draft = draft["id"]
+    return len(below)
+
+
+async def decide_on_drafts(run: Any) -> None:
+    """The hub reads the district's report that arrived with the sync and returns it for correction (D25b)."""
+    cluster = _cluster(run)
+    district = cluster.districts[0]
+    reason = "Bổ sung kết quả khảo sát và tiến độ chỉ tiêu của các cơ sở trực thuộc."
+    made = await cluster.hub.post("/report-decisions", {
+        "action": "return", "subject_unit": str(district.unit), "document": cluster.documents[PROVINCIAL[0]],
+        "kind": "preliminary", "decided_on": "2024-12-10", "reason": reason, "correct_by": "2024-12-17",
+    })  # fmt: skip
+    run.console.print(
+        f"  • Tỉnh ủy trả lại báo cáo {DRAFT_NUMBER} (phiên bản {made['version']}) của {district.code} "
+        f"{district.name} ngày 10/12/2024 để sửa, hạn 17/12/2024 (D25b). Lý do: {reason}"
+    )
+
+
 async def sync_up(run: Any) -> None:
     cluster = _cluster(run)
     console = run.console
@@ -487,6 +664,7 @@ async def consolidate_at_hub(run: Any) -> None:
         f"Báo cáo sơ kết của các cấp: phải có {_n(r.expected)}, đã nhận {_n(r.received)} ({r.completeness}), "
         f"đúng hạn {_n(r.on_time)}, trễ hạn {_n(r.late)}, quá hạn chưa nộp {_n(r.overdue)}."
     )
+    _print_programmes_and_surveys(console, result)
     ours = {i.code for i in [*cluster.nodes]}
     late = [i for i in result.late if i.unit.code in ours]
     if late:
@@ -504,6 +682,28 @@ async def consolidate_at_hub(run: Any) -> None:
         f"{_n(e.wrote)} bài thu hoạch ({format_percent(e.obliged.wrote, e.obliged.members)} diện bắt buộc), "
         f"{_n(e.rewrites_open)} bài Yếu chưa viết lại"
     )
+
+
+def _print_programmes_and_surveys(console: Any, result: Consolidation) -> None:
+    table = Table(
+        title="Chương trình hành động (D14, D15, D18) và khảo sát (D22) theo đơn vị trực thuộc", title_justify="left"
+    )
+    table.add_column("Đơn vị", no_wrap=True, max_width=34, overflow="ellipsis")
+    for col in ("Chương trình", "Chỉ tiêu", "Đã báo cáo", "Đạt", "Quá hạn chưa đạt", "Phiếu khảo sát"):
+        table.add_column(col, justify="right")
+    shown = [r for r in result.children if r.figures.programmes.programmes or r.figures.surveys.responses]
+    rows = [(f"{r.unit.code} {r.unit.name}", r.figures) for r in shown] + [("Tổng cộng (toàn tỉnh)", result.figures)]
+    for label, f in rows:
+        p = f.programmes
+        if label.startswith("Tổng"):
+            table.add_section()
+        table.add_row(label, _n(p.programmes), _n(p.targets), _n(p.reported), _n(p.met), _n(p.overdue),
+                      _n(f.surveys.responses))  # fmt: skip
+    console.print(table)
+    for _, q in result.figures.surveys.ordered():
+        console.print(f"Khảo sát «{q.title}»: {_n(q.responses)} phiếu ({groups_vi(q.by_group)}).", soft_wrap=True)
+        for i, question in enumerate(q.questions, 1):
+            console.print(f"  {i}. {question.text}: {question_result_vi(question)}", soft_wrap=True)
 
 
 async def write_reports(run: Any) -> None:

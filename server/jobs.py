@@ -90,6 +90,9 @@ async def consolidate_review(
         "rewrites_open": e.rewrites_open,
         "reports_received": c.figures.reports.received,
         "reports_expected": c.figures.reports.expected,
+        "programmes": c.figures.programmes.programmes,
+        "targets_met": c.figures.programmes.met,
+        "survey_responses": c.figures.surveys.responses,
         "children": len(c.children),
     }
 

@@ -1,4 +1,5 @@
-"""Synthetic study-round activity for the synthetic province: roster counts and essays, no person anywhere.
+"""Synthetic study-round activity for the synthetic province: roster counts and essays, action programmes and survey
+responses, no person anywhere.
 
 At full scale about 119,000 members (DOMAIN.md, "Scale") spread over the cells and the base organisations that
 have no cells, every member graded once, the weak ones partly rewritten. Each roster-holding unit grades its
@@ -19,7 +20,9 @@ from shared.domain.obligations import OBLIGATIONS, OBLIGED
 from shared.domain.tree import Unit, UnitKind
 from shared.ids import new_id
 from shared.records.essays import EssayGradeRecord
+from shared.records.programmes import ActionProgrammeRecord, ProgressRecord, Target
 from shared.records.rosters import RosterCountRecord, roster_count_id
+from shared.records.surveys import AnswerWire, QuestionnaireRecord, QuestionWire, SurveyResponseRecord
 
 FULL_MEMBERS = 119_000
 _ENCOURAGED = tuple(o for o in OBLIGATIONS if o != OBLIGED)
@@ -134,3 +137,98 @@ def _attempts(
         attempt += 1
         day += timedelta(days=rng.randint(5, 15))
         score = Decimal(rng.randint(45, 85)).scaleb(-1)
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFollowUp:
+    """Action programmes with progress (D14, D15, D18) and survey responses (D22) of a synthetic round."""
+
+    programmes: list[ActionProgrammeRecord]
+    progress: list[ProgressRecord]
+    questionnaire: QuestionnaireRecord
+    responses: list[SurveyResponseRecord]
+
+
+SAMPLE_QUESTIONS = [
+    QuestionWire("q1", "single", "Đã được học tập, quán triệt nghị quyết?", ["Đã học tập", "Chưa học tập"]),
+    QuestionWire("q2", "multiple", "Hình thức tiếp cận", ["Hội nghị", "Tài liệu", "Mạng xã hội"]),
+    QuestionWire("q3", "scale", "Mức độ hiểu nội dung nghị quyết"),
+    QuestionWire("q4", "number", "Số buổi sinh hoạt chuyên đề đã dự"),
+]
+
+
+def sample_follow_up(
+    units: Sequence[Unit], document: uuid.UUID, *, issued_from: date, seed: int = 2025, respondents: int = 3
+) -> SampleFollowUp:
+    """Most units that build programmes (all but cells, D14) build one with two targets and report progress for some
+    years; every base organisation answers the root's questionnaire with `respondents` people. Dates straddle
+    `issued_from` + 3 years, so a cut-off there leaves some out."""
+    rng = random.Random(seed)
+    root = units[0]
+    programmes: list[ActionProgrammeRecord] = []
+    progress: list[ProgressRecord] = []
+    responses: list[SurveyResponseRecord] = []
+    questionnaire = QuestionnaireRecord(
+        id=new_id(), owner=root.id, audience=root.id, rev=1, deleted=False, document=document,
+        title="Khảo sát mẫu về nghị quyết", method="form", opens_on=issued_from, closes_on=issued_from.replace(
+            year=issued_from.year + 4), questions=SAMPLE_QUESTIONS, selected_units=[], respondents_per_unit=respondents,
+    )  # fmt: skip
+    for unit in units:
+        kind = unit.current.kind
+        if kind is not UnitKind.CELL and rng.random() < 0.8:
+            programme, reports = _programme(rng, unit.id, document, issued_from)
+            programmes.append(programme)
+            progress.extend(reports)
+        if kind is UnitKind.BASE_ORGANISATION:
+            responses.extend(_response(rng, unit.id, questionnaire, issued_from) for _ in range(respondents))
+    return SampleFollowUp(programmes, progress, questionnaire, responses)
+
+
+def envelope(owner: uuid.UUID) -> dict[str, object]:
+    """A new record's first revision, written by `owner`'s instance, addressed to no one below (fields of `Record`)."""
+    return {"id": new_id(), "owner": owner, "audience": None, "rev": 1, "deleted": False}
+
+
+def _programme(
+    rng: random.Random, unit: uuid.UUID, document: uuid.UUID, start: date
+) -> tuple[ActionProgrammeRecord, list[ProgressRecord]]:
+    issued = start + timedelta(days=rng.randint(0, 1200))
+    targets = [
+        Target(new_id(), "Tỷ lệ đảng viên viết bài thu hoạch", "%", Decimal(85), "Báo cáo năm trước", Decimal(95),
+               issued + timedelta(days=rng.randint(200, 1000))),
+        Target(new_id(), "Số đảng viên vi phạm kỷ luật", "người", Decimal(4), "Báo cáo kiểm tra", Decimal(1),
+               issued + timedelta(days=rng.randint(200, 1000))),
+    ]  # fmt: skip
+    programme = ActionProgrammeRecord(
+        **{**envelope(unit), "audience": unit},  # type: ignore[arg-type]
+        document=document, kind="programme", number="", title="Chương trình hành động", issued_on=issued,
+        situation="Khảo sát thực trạng", targets=targets, tasks=[],
+    )  # fmt: skip
+    reports = []
+    for target, low, high in ((targets[0], 80, 99), (targets[1], 0, 5)):
+        for year in range(issued.year, issued.year + rng.randint(0, 3)):
+            reports.append(
+                ProgressRecord(
+                    **envelope(unit),  # type: ignore[arg-type]
+                    programme=programme.id,
+                    target=target.key,
+                    year=year,
+                    reported_on=date(year + 1, 1, rng.randint(5, 25)),
+                    value=Decimal(rng.randint(low, high)),
+                )
+            )
+    return programme, reports
+
+
+def _response(rng: random.Random, unit: uuid.UUID, q: QuestionnaireRecord, start: date) -> SurveyResponseRecord:
+    answers = [
+        AnswerWire("q1", [rng.choice(["Đã học tập", "Đã học tập", "Chưa học tập"])]),
+        AnswerWire("q2", rng.sample(["Hội nghị", "Tài liệu", "Mạng xã hội"], rng.randint(1, 2))),
+        AnswerWire("q3", value=Decimal(rng.randint(1, 5))),
+        AnswerWire("q4", value=Decimal(rng.randint(0, 6))),
+    ]
+    return SurveyResponseRecord(
+        **envelope(unit),  # type: ignore[arg-type]
+        questionnaire=q.id, respondent=None, group=rng.choice(["member", "cadre", "public"]),
+        answered_on=start + timedelta(days=rng.randint(0, 1400)), method="form", answers=answers,
+    )  # fmt: skip

@@ -36,9 +36,12 @@ from shared.domain.consolidation import (
     GroupEssays,
     LateItem,
     LevelRow,
+    ProgrammeFigures,
     PropagandaFigures,
+    QuestionFigures,
     ReportFigures,
     StudyFigures,
+    SurveyFigures,
     UnitRef,
 )
 from shared.domain.formatting import VIETNAM_TIME
@@ -114,11 +117,56 @@ class ReportsOut(msgspec.Struct, frozen=True):
     timeliness_percent: float | None
 
 
+class ProgrammesOut(msgspec.Struct, frozen=True):
+    """Action programmes issued by the cut-off (D14) and their targets' latest progress as of it (D15, D18)."""
+
+    programmes: int
+    units: int
+    targets: int
+    reported: int
+    met: int
+    overdue: int
+    """Deadline passed before the cut-off, not met."""
+    met_percent: float | None
+    reporting_percent: float | None
+
+
+class QuestionOut(msgspec.Struct, frozen=True):
+    key: str
+    kind: str
+    text: str
+    answered: int
+    counts: dict[str, int]
+    """Per option (choice questions) or per point (scale questions)."""
+    total: Decimal | None
+    """Sum of the values of a scale or number question."""
+    mean: float | None
+    """`total / answered`, rounded half up to two places; derived, never added."""
+
+
+class QuestionnaireOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    title: str
+    responses: int
+    by_group: dict[str, int]
+    """member, cadre, public (D22)."""
+    questions: list[QuestionOut]
+
+
+class SurveysOut(msgspec.Struct, frozen=True):
+    """Responses answered by the cut-off to questionnaires on the document (D22)."""
+
+    responses: int
+    questionnaires: list[QuestionnaireOut]
+
+
 class FiguresOut(msgspec.Struct, frozen=True):
     essays: EssaysOut
     study: StudyOut
     propaganda: PropagandaOut
     reports: ReportsOut
+    programmes: ProgrammesOut
+    surveys: SurveysOut
 
 
 class UnitOut(msgspec.Struct, frozen=True):
@@ -202,8 +250,45 @@ def reports_out(r: ReportFigures) -> ReportsOut:
     )
 
 
+def programmes_out(p: ProgrammeFigures) -> ProgrammesOut:
+    return ProgrammesOut(
+        p.programmes,
+        p.units,
+        p.targets,
+        p.reported,
+        p.met,
+        p.overdue,
+        percent(p.met, p.targets),
+        percent(p.reported, p.targets),
+    )
+
+
+def _question(q: QuestionFigures) -> QuestionOut:
+    numeric = q.kind in ("scale", "number")
+    mean = q.mean
+    rounded = float(mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if mean is not None else None
+    return QuestionOut(q.key, q.kind, q.text, q.answered, dict(q.counts), q.total if numeric else None, rounded)
+
+
+def surveys_out(s: SurveyFigures) -> SurveysOut:
+    return SurveysOut(
+        s.responses,
+        [
+            QuestionnaireOut(qid, q.title, q.responses, dict(q.by_group), [_question(x) for x in q.questions])
+            for qid, q in s.ordered()
+        ],
+    )
+
+
 def figures_out(f: Figures) -> FiguresOut:
-    return FiguresOut(essays_out(f.essays), study_out(f.study), propaganda_out(f.propaganda), reports_out(f.reports))
+    return FiguresOut(
+        essays_out(f.essays),
+        study_out(f.study),
+        propaganda_out(f.propaganda),
+        reports_out(f.reports),
+        programmes_out(f.programmes),
+        surveys_out(f.surveys),
+    )
 
 
 def _unit(u: UnitRef) -> UnitOut:

@@ -36,6 +36,7 @@ from shared.api.scope import (
 from shared.db.engine import Database
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
+from shared.domain.programmes import target_met
 from shared.domain.tree import UnitKind
 from shared.ids import new_id
 from shared.records.programmes import (
@@ -247,10 +248,6 @@ async def _progress(conn: AsyncConnection, programme: uuid.UUID) -> list[Progres
     return await records(conn, PROGRAMME_PROGRESS, stmt.order_by(table.c.year))
 
 
-def _achieved(t: Target, value: Decimal) -> bool:
-    return value >= t.target_value if t.target_value >= t.baseline else value <= t.target_value
-
-
 def programme_out(rec: ActionProgrammeRecord, progress: list[ProgressRecord] | None = None) -> Programme:
     rows = []
     for t in rec.targets if progress is not None else []:
@@ -261,7 +258,7 @@ def programme_out(rec: ActionProgrammeRecord, progress: list[ProgressRecord] | N
                 t.key,
                 last.year if last else None,
                 plain(last.value) if last else None,
-                last is not None and _achieved(t, last.value),
+                last is not None and target_met(t.baseline, t.target_value, last.value),
             )
         )
     return out(rec, Programme, progress=rows)

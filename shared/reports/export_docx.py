@@ -31,12 +31,19 @@ from shared.domain.consolidation import (
     BANDS,
     CHANNEL_LABELS_VI,
     CHANNELS,
-    PENDING_SECTIONS,
+    GROUP_LABELS_VI,
     Consolidation,
     Figures,
 )
 from shared.domain.formatting import format_date, format_decimal, format_percent
-from shared.reports.labels import FORM_LABELS_VI, KIND_TITLE, document_name, issuer_suffix
+from shared.reports.labels import (
+    FORM_LABELS_VI,
+    KIND_TITLE,
+    document_name,
+    groups_vi,
+    issuer_suffix,
+    question_result_vi,
+)
 
 FONT = "Times New Roman"
 TO_FILL = "(Cơ quan chủ trì tham mưu bổ sung khi hoàn thiện dự thảo báo cáo — D23, D24.)"
@@ -268,10 +275,8 @@ def _results(doc: DocxDocument, c: Consolidation) -> None:
         [0.9, 5.2, 1.6, 1.6, 1.4, 1.3, 1.3, 1.5, 1.2, 1.4],
         size=10,
     )
-    _heading(doc, "4. Xây dựng chương trình hành động (D14, D15)")
-    _para(doc, PENDING_SECTIONS["programmes"], italic=True)
-    _heading(doc, "5. Khảo sát thực tiễn (D22)")
-    _para(doc, PENDING_SECTIONS["surveys"], italic=True)
+    _programmes(doc, c)
+    _surveys(doc, c)
     _heading(doc, "6. Báo cáo của các cấp (D21, D25b)")
     r = f.reports
     _para(
@@ -280,6 +285,37 @@ def _results(doc: DocxDocument, c: Consolidation) -> None:
         f"{_n(r.received)} ({r.completeness}), đúng hạn {_n(r.on_time)} ({r.timeliness}), trễ hạn {_n(r.late)}, "
         f"quá hạn chưa nộp {_n(r.overdue)}.",
     )
+
+
+def _programmes(doc: DocxDocument, c: Consolidation) -> None:
+    _heading(doc, "4. Xây dựng chương trình hành động, kế hoạch thực hiện (D14, D15, D18)")
+    p = c.figures.programmes
+    if not p.programmes:
+        _para(doc, f"Đến ngày {format_date(c.cut_off)} chưa có chương trình hành động nào được ban hành.")
+        return
+    _para(
+        doc,
+        f"Có {_n(p.units)} cấp ủy, tổ chức đảng đã xây dựng {_n(p.programmes)} chương trình hành động, kế hoạch thực "
+        f"hiện {c.document_number} với {_n(p.targets)} chỉ tiêu định lượng. Đến ngày {format_date(c.cut_off)}, "
+        f"{_n(p.reported)} chỉ tiêu đã báo cáo tiến độ ({p.reporting_rate}); {_n(p.met)} chỉ tiêu đạt theo số liệu "
+        f"báo cáo gần nhất ({p.met_rate}); {_n(p.overdue)} chỉ tiêu đã quá thời hạn mà chưa đạt.",
+    )
+
+
+def _surveys(doc: DocxDocument, c: Consolidation) -> None:
+    _heading(doc, "5. Khảo sát thực tiễn (D22)")
+    s = c.figures.surveys
+    if not s.responses:
+        _para(doc, f"Đến ngày {format_date(c.cut_off)} chưa có phiếu khảo sát nào được trả lời.")
+        return
+    for _, q in s.ordered():
+        _para(
+            doc,
+            f"Khảo sát «{q.title}»: {_n(q.responses)} phiếu trả lời ({groups_vi(q.by_group)}). Kết quả theo từng câu "
+            "hỏi (tỷ lệ trên số người trả lời câu đó):",
+        )
+        rows = [[str(i + 1), f.text, question_result_vi(f)] for i, f in enumerate(q.questions)]
+        _figures_table(doc, ["TT", "Câu hỏi", "Kết quả"], rows, [1.0, 6.5, 8.5], size=10, bold_last=False)
 
 
 def _scope(c: Consolidation) -> str:
@@ -327,6 +363,12 @@ def _rest(doc: DocxDocument, c: Consolidation) -> None:
         f"- Chỉ đạo hoàn thành việc viết lại {_n(f.essays.rewrites_open)} bài thu hoạch xếp loại Yếu cho đến khi đạt "
         f"loại Trung bình trở lên; đôn đốc {_n(f.essays.shortfall)} đảng viên thuộc diện bắt buộc chưa viết.",
     )
+    if f.programmes.overdue:
+        _para(
+            doc,
+            f"- Chỉ đạo khắc phục {_n(f.programmes.overdue)} chỉ tiêu của chương trình hành động đã quá thời hạn mà "
+            "chưa đạt; báo cáo tiến độ từng chỉ tiêu ít nhất mỗi năm một lần (D18).",
+        )
     _para(
         doc,
         f"- Đôn đốc {_n(f.reports.overdue)} đơn vị chưa nộp báo cáo {KIND_TITLE[c.kind].lower()} hoàn thành "
@@ -426,6 +468,8 @@ def _appendix(doc: DocxDocument, c: Consolidation) -> None:
         italic=True,
         size=11,
     )
+    _appendix_programmes(doc, c)
+    _appendix_surveys(doc, c)
     if c.late:
         _para(doc, "Đơn vị nộp báo cáo trễ hạn hoặc chưa nộp", bold=True, indent=False)
         late_rows = [
@@ -448,6 +492,40 @@ def _appendix(doc: DocxDocument, c: Consolidation) -> None:
         )
         if len(c.late) > 60:
             _para(doc, f"… và {_n(len(c.late) - 60)} đơn vị khác (xem tệp Excel).", italic=True)
+
+
+def _by_unit(c: Consolidation) -> list[tuple[str, Figures]]:
+    return [
+        *((r.unit.name, r.figures) for r in c.children),
+        (f"{c.top.name} (trực tiếp)", c.own),
+        ("Tổng cộng", c.figures),
+    ]
+
+
+def _appendix_programmes(doc: DocxDocument, c: Consolidation) -> None:
+    if not c.figures.programmes.programmes:
+        return
+    _para(doc, "Chương trình hành động và chỉ tiêu (D14, D15, D18)", bold=True, indent=False)
+    rows = []
+    for label, f in _by_unit(c):
+        p = f.programmes
+        rows.append([label, _n(p.programmes), _n(p.targets), _n(p.reported), _n(p.met), p.met_rate, _n(p.overdue)])
+    numbered = [[str(i + 1) if i < len(c.children) else "", *r] for i, r in enumerate(rows)]
+    head = ["TT", "Đơn vị", "Chương trình", "Chỉ tiêu", "Đã báo cáo tiến độ", "Đạt", "Tỷ lệ đạt", "Quá hạn chưa đạt"]
+    _figures_table(doc, head, numbered, [1.0, 8.0, 2.4, 2.2, 2.6, 2.0, 2.2, 2.6], size=10)
+
+
+def _appendix_surveys(doc: DocxDocument, c: Consolidation) -> None:
+    for qid, q in c.figures.surveys.ordered():
+        _para(doc, f"Phiếu trả lời khảo sát «{q.title}» theo đơn vị (D22)", bold=True, indent=False)
+        rows = []
+        for label, f in _by_unit(c):
+            mine = f.surveys.questionnaires.get(qid)
+            counts = [mine.group(g) if mine else 0 for g in GROUP_LABELS_VI]
+            rows.append([label, *map(_n, counts), _n(sum(counts))])
+        numbered = [[str(i + 1) if i < len(c.children) else "", *r] for i, r in enumerate(rows)]
+        head = ["TT", "Đơn vị", *GROUP_LABELS_VI.values(), "Tổng số phiếu"]
+        _figures_table(doc, head, numbered, [1.0, 9.0, 2.8, 2.8, 2.8, 3.0], size=10)
 
 
 def build_document(c: Consolidation, letterhead: Letterhead | None = None) -> DocxDocument:

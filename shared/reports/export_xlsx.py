@@ -12,7 +12,15 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from shared.domain.consolidation import BANDS, CHANNEL_LABELS_VI, CHANNELS, PENDING_SECTIONS, Consolidation, Figures
+from shared.domain.consolidation import (
+    BANDS,
+    CHANNEL_LABELS_VI,
+    CHANNELS,
+    GROUP_LABELS_VI,
+    Consolidation,
+    Figures,
+    QuestionnaireFigures,
+)
 from shared.domain.formatting import format_date
 from shared.reports.labels import cut_off_line, review_title
 
@@ -56,7 +64,15 @@ _ESSAY_HEAD = [
     "Yếu chưa viết lại",
     "Đã viết lại",
 ]
-_RATE_COLUMNS = {"Bắt buộc: tỷ lệ", "Khuyến khích: tỷ lệ", "Tỷ lệ tham dự", "Tỷ lệ đầy đủ", "Tỷ lệ đúng hạn"}
+_RATE_COLUMNS = {
+    "Bắt buộc: tỷ lệ",
+    "Khuyến khích: tỷ lệ",
+    "Tỷ lệ tham dự",
+    "Tỷ lệ đầy đủ",
+    "Tỷ lệ đúng hạn",
+    "Tỷ lệ chỉ tiêu đạt",
+    "Tỷ lệ trên số trả lời câu hỏi",
+}
 
 
 def _table(ws: Worksheet, start: int, head: Sequence[str], rows: Sequence[Sequence[Any]], total_rows: int = 0) -> int:
@@ -142,8 +158,6 @@ def build_workbook(c: Consolidation) -> Workbook:
     rows.append(["", "TỔNG CỘNG", *line("", "", c.figures)[2:]])
     after = _table(ws, row, head, rows, total_rows=1)
     ws.cell(after, 1, "Tổng cộng = dòng của cấp mình + tổng các đơn vị trực thuộc (D26).").font = Font(italic=True)
-    for i, text in enumerate(PENDING_SECTIONS.values(), after + 1):
-        ws.cell(i, 1, text).font = Font(italic=True)
     ws.freeze_panes = ws.cell(row + 1, 3)
     _widths(ws, [12, 42, *[11] * (len(head) - 2)])
 
@@ -173,6 +187,9 @@ def build_workbook(c: Consolidation) -> Workbook:
     _table(ws, row, head, prop_rows, total_rows=1)
     _widths(ws, [12, 42, *[14] * (len(head) - 2)])
 
+    _programme_sheet(wb, c)
+    _survey_sheet(wb, c)
+
     ws = wb.create_sheet("Báo cáo trễ hạn")
     row = _heading(ws, c, "BÁO CÁO CỦA CẤP DƯỚI TRỄ HẠN HOẶC CHƯA NỘP (D25b)")
     late_rows = [
@@ -185,6 +202,71 @@ def build_workbook(c: Consolidation) -> Workbook:
             ws.cell(r, col).number_format = "dd/mm/yyyy"
     _widths(ws, [14, 42, 14, 12, 12, 20])
     return wb
+
+
+def _by_unit(c: Consolidation) -> list[tuple[str, str, Figures]]:
+    return [
+        *[(r.unit.code, r.unit.name, r.figures) for r in c.children],
+        (c.top.code, f"{c.top.name} (trực tiếp)", c.own),
+        ("", "TỔNG CỘNG", c.figures),
+    ]
+
+
+def _programme_sheet(wb: Workbook, c: Consolidation) -> None:
+    ws = wb.create_sheet("Chương trình hành động")
+    row = _heading(ws, c, "CHƯƠNG TRÌNH HÀNH ĐỘNG VÀ CHỈ TIÊU (D14, D15, D18)")
+    head = [
+        "Mã",
+        "Đơn vị",
+        "Chương trình, kế hoạch",
+        "Đơn vị đã xây dựng",
+        "Chỉ tiêu",
+        "Đã báo cáo tiến độ",
+        "Đạt",
+        "Tỷ lệ chỉ tiêu đạt",
+        "Quá hạn chưa đạt",
+    ]
+    rows = [
+        [code, name, p.programmes, p.units, p.targets, p.reported, p.met, _rate(p.met, p.targets), p.overdue]
+        for code, name, p in ((code, name, f.programmes) for code, name, f in _by_unit(c))
+    ]
+    after = _table(ws, row, head, rows, total_rows=1)
+    ws.cell(
+        after, 1, "Đạt: giá trị báo cáo gần nhất đến ngày chốt số liệu đạt chỉ tiêu theo hướng từ số liệu gốc."
+    ).font = Font(italic=True)
+    _widths(ws, [12, 42, *[13] * (len(head) - 2)])
+
+
+def _survey_sheet(wb: Workbook, c: Consolidation) -> None:
+    ws = wb.create_sheet("Khảo sát")
+    row = _heading(ws, c, "KẾT QUẢ KHẢO SÁT (D22)")
+    if not c.figures.surveys.questionnaires:
+        ws.cell(row, 1, "Chưa có phiếu khảo sát nào được trả lời đến ngày chốt số liệu.").font = Font(italic=True)
+    for qid, q in c.figures.surveys.ordered():
+        ws.cell(row, 1, f"Phiếu khảo sát: {q.title}").font = Font(bold=True, size=12)
+        units = []
+        for code, name, f in _by_unit(c):
+            mine = f.surveys.questionnaires.get(qid)
+            counts = [mine.group(g) if mine else 0 for g in GROUP_LABELS_VI]
+            units.append([code, name, *counts, sum(counts)])
+        row = _table(ws, row + 1, ["Mã", "Đơn vị", *GROUP_LABELS_VI.values(), "Tổng số phiếu"], units, total_rows=1)
+        row = _table(ws, row, ["Câu", "Câu hỏi", "Phương án / chỉ số", "Số lượt", "Tỷ lệ trên số trả lời câu hỏi"],
+                     _question_rows(q))  # fmt: skip
+    _widths(ws, [12, 42, 28, 12, 14, 14])
+
+
+def _question_rows(q: QuestionnaireFigures) -> list[list[Any]]:
+    """Counts per option or point; for numbers the sum and the mean (derived here, never added up)."""
+    rows: list[list[Any]] = []
+    for f in q.questions:
+        rows.append([f.key, f.text, "Số người trả lời", f.answered, None])
+        for option, n in f.counts.items():
+            label = f"{option} điểm" if f.kind == "scale" else option
+            rows.append(["", "", label, n, _rate(n, f.answered)])
+        if f.kind in ("scale", "number"):
+            rows.append(["", "", "Tổng giá trị", float(f.total), None])
+            rows.append(["", "", "Bình quân", float(f.mean) if f.mean is not None else None, None])
+    return rows
 
 
 def write_xlsx(c: Consolidation, path: Path | None = None) -> bytes:

@@ -189,3 +189,42 @@ async def test_d12_d26_every_roster_write_through_the_api_publishes_the_units_co
     assert (await _count(api, "H1B1"))[:3] == (5, 1, 2)
     await api.ok("POST", "/api/v1/members", ("H2", "editor"), json={"full_name": "Vũ Văn Hải", "birth_year": 1990})
     assert (await _count(api, "H1B1"))[:3] == (5, 1, 2), "another unit's roster leaves this count alone"
+
+
+async def test_d14_d15_d18_d22_programmes_and_surveys_come_with_the_figures(api: Api, seeded: dict[str, Any]) -> None:
+    """A district's programme with progress, the province's questionnaire answered at a base: counted as of the
+    cut-off (01/03/2024) and in the district's row (D26)."""
+    target = {"indicator": "Tỷ lệ đảng viên viết bài thu hoạch", "measure": "%", "baseline": "80",
+              "baseline_source": "Báo cáo năm 2020", "target_value": "95", "deadline": "2023-12-31"}  # fmt: skip
+    programme = await api.ok("POST", "/api/v1/action-programmes", json={
+        "document": seeded["id"], "title": "Chương trình hành động", "issued_on": "2021-04-01",
+        "situation": "Khảo sát thực trạng", "targets": [target], "unit": str(api.id("H1")),
+    })  # fmt: skip
+    key = programme["targets"][0]["key"]
+    for year, value, on in ((2022, "90", "2023-01-10"), (2023, "96", "2024-06-01")):  # the second after the cut-off
+        await api.ok("POST", "/api/v1/programme-progress", json={
+            "programme": programme["id"], "target": key, "year": year, "value": value, "reported_on": on,
+        })  # fmt: skip
+    q = await api.ok("POST", "/api/v1/questionnaires", json={
+        "title": "Khảo sát", "document": seeded["id"], "opens_on": "2023-10-01", "closes_on": "2024-12-31",
+        "questions": [{"key": "q1", "kind": "scale", "text": "Mức độ hiểu", "scale_min": 1, "scale_max": 5}],
+        "unit": str(api.id("TU")),
+    })  # fmt: skip
+    for value, on in ((4, "2023-11-01"), (5, "2023-11-02"), (1, "2024-04-01")):
+        await api.ok("POST", "/api/v1/survey-responses", json={
+            "questionnaire": q["id"], "answered_on": on, "group": "member", "unit": str(api.id("H1B1")),
+            "answers": [{"question": "q1", "value": value}],
+        })  # fmt: skip
+    c = await api.ok("GET", V, params=_params(seeded))
+    assert c["reconciles"] is True
+    p = c["figures"]["programmes"]
+    assert (p["programmes"], p["targets"], p["reported"], p["met"], p["overdue"]) == (1, 1, 1, 0, 1)
+    assert (p["met_percent"], p["reporting_percent"]) == (0.0, 100.0), "90 by the cut-off: not yet 95"
+    (survey,) = c["figures"]["surveys"]["questionnaires"]
+    assert (survey["responses"], survey["by_group"]) == (2, {"member": 2}), "the April answer is after the cut-off"
+    (question,) = survey["questions"]
+    assert question["counts"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1}
+    assert (question["total"], question["mean"]) == ("9", 4.5)
+    h1 = {r["unit"]["code"]: r["figures"] for r in c["children"]}["H1"]
+    assert h1["programmes"] == p
+    assert h1["surveys"] == c["figures"]["surveys"]

@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, text
@@ -16,17 +17,33 @@ from shared.db.engine import Database
 from shared.domain.consolidation import Consolidation, total
 from shared.domain.deadlines import Timeliness
 from shared.domain.grades import band_of
+from shared.domain.programmes import target_met
 from shared.domain.tree import Tree, Unit, merge
 from shared.ids import new_id
 from shared.records.documents import DOCUMENT, DocumentRecord
 from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
 from shared.records.members import MEMBER, MemberRecord
+from shared.records.programmes import (
+    ACTION_PROGRAMME,
+    PROGRAMME_PROGRESS,
+    ActionProgrammeRecord,
+    ProgressRecord,
+    Target,
+)
 from shared.records.reviews import REVIEW_REPORT, ReviewReportRecord
 from shared.records.rosters import ROSTER_COUNT
 from shared.records.study import PROPAGANDA, STUDY_SESSION, PropagandaRecord, StudySessionRecord
+from shared.records.surveys import (
+    QUESTIONNAIRE,
+    SURVEY_RESPONSE,
+    AnswerWire,
+    QuestionnaireRecord,
+    QuestionWire,
+    SurveyResponseRecord,
+)
 from shared.records.units import load_units, store_units
 from shared.reports.consolidate import consolidate, refresh_roster_counts
-from shared.sample_activity import sample_round
+from shared.sample_activity import SampleFollowUp, envelope, sample_follow_up, sample_round
 from shared.sample_province import sample_units, small_sample_units
 from shared.sync import store
 from shared.sync.tables import Identity
@@ -229,7 +246,142 @@ async def seed_small(db: Database) -> tuple[dict[str, uuid.UUID], DocumentRecord
             ],
             origin=None,
         )
+        await seed_programmes(conn, ids, doc.id)
+        await seed_survey(conn, ids, doc.id)
     return ids, doc
+
+
+def _target(baseline: str, value: str, deadline: date) -> Target:
+    return Target(new_id(), "Chỉ tiêu mẫu", "%", Decimal(baseline), "Khảo sát 2021", Decimal(value), deadline)
+
+
+async def seed_programmes(conn: Any, ids: dict[str, uuid.UUID], doc: uuid.UUID) -> None:
+    """TU: one target, no progress. H1: a rising target short of its value at the cut-off (met only after it), a
+    falling target met, a target past its deadline with no report. H1B1: a target met by its latest year. H2: issued
+    after the cut-off, not counted."""
+    t1, t2, t3 = (
+        _target("80", "95", date(2025, 12, 31)),
+        _target("10", "5", date(2024, 6, 30)),
+        _target("0", "20", date(2024, 10, 31)),
+    )
+    base = _target("50", "100", date(2024, 12, 31))
+
+    def programme(code: str, issued: date, targets: list[Target]) -> ActionProgrammeRecord:
+        return ActionProgrammeRecord(
+            **envelope(ids[code]),  # type: ignore[arg-type]
+            document=doc,
+            kind="programme",
+            number="",
+            title=f"Chương trình hành động của {code}",
+            issued_on=issued,
+            situation="Khảo sát thực trạng",
+            targets=targets,
+            tasks=[],
+        )
+
+    h1 = programme("H1", date(2022, 1, 15), [t1, t2, t3])
+    h1b1 = programme("H1B1", date(2022, 3, 1), [base])
+    await store.apply(
+        conn,
+        ACTION_PROGRAMME,
+        [
+            programme("TU", date(2022, 1, 5), [_target("70", "90", date(2025, 12, 31))]),
+            h1,
+            h1b1,
+            programme("H2", date(2025, 1, 5), [_target("0", "1", date(2025, 12, 31))]),
+        ],
+        origin=None,
+    )
+
+    def progress(p: ActionProgrammeRecord, t: Target, year: int, value: str, on: date) -> ProgressRecord:
+        return ProgressRecord(
+            **envelope(p.owner),  # type: ignore[arg-type]
+            programme=p.id,
+            target=t.key,
+            year=year,
+            reported_on=on,
+            value=Decimal(value),
+        )
+
+    await store.apply(
+        conn,
+        PROGRAMME_PROGRESS,
+        [
+            progress(h1, t1, 2023, "90", date(2024, 1, 10)),
+            progress(h1, t1, 2024, "96", date(2025, 1, 5)),  # after the cut-off
+            progress(h1, t2, 2023, "4", date(2024, 1, 10)),
+            progress(h1b1, base, 2022, "60", date(2023, 1, 5)),
+            progress(h1b1, base, 2023, "100", date(2024, 1, 5)),
+        ],
+        origin=None,
+    )
+
+
+QUESTIONS = [
+    QuestionWire("q1", "single", "Nắm được nội dung nghị quyết?", ["Rõ", "Chưa rõ"]),
+    QuestionWire("q2", "multiple", "Hình thức tiếp cận", ["A", "B", "C"]),
+    QuestionWire("q3", "scale", "Mức độ chuyển biến"),
+    QuestionWire("q4", "number", "Số buổi sinh hoạt chuyên đề"),
+    QuestionWire("q5", "text", "Đề xuất", required=False),
+]
+
+
+def _answers(single: str, multiple: list[str], scale: int, number: str, text: str = "") -> list[AnswerWire]:
+    given = [
+        AnswerWire("q1", [single]),
+        AnswerWire("q2", multiple),
+        AnswerWire("q3", value=Decimal(scale)),
+        AnswerWire("q4", value=Decimal(number)),
+    ]
+    return [*given, AnswerWire("q5", text=text)] if text else given
+
+
+async def seed_survey(conn: Any, ids: dict[str, uuid.UUID], doc: uuid.UUID) -> None:
+    """Four responses by the cut-off (two identical ones at H1B1C1), one after it, one to another questionnaire."""
+
+    def questionnaire(document: uuid.UUID | None) -> QuestionnaireRecord:
+        return QuestionnaireRecord(
+            **{**envelope(ids["TU"]), "audience": ids["TU"]},  # type: ignore[arg-type]
+            document=document,
+            title="Khảo sát kết quả học tập nghị quyết",
+            method="form",
+            opens_on=date(2024, 10, 1),
+            closes_on=date(2025, 1, 31),
+            questions=QUESTIONS,
+            selected_units=[],
+            respondents_per_unit=0,
+        )
+
+    ours, other = questionnaire(doc), questionnaire(None)
+    await store.apply(conn, QUESTIONNAIRE, [ours, other], origin=None)
+
+    def response(
+        code: str, q: QuestionnaireRecord, group: str, on: date, answers: list[AnswerWire]
+    ) -> SurveyResponseRecord:
+        return SurveyResponseRecord(
+            **envelope(ids[code]),  # type: ignore[arg-type]
+            questionnaire=q.id,
+            respondent=None,
+            group=group,
+            answered_on=on,
+            method="form",
+            answers=answers,
+        )
+
+    same = _answers("Rõ", ["A", "B"], 4, "10", "Tăng sinh hoạt chuyên đề")
+    await store.apply(
+        conn,
+        SURVEY_RESPONSE,
+        [
+            response("H1B1C1", ours, "member", date(2024, 11, 1), same),
+            response("H1B1C1", ours, "member", date(2024, 11, 2), same),
+            response("H1B1C2", ours, "public", date(2024, 11, 3), _answers("Chưa rõ", ["C"], 2, "2.5")),
+            response("H2B1C1", ours, "cadre", date(2024, 11, 5), _answers("Rõ", ["A"], 5, "7")),
+            response("H2B1C1", ours, "public", date(2025, 1, 3), _answers("Rõ", ["A"], 1, "1")),  # after the cut-off
+            response("H2B1C1", other, "public", date(2024, 11, 5), _answers("Rõ", ["A"], 1, "1")),
+        ],
+        origin=None,
+    )
 
 
 async def test_d12_d13_d20_d26_small_province_figures_and_reconciliation(db: Database) -> None:
@@ -285,6 +437,75 @@ async def test_d12_d13_d20_d26_small_province_figures_and_reconciliation(db: Dat
     check_levels(earlier)
 
 
+async def test_d14_d15_d18_d22_d26_programmes_and_surveys_counted_by_hand(db: Database) -> None:
+    """Programmes issued and progress reported by the cut-off (D14, D15, D18) and survey responses answered by it
+    (D22), with the province equal to its own row plus its districts' (D26)."""
+    ids, doc = await seed_small(db)
+    async with db.read() as conn:
+        result = await consolidate(conn, await info(db, ids["TU"]), doc.id, "preliminary", today=TODAY)
+        h1 = await consolidate(conn, await info(db, ids["H1"]), doc.id, "preliminary", today=TODAY)
+    check_levels(result)
+    check_levels(h1)
+    rows = {r.unit.code: r.figures for r in result.children}
+    p = result.figures.programmes
+    # (programmes, units, targets, reported, met, overdue)
+    assert (p.programmes, p.units, p.targets, p.reported, p.met, p.overdue) == (3, 3, 5, 3, 2, 1)
+    assert p.met_rate == "40%"
+    own = result.own.programmes
+    assert (own.programmes, own.targets, own.reported) == (1, 1, 0)
+    h1p = rows["H1"].programmes
+    assert (h1p.programmes, h1p.units, h1p.targets, h1p.reported, h1p.met, h1p.overdue) == (2, 2, 4, 3, 2, 1)
+    assert rows["H2"].programmes.programmes == 0, "issued after the cut-off (D20)"
+    assert h1.figures == rows["H1"], "the district's own consolidation equals its row at the province (D26)"
+
+    s = result.figures.surveys
+    assert len(s.questionnaires) == 1, "only questionnaires on the document count"
+    (q,) = s.questionnaires.values()
+    assert q.responses == 4
+    assert dict(q.by_group) == {"member": 2, "public": 1, "cadre": 1}
+    q1, q2, q3, q4, q5 = q.questions
+    assert dict(q1.counts) == {"Rõ": 3, "Chưa rõ": 1}
+    assert dict(q2.counts) == {"A": 3, "B": 2, "C": 1}
+    assert dict(q3.counts) == {"1": 0, "2": 1, "3": 0, "4": 2, "5": 1}
+    assert (q3.answered, q3.total, q3.mean) == (4, 15, Decimal("3.75"))
+    assert (q4.total, q4.mean) == (Decimal("29.5"), Decimal("7.375"))
+    assert q5.answered == 2
+    assert rows["H1"].surveys.responses == 3
+    assert rows["H2"].surveys.group("cadre") == 1
+    assert result.own.surveys.responses == 0, "the province wrote the questionnaire; its subtree answered it"
+    async with db.read() as conn:
+        earlier = await consolidate(
+            conn, await info(db, ids["TU"]), doc.id, "preliminary", today=TODAY, cut_off=date(2023, 12, 31)
+        )
+    check_levels(earlier)
+    assert earlier.figures.surveys.responses == 0
+    e = earlier.figures.programmes
+    assert (e.programmes, e.reported, e.met, e.overdue) == (3, 1, 0, 0), "only H1B1's 2022 value (60) by then"
+
+
+def check_follow_up(result: Consolidation, follow: SampleFollowUp) -> None:
+    """D14, D15, D18, D22: the province's programme and survey figures recounted from the records, record by record."""
+    latest: dict[tuple[uuid.UUID, uuid.UUID], ProgressRecord] = {}
+    for p in follow.progress:
+        held = latest.get((p.programme, p.target))
+        if p.reported_on <= DUE and (held is None or (p.year, p.reported_on) > (held.year, held.reported_on)):
+            latest[(p.programme, p.target)] = p
+    counted = [p for p in follow.programmes if p.issued_on <= DUE]
+    states = [(t, latest.get((p.id, t.key))) for p in counted for t in p.targets]
+    met = [t for t, last in states if last is not None and target_met(t.baseline, t.target_value, last.value)]
+    figures = result.figures.programmes
+    assert (figures.programmes, figures.units, figures.targets) == (len(counted), len(counted), len(states))
+    assert figures.reported == sum(last is not None for _, last in states)
+    assert figures.met == len(met)
+    assert figures.overdue == sum(t.deadline < DUE and t not in met for t, _ in states)
+    assert 0 < figures.met < figures.targets
+    answered = [r for r in follow.responses if r.answered_on <= DUE]
+    assert 0 < len(answered) < len(follow.responses), "the cut-off leaves later responses out (D20)"
+    (q,) = result.figures.surveys.questionnaires.values()
+    assert dict(q.by_group) == dict(Counter(r.group for r in answered))
+    assert q.questions[2].total == sum(a.value or 0 for r in answered for a in r.answers if a.question == "q3")
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: str, make_database_url) -> None:  # type: ignore[no-untyped-def]
     """119,000 members, one essay each (plus rewrites), on PostgreSQL: the hub's figures reconcile level by level."""
@@ -296,11 +517,16 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
         await seed_tree(db, units)
         doc = document(root.id)
         sample = sample_round(units, doc.id, graded_from=date(2024, 3, 1), seed=11)
+        follow = sample_follow_up(units, doc.id, issued_from=date(2022, 1, 1), seed=12)
         async with db.write() as conn:
             await store.apply(conn, DOCUMENT, [doc], origin=None)
             await store.apply(conn, ROSTER_COUNT, sample.rosters, origin=None)
             for i in range(0, len(sample.essays), 50_000):
                 await store.apply(conn, ESSAY_GRADE, sample.essays[i : i + 50_000], origin=None)
+            await store.apply(conn, ACTION_PROGRAMME, follow.programmes, origin=None)
+            await store.apply(conn, PROGRAMME_PROGRESS, follow.progress, origin=None)
+            await store.apply(conn, QUESTIONNAIRE, [follow.questionnaire], origin=None)
+            await store.apply(conn, SURVEY_RESPONSE, follow.responses, origin=None)
         async with db.write() as conn:
             await conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load in production
         loaded = time.perf_counter()
@@ -322,6 +548,7 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
         )
         assert essays.rewrites_open == sum(e.band == "Yếu" for e in latest.values())
         assert len(result.children) == 103
+        check_follow_up(result, follow)
         # A district's own consolidation equals its row at the province, for every district.
         rows = {r.unit.id: r.figures for r in result.children}
         async with db.read() as conn:
@@ -333,7 +560,9 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
             count = (await conn.execute(select(ESSAY_GRADE.table.c.id).limit(1))).first()
         assert count is not None
         print(
-            f"\nfull size: {len(units)} units, {members} members, {len(sample.essays)} graded attempts; "
+            f"\nfull size: {len(units)} units, {members} members, {len(sample.essays)} graded attempts, "
+            f"{len(follow.programmes)} programmes, {len(follow.progress)} progress reports, "
+            f"{len(follow.responses)} survey responses; "
             f"load {loaded - started:.1f}s, consolidate {computed - loaded:.2f}s"
         )
     finally:

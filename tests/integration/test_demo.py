@@ -7,13 +7,18 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
 from shared.db.engine import Database
+from shared.domain.programmes import target_met
 from shared.records.essays import EssayGradeRow
 from shared.records.members import MemberRow
+from shared.records.programmes import ActionProgrammeRow, ProgressRow
+from shared.records.surveys import SurveyResponseRow
 from shared.records.units import load_units
 from shared.settings import sqlite_url
 from shared.sync.tables import Identity, UnitRow
@@ -72,6 +77,7 @@ async def test_d1_d16_d20_d26_demo_prints_the_counts_and_figures_of_its_own_reco
     assert "Sơ kết 09-CT/TU dời từ 15/06/2026 sang 31/12/2026" in out
     assert "112-CV/TU" in out
     await check_consolidated_figures(out, data)
+    await check_programmes_and_surveys(out, data)
 
 
 async def check_consolidated_figures(out: str, data: Path) -> None:
@@ -158,3 +164,71 @@ def test_demo_wipes_only_its_own_folder(tmp_path: Path) -> None:
     assert "Xóa dữ liệu của lần chạy demo trước" in again.stdout
     assert "tạo mới" in again.stdout
     assert "cập nhật 0" in again.stdout
+
+
+CUT_OFF = date(2024, 12, 20)
+"""The provincial resolution's preliminary review (D16, D20)."""
+
+
+async def check_programmes_and_surveys(out: str, data: Path) -> None:
+    """D14, D15, D18, D22, D26: the hub's printed programme and survey rows equal what each node recorded, counted
+    here from the node databases as of the cut-off; the district's report went up and came back returned (D25b)."""
+    held: dict[str, Counter[str]] = {}
+    groups: Counter[str] = Counter()
+    first_answer: Counter[str] = Counter()
+    for folder in sorted((data / "nodes").iterdir()):
+        db = Database(sqlite_url(folder / "nqsync.sqlite3"))
+        try:
+            async with db.read() as conn:
+                me = (await conn.execute(select(Identity.unit))).scalar_one()
+                parent = (await conn.execute(select(UnitRow.parent).where(UnitRow.id == me))).scalar_one()
+                above = (await conn.execute(select(UnitRow.parent).where(UnitRow.id == parent))).scalar_one()
+                district = (
+                    folder.name
+                    if above is None
+                    else (await conn.execute(select(UnitRow.code).where(UnitRow.id == parent))).scalar_one()
+                )
+                programmes = (
+                    await conn.execute(select(ActionProgrammeRow).where(ActionProgrammeRow.owner == me))
+                ).all()
+                progress = (await conn.execute(select(ProgressRow).where(ProgressRow.owner == me))).all()
+                responses = (await conn.execute(select(SurveyResponseRow).where(SurveyResponseRow.owner == me))).all()
+        finally:
+            await db.dispose()
+        acc = held.setdefault(district, Counter())
+        for prog in programmes:
+            if prog.deleted or prog.issued_on > CUT_OFF:
+                continue
+            acc["programmes"] += 1
+            for t in prog.targets:
+                mine = [p for p in progress if p.programme == prog.id and str(p.target) == t["key"]
+                        and p.reported_on <= CUT_OFF and not p.deleted]  # fmt: skip
+                last = max(mine, key=lambda p: (p.year, p.reported_on), default=None)
+                met = last is not None and target_met(Decimal(t["baseline"]), Decimal(t["target_value"]), last.value)
+                acc["targets"] += 1
+                acc["reported"] += last is not None
+                acc["met"] += met
+                acc["overdue"] += date.fromisoformat(t["deadline"]) < CUT_OFF and not met
+        live = [r for r in responses if not r.deleted and r.answered_on <= CUT_OFF]
+        acc["responses"] += len(live)
+        groups.update(r.group for r in live)
+        first_answer.update(a["choices"][0] for r in live for a in r.answers if a["question"] == "q1")
+    assert len(held) == 2
+    columns = ("programmes", "targets", "reported", "met", "overdue", "responses")
+    for district, acc in held.items():
+        row = re.search(rf"^│ {district} [^│]*" + r"│\s+([\d.]+) " * 6 + "│$", out, re.M)
+        assert row, (district, out)
+        assert [number(x) for x in row.groups()] == [acc[c] for c in columns], district
+        assert acc["programmes"] >= 2, "the district and its bases each built one (D14)"
+        assert acc["reported"] == acc["targets"], "every target has progress by the cut-off (D18)"
+    total = re.search(r"^│ Tổng cộng \(toàn tỉnh\)\s+" + r"│\s+([\d.]+) " * 6 + "│$", out, re.M)
+    assert total, out
+    assert [number(x) for x in total.groups()] == [sum(a[c] for a in held.values()) for c in columns]
+    responses = sum(groups.values())
+    assert responses > 0
+    assert (
+        f"{responses} phiếu (đảng viên {groups['member']}, cán bộ {groups['cadre']}, quần chúng {groups['public']})"
+        in out
+    ), "D22: responses by respondent group"
+    assert f"Đã học tập: {first_answer['Đã học tập']} (" in out
+    assert re.search(r"Tỉnh ủy trả lại báo cáo 25-BC/ĐU \(phiên bản 1\) của X\d+", out), "D25b: the hub decided"

@@ -22,13 +22,26 @@ async def test_d20_d26_xlsx_and_docx_of_a_consolidation(db: Database, tmp_path: 
         result = await consolidate(conn, await info(db, ids["TU"]), doc.id, "preliminary", today=TODAY)
 
     book = load_workbook(BytesIO(write_xlsx(result, tmp_path / "bang.xlsx")))
-    assert book.sheetnames == ["Tổng hợp", "Thu hoạch theo đơn vị", "Tuyên truyền", "Báo cáo trễ hạn"]
+    assert book.sheetnames == [
+        "Tổng hợp", "Thu hoạch theo đơn vị", "Tuyên truyền", "Chương trình hành động", "Khảo sát", "Báo cáo trễ hạn",
+    ]  # fmt: skip
     sheet = book["Tổng hợp"]
     rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=7, max_row=10)]
     assert [r[0] for r in rows[:2]] == ["H1", "H2"]
     assert rows[3][1] == "TỔNG CỘNG"
     assert rows[3][2:5] == [6, 5, 5 / 6], "numbers stay numbers; Excel shows them in the user's locale"
     assert sheet.cell(10, 5).number_format == "0.0%"
+    programmes = [[c.value for c in r] for r in book["Chương trình hành động"].iter_rows(min_row=7, max_row=10)]
+    assert programmes[3][1:] == ["TỔNG CỘNG", 3, 3, 5, 3, 2, 0.4, 1], "D14, D15, D18: the hand-counted figures"
+    assert (programmes[0][0], programmes[0][2]) == ("H1", 2)
+    values = [list(r) for r in book["Khảo sát"].iter_rows(min_row=6, values_only=True)]
+    assert values[0][0] == "Phiếu khảo sát: Khảo sát kết quả học tập nghị quyết"
+    assert values[1][:6] == ["Mã", "Đơn vị", "Đảng viên", "Cán bộ", "Quần chúng", "Tổng số phiếu"]
+    assert values[5][1:6] == ["TỔNG CỘNG", 2, 1, 1, 4], "D22: responses by respondent group"
+    choice = next(r for r in values if r[2] == "Chưa rõ")
+    assert choice[3:5] == [1, 0.25]
+    mean = [r[3] for r in values if r[2] == "Bình quân"]
+    assert mean == [3.75, 7.375], "means derived from the added sums and counts"
     late = book["Báo cáo trễ hạn"]
     assert isinstance(late.cell(7, 4).value, dt.datetime)
     assert late.cell(7, 4).number_format == "dd/mm/yyyy"
@@ -48,7 +61,15 @@ async def test_d20_d26_xlsx_and_docx_of_a_consolidation(db: Database, tmp_path: 
         assert heading in text, heading
     assert "20/12/2024" in text, "dates are dd/mm/yyyy"
     assert "đã viết 5 (83,3%)" in text, "decimal comma (D13 formatting)"
-    assert "chưa có dữ liệu" in text, "programmes and surveys are shown as not yet available, not invented"
-    appendix = document.tables[-2]
-    assert appendix.rows[-1].cells[1].text == "Tổng cộng"
+    assert "3 cấp ủy, tổ chức đảng đã xây dựng 3 chương trình hành động" in text, "D14 in the results section"
+    assert "3 chỉ tiêu đã báo cáo tiến độ (60%); 2 chỉ tiêu đạt" in text, "D15, D18 in the results section"
+    assert "4 phiếu trả lời (đảng viên 2, cán bộ 1, quần chúng 1)" in text, "D22 in the results section"
+    results = {row.cells[1].text: row.cells[2].text for t in document.tables for row in t.rows if len(row.cells) == 3}
+    assert results["Nắm được nội dung nghị quyết?"] == "Rõ: 3 (75%); Chưa rõ: 1 (25%)"
+    assert results["Số buổi sinh hoạt chuyên đề"] == "tổng 29,5, bình quân 7,38"
+    assert results["Mức độ chuyển biến"].startswith("bình quân 3,75 điểm")
+    by_head = {t.rows[0].cells[2].text: t for t in document.tables if len(t.rows[0].cells) > 2}
+    assert by_head["ĐV bắt buộc"].rows[-1].cells[1].text == "Tổng cộng"
+    assert [c.text for c in by_head["Chương trình"].rows[-1].cells[1:]] == ["Tổng cộng", "3", "5", "3", "2", "40%", "1"]
+    assert [c.text for c in by_head["Đảng viên"].rows[-1].cells[1:]] == ["Tổng cộng", "2", "1", "1", "4"]
     assert document.sections[-1].orientation == 1, "the appendix is on a landscape page"
