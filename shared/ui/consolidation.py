@@ -24,9 +24,9 @@ from shared.api.calendar import _visible_docs
 from shared.api.consolidations import KINDS, ConsolidationQuery, consolidation_for
 from shared.api.errors import ApiError
 from shared.api.scope import Caller
-from shared.domain.consolidation import BANDS, CHANNEL_LABELS_VI, CHANNELS, Consolidation, Figures
+from shared.domain.consolidation import BANDS, CHANNEL_LABELS_VI, CHANNELS, GROUP_LABELS_VI, Consolidation, Figures
 from shared.domain.formatting import format_decimal
-from shared.reports.labels import KIND_TITLE
+from shared.reports.labels import KIND_TITLE, question_result_vi
 from shared.ui.forms import Form
 from shared.ui.web import page_for, render
 
@@ -146,11 +146,52 @@ def reports_section(c: Consolidation) -> Section:
     )
 
 
+def programmes_section(c: Consolidation) -> Section:
+    p = c.figures.programmes
+
+    def cells(f: Figures) -> list[str]:
+        x = f.programmes
+        return [_n(x.programmes), _n(x.units), _n(x.targets), _n(x.reported), _n(x.met), x.met_rate, _n(x.overdue)]
+
+    return Section(
+        "programmes",
+        "Chương trình hành động và chỉ tiêu (D14, D15, D18)",
+        [
+            ("Số chương trình, kế hoạch", _n(p.programmes)),
+            ("Chỉ tiêu đạt", f"{_n(p.met)}/{_n(p.targets)} ({p.met_rate})"),
+            ("Chỉ tiêu quá hạn chưa đạt", _n(p.overdue)),
+        ],
+        [],
+        ["Chương trình", "Đơn vị có", "Chỉ tiêu", "Đã báo cáo", "Đạt", "Tỷ lệ đạt", "Quá hạn chưa đạt"],
+        _rows(c, cells),
+        "Một chỉ tiêu đạt khi số liệu báo cáo gần nhất đến mốc tính số liệu đạt giá trị mục tiêu (D15, D18).",
+    )
+
+
+def surveys_section(c: Consolidation) -> Section:
+    s = c.figures.surveys
+
+    def cells(f: Figures) -> list[str]:
+        return [*[_n(f.surveys.group(g)) for g in GROUP_LABELS_VI], _n(f.surveys.responses)]
+
+    return Section(
+        "surveys",
+        "Khảo sát (D22)",
+        [(q.title, f"{_n(q.responses)} phiếu") for _id, q in s.ordered()] or [("Phiếu khảo sát", "chưa có")],
+        [("Số phiếu theo đối tượng", len(GROUP_LABELS_VI) + 1)],
+        [*GROUP_LABELS_VI.values(), "Cộng"],
+        _rows(c, cells),
+        "; ".join(f"{q.text}: {question_result_vi(q)}" for _id, qf in s.ordered() for q in qf.questions),
+    )
+
+
 SECTIONS: tuple[Callable[[Consolidation], Section], ...] = (
     essays_section,
     study_section,
     propaganda_section,
     reports_section,
+    programmes_section,
+    surveys_section,
 )
 
 

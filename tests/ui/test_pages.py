@@ -163,3 +163,36 @@ async def test_d4_the_consolidation_page_of_a_district_holds_nothing_of_its_sibl
         refused = await ui.get(f"/tong-hop?unit={ui.api.id('H2')}&document={seeded['tu_doc']['id']}", ("H1", role))
         assert refused.status_code == 403
         assert "ngoài phạm vi" in text_of(refused.text)
+
+
+async def test_d15_d22_the_consolidation_page_shows_programme_targets_and_survey_answers(
+    ui: Ui, seeded: dict[str, Any]
+) -> None:
+    doc = seeded["tu_doc"]
+    target = {"indicator": "Tỷ lệ đảng viên viết bài thu hoạch", "measure": "%", "baseline": "80",
+              "baseline_source": "Báo cáo năm 2020", "target_value": "95", "deadline": "2023-12-31"}  # fmt: skip
+    programme = await ui.api.ok("POST", "/api/v1/action-programmes", json={
+        "document": doc["id"], "title": "Chương trình hành động", "issued_on": "2021-04-01",
+        "situation": "Khảo sát thực trạng", "targets": [target], "unit": str(ui.api.id("H1")),
+    })  # fmt: skip
+    await ui.api.ok("POST", "/api/v1/programme-progress", json={
+        "programme": programme["id"], "target": programme["targets"][0]["key"], "year": 2022, "value": "96",
+        "reported_on": "2023-01-10",
+    })  # fmt: skip
+    q = await ui.api.ok("POST", "/api/v1/questionnaires", json={
+        "title": "Khảo sát mức độ hiểu", "document": doc["id"], "opens_on": "2023-10-01", "closes_on": "2024-12-31",
+        "questions": [{"key": "q1", "kind": "scale", "text": "Mức độ hiểu", "scale_min": 1, "scale_max": 5}],
+        "unit": str(ui.api.id("TU")),
+    })  # fmt: skip
+    for value, group in ((4, "member"), (5, "public")):
+        await ui.api.ok("POST", "/api/v1/survey-responses", json={
+            "questionnaire": q["id"], "answered_on": "2023-11-01", "group": group, "unit": str(ui.api.id("H1")),
+            "answers": [{"question": "q1", "value": value}],
+        })  # fmt: skip
+    text = text_of(await ui.page(f"/tong-hop?document={doc['id']}&kind=preliminary&cut_off=", ("TU", "viewer")))
+    assert "Chỉ tiêu đạt 1/1 (100%)" in text
+    # Programmes, units with one, targets, reported, met, rate, overdue and not met.
+    assert "Đơn vị H1 1 1 1 1 1 100% 0" in text
+    assert "Khảo sát mức độ hiểu 2 phiếu" in text
+    assert "Đơn vị H1 1 0 1 2" in text, "answers by respondent group: member, cadre, public, total (D22)"
+    assert "bình quân 4,5 điểm" in text
