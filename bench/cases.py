@@ -31,10 +31,12 @@ from shared.ids import new_id
 from shared.records.catalogue import build_registry
 from shared.records.documents import DOCUMENT, DocumentRecord
 from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
+from shared.records.programmes import ACTION_PROGRAMME, PROGRAMME_PROGRESS
 from shared.records.rosters import ROSTER_COUNT
+from shared.records.surveys import QUESTIONNAIRE, SURVEY_RESPONSE
 from shared.records.units import store_units
 from shared.reports.consolidate import consolidate
-from shared.sample_activity import sample_round
+from shared.sample_activity import sample_follow_up, sample_round
 from shared.sample_province import sample_units
 from shared.settings import DatabaseSettings, Settings, SyncSettings
 from shared.sync import store
@@ -504,6 +506,7 @@ async def consolidation(cfg: Config) -> list[Result]:
         level="PROVINCE",
     )
     sample = sample_round(units, doc.id, members=members, graded_from=dt.date(2024, 3, 1), seed=11)
+    follow = sample_follow_up(units, doc.id, issued_from=dt.date(2022, 1, 1), seed=12)
     db = Database(env.sa_url(await cfg.dbs.fresh()))
     try:
         async with db.write() as conn:
@@ -512,6 +515,10 @@ async def consolidation(cfg: Config) -> list[Result]:
             await store.apply(conn, ROSTER_COUNT, sample.rosters, origin=None)
             for i in range(0, len(sample.essays), 50_000):
                 await store.apply(conn, ESSAY_GRADE, sample.essays[i : i + 50_000], origin=None)
+            await store.apply(conn, ACTION_PROGRAMME, follow.programmes, origin=None)
+            await store.apply(conn, PROGRAMME_PROGRESS, follow.progress, origin=None)
+            await store.apply(conn, QUESTIONNAIRE, [follow.questionnaire], origin=None)
+            await store.apply(conn, SURVEY_RESPONSE, follow.responses, origin=None)
         async with db.write() as conn:
             await conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
         async with db.read() as conn:
@@ -538,7 +545,8 @@ async def consolidation(cfg: Config) -> list[Result]:
             target="< 1 s",
             met=took < 1.0,
             note=f"whole province, {len(result.children)} districts, {len(result.bases):,} units in the appendix, "
-            f"late items; {env.spread(times)}",
+            f"{len(follow.programmes):,} programmes, {len(follow.responses):,} survey responses, late items; "
+            f"{env.spread(times)}",
             raw={"seconds": took, "times": times, "essays": len(sample.essays), "units": len(units)},
         )
     ]

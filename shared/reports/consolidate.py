@@ -192,10 +192,10 @@ async def essay_figures(
             .exists()
         )
 
-    obliged = (g.c.obligation == OBLIGED).label("obliged")
     # Each member's latest attempt up to the cut-off is the one with no later attempt (D13); a rewrite is a latest
     # attempt with an earlier one, looked up only for attempts after the first (a few percent).
-    stmt = (
+    obliged = (g.c.obligation == OBLIGED).label("obliged")
+    latest = (
         select(
             g.c.member_unit,
             obliged,
@@ -211,19 +211,26 @@ async def essay_figures(
             ~other_attempt(newer=True),
         )
         .group_by(g.c.member_unit, obliged, g.c.band)
+        .subquery("latest")
     )
-    # Per unit, two groups (obliged, encouraged) of the counters in `_FIELDS` order, added as plain integers.
+    # Pivoted to one row per unit, its counters in `_FIELDS` order (members come from the roster counts below):
+    # a few thousand rows to read instead of one per unit, group and band.
+    columns = []
+    for group in (latest.c.obliged, ~latest.c.obliged):
+
+        def tally(value: Any, *more: ColumnElement[bool], group: Any = group) -> ColumnElement[Any]:
+            return func.coalesce(func.sum(case((and_(group, *more), value), else_=0)), 0)
+
+        bands = [tally(latest.c.n, latest.c.band == band) for band in _BAND_NAMES]
+        columns += [tally(latest.c.n), *bands, tally(latest.c.n, latest.c.band == _WEAK), tally(latest.c.rewritten)]
+    stmt = select(latest.c.member_unit, *columns).group_by(latest.c.member_unit)
     counts: dict[uuid.UUID, EssayCounts] = {}
     async with _sort_memory(conn):
         rows = await conn.execute(stmt)
-    for row in rows:
-        vec = counts.setdefault(row.member_unit, [0] * _WIDTH)
-        at = 0 if row.obliged else len(_FIELDS)
-        vec[at + _WROTE] += row.n
-        vec[at + _BAND_AT[row.band]] += row.n
-        vec[at + _REWRITTEN] += int(row.rewritten or 0)
-        if row.band == _WEAK:
-            vec[at + _OPEN] += row.n
+    half = len(_FIELDS) - 1
+    for unit, *sums in rows:
+        values = [int(v or 0) for v in sums]
+        counts[unit] = [0, *values[:half], 0, *values[half:]]
     rc = ROSTER_COUNT.table
     rosters = select(rc.c.owner, rc.c.obliged, rc.c.encouraged).where(
         _among(conn, rc.c.owner, then.counts_in), rc.c.deleted.is_(False)
@@ -251,6 +258,7 @@ async def _sort_memory(conn: AsyncConnection) -> AsyncIterator[None]:
 _FIELDS = ("members", "wrote", *(str(b) for b in BANDS), "rewrites_open", "rewritten")
 _MEMBERS, _WROTE, _OPEN, _REWRITTEN = 0, 1, len(_FIELDS) - 2, len(_FIELDS) - 1
 _BAND_AT = {str(b): 2 + i for i, b in enumerate(BANDS)}
+_BAND_NAMES = tuple(_BAND_AT)
 _WEAK = str(Band.WEAK)
 _WIDTH = 2 * len(_FIELDS)
 EssayCounts = list[int]
@@ -258,24 +266,18 @@ EssayCounts = list[int]
 
 
 def _group_essays(vec: EssayCounts, at: int) -> GroupEssays:
-    return GroupEssays(
-        members=vec[at + _MEMBERS],
-        wrote=vec[at + _WROTE],
-        bands={band: vec[at + i] for band, i in _BAND_AT.items()},
-        rewrites_open=vec[at + _OPEN],
-        rewritten=vec[at + _REWRITTEN],
-    )
+    bands = dict(zip(_BAND_NAMES, vec[at + 2 : at + 2 + len(_BAND_NAMES)], strict=True))
+    return GroupEssays(vec[at + _MEMBERS], vec[at + _WROTE], bands, vec[at + _OPEN], vec[at + _REWRITTEN])
 
 
 def essay_groups(
     per_unit: Mapping[uuid.UUID, EssayCounts], group: Callable[[uuid.UUID], str]
 ) -> dict[str, EssayFigures]:
     """Add per-unit counters into groups, as plain integers (the province has thousands of units)."""
-    sums: dict[str, EssayCounts] = {}
+    buckets: dict[str, list[EssayCounts]] = defaultdict(list)
     for unit, vec in per_unit.items():
-        key = group(unit)
-        held = sums.get(key)
-        sums[key] = list(vec) if held is None else [a + b for a, b in zip(held, vec, strict=True)]
+        buckets[group(unit)].append(vec)
+    sums = {k: [sum(column) for column in zip(*vecs, strict=True)] for k, vecs in buckets.items()}
     return {k: EssayFigures(_group_essays(v, 0), _group_essays(v, len(_FIELDS))) for k, v in sums.items()}
 
 
@@ -539,8 +541,11 @@ async def consolidate(
     children = sorted((LevelRow(then.units[p], f) for p, f in grouped.items()), key=lambda row: row.unit.code)
     bases: list[LevelRow] = []
     if with_bases:
+        # Thousands of rows with essays only: the other sections share one empty instance each (all frozen).
+        e0 = Figures()
+        zeros = (e0.study, e0.propaganda, e0.reports, e0.programmes, e0.surveys)
         bases = sorted(
-            (LevelRow(then.units[p], Figures(essays=e)) for p, e in essay_groups(essays, then.group(str)).items()),
+            (LevelRow(then.units[p], Figures(e, *zeros)) for p, e in essay_groups(essays, then.group(str)).items()),
             key=lambda row: row.unit.code,
         )
     # Reports that came in late first, then the missing ones from the top of the tree down (D25b).
