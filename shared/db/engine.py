@@ -32,6 +32,8 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(url, echo, "BEGIN IMMEDIATE")
             self._reader = _sqlite_engine(url, echo, "BEGIN")
+            # One statement is its own snapshot: its BEGIN would be three more aiosqlite thread hops.
+            self._single = self._reader.execution_options(**{_SINGLE: True})
         else:
             # No pre-ping: on asyncpg it costs three round trips (BEGIN, ping, ROLLBACK) per checkout, which was
             # most of a no-op pull. A connection the server dropped fails one request, SQLAlchemy then invalidates
@@ -40,6 +42,7 @@ class Database:
             # Reads need no transaction on PostgreSQL (each statement sees a committed snapshot under READ
             # COMMITTED either way): autocommit saves the BEGIN and ROLLBACK round trips around every read.
             self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._single = self._reader
 
     @property
     def dialect(self) -> str:
@@ -52,14 +55,18 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.connect() as conn:
+    async def read(self, *, single: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read; statements in one block see one snapshot, unless `single` says the block runs only one."""
+        async with (self._single if single else self._reader).connect() as conn:
             yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self.sqlite:
             await self._reader.dispose()
+
+
+_SINGLE = "nqsync_single_statement"
 
 
 def _sqlite_engine(url: str, echo: bool, begin: str) -> AsyncEngine:
@@ -75,7 +82,8 @@ def _sqlite_engine(url: str, echo: bool, begin: str) -> AsyncEngine:
         cur.close()
 
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        if not conn.get_execution_options().get(_SINGLE):
+            conn.exec_driver_sql(begin)
 
     event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "begin", on_begin)
