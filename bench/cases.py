@@ -21,6 +21,7 @@ import asyncpg
 import uvicorn
 from sqlalchemy import event, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from bench import env
 from shared.app import create_app
@@ -236,23 +237,41 @@ def _sqlite_rows(rows: list[tuple[Any, ...]], cols: list[str]) -> list[tuple[Any
 
 
 class QueryCounter:
-    """Counts statements per database kind through SQLAlchemy's `before_cursor_execute` (every engine here)."""
+    """Counts statements per database kind: SQLAlchemy's `before_cursor_execute` on every engine, and asyncpg's
+    query logger for what the hub runs on asyncpg directly (`shared.db.engine.fetch`), which SQLAlchemy never sees."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
         self.statements: list[str] = []
+        self.active = False
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        kind = conn.dialect.name
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        self.statements.append(f"{kind}: {statement.split(chr(10))[0][:100]}")
+    def _count(self, kind: str, statement: str) -> None:
+        if self.active:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            self.statements.append(f"{kind}: {' '.join(statement.split())[:100]}")
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if not (many and conn.dialect.name == "postgresql"):  # asyncpg logs its executemany itself
+            self._count(conn.dialect.name, statement)
+
+    def _checkout(self, dbapi_conn: Any, *args: Any) -> None:
+        raw = getattr(dbapi_conn, "_connection", None)
+        if isinstance(raw, asyncpg.Connection):
+            raw.add_query_logger(self._logged)  # a set: adding it again is harmless
+
+    def _logged(self, record: Any) -> None:
+        self._count("postgresql", record.query)
 
     def __enter__(self) -> QueryCounter:
+        self.active = True
         event.listen(Engine, "before_cursor_execute", self)
+        event.listen(Pool, "checkout", self._checkout)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.active = False
         event.remove(Engine, "before_cursor_execute", self)
+        event.remove(Pool, "checkout", self._checkout)
 
 
 async def noop(cfg: Config) -> list[Result]:
