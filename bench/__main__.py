@@ -28,6 +28,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nodes", type=int, default=0, help="simulated nodes in the burst (default 3,000)")
     p.add_argument("--workers", type=int, default=2, help="hub worker processes in the burst (default 2)")
     p.add_argument("--window", type=float, default=10.0, help="seconds over which the burst's nodes arrive")
+    p.add_argument(
+        "--no-sweep", action="store_true", help="skip the burst's search for the sustainable arrival rate (minutes)"
+    )
     p.add_argument("--markdown", type=Path, help="also write the results as a Markdown table to this file")
     p.add_argument("--json", type=Path, help="also write the raw results as JSON to this file")
     return p.parse_args(argv)
@@ -79,6 +82,7 @@ async def main(args: argparse.Namespace) -> int:
             burst_nodes=args.nodes or (20 if quick else 3000),
             burst_window=1.0 if quick and args.window == 10.0 else args.window,
             burst_workers=args.workers,
+            burst_sweep=not args.no_sweep,
         )
         try:
             await dbs.start()

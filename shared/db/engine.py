@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import Select, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,6 +36,8 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(url, echo, "BEGIN IMMEDIATE")
             self._reader = _sqlite_engine(url, echo, "BEGIN")
+            # One statement is its own snapshot: its BEGIN would be three more aiosqlite thread hops.
+            self._single = self._reader.execution_options(**{_SINGLE: True})
         else:
             # No pre-ping: on asyncpg it costs three round trips (BEGIN, ping, ROLLBACK) per checkout, which was
             # most of a no-op pull. A connection the server dropped fails one request, SQLAlchemy then invalidates
@@ -40,6 +46,7 @@ class Database:
             # Reads need no transaction on PostgreSQL (each statement sees a committed snapshot under READ
             # COMMITTED either way): autocommit saves the BEGIN and ROLLBACK round trips around every read.
             self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._single = self._reader
 
     @property
     def dialect(self) -> str:
@@ -52,14 +59,59 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.connect() as conn:
+    async def read(self, *, single: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read; statements in one block see one snapshot, unless `single` says the block runs only one."""
+        async with (self._single if single else self._reader).connect() as conn:
             yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self.sqlite:
             await self._reader.dispose()
+
+
+_SINGLE = "nqsync_single_statement"
+
+
+async def asyncpg_of(conn: AsyncConnection) -> Any | None:
+    """The asyncpg connection under `conn` on PostgreSQL (None on SQLite), inside `conn`'s transaction if any.
+
+    For the hub's per-request statements: SQLAlchemy's execution layers were ~23 % of a hub worker's CPU in a
+    burst of small rounds (py-spy), more than the statements themselves. SQLAlchemy begins a transaction at its
+    first statement, so a raw statement that comes first must begin it, or it would run (and commit) on its own.
+    """
+    if conn.dialect.name != "postgresql":
+        return None
+    fairy = await conn.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection
+    if conn.in_transaction() and adapted._transaction is None:
+        await adapted._start_transaction()  # a no-op on an AUTOCOMMIT (read) connection
+    return fairy.driver_connection
+
+
+@functools.cache
+def _pg_sql(stmt: ClauseElement) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The statement's SQL, its parameters' names in order, and the values it carries itself (its literals)."""
+    compiled = cast(SQLCompiler, stmt.compile(dialect=_PG))
+    return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
+
+
+_PG = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+
+
+async def fetch(
+    conn: AsyncConnection, stmt: Select[*tuple[Any, ...]], params: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """All rows of a statement built once at import (its SQL is compiled once), straight through asyncpg on
+    PostgreSQL; through SQLAlchemy on SQLite. Rows are read by position. Bound values must need no conversion
+    by their column types (asyncpg takes UUIDs, datetimes and lists as they are)."""
+    raw = await asyncpg_of(conn)
+    if raw is None:
+        rows = (await conn.execute(stmt, params)).all()
+    else:
+        sql, names, own = _pg_sql(stmt)
+        rows = await raw.fetch(sql, *(params[n] if n in params else own[n] for n in names))
+    return cast(Sequence[Sequence[Any]], rows)
 
 
 def _sqlite_engine(url: str, echo: bool, begin: str) -> AsyncEngine:
@@ -75,7 +127,8 @@ def _sqlite_engine(url: str, echo: bool, begin: str) -> AsyncEngine:
         cur.close()
 
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        if not conn.get_execution_options().get(_SINGLE):
+            conn.exec_driver_sql(begin)
 
     event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "begin", on_begin)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from shared.db.engine import Database
 from shared.settings import SyncSettings
-from shared.sync.client import Child, Progress, RoundReport, SyncFailed
+from shared.sync.client import Child, Clients, Progress, RoundReport, SyncFailed
 from shared.sync.registry import Registry
 from shared.sync.tables import Upstream
 
@@ -22,7 +22,7 @@ log = logging.getLogger("nqsync.sync")
 
 
 async def upstreams(db: Database) -> list[Any]:
-    async with db.read() as conn:
+    async with db.read(single=True) as conn:
         rows = (await conn.execute(select(Upstream).order_by(Upstream.priority, Upstream.url))).all()
     return list(rows)
 
@@ -36,6 +36,7 @@ async def sync_once(
     verify: bool = False,
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    clients: Clients | None = None,
 ) -> tuple[str, RoundReport]:
     """One round with the first upstream that answers (or only `via`); raises the last failure if none does."""
     candidates = [u for u in await upstreams(db) if via is None or u.url == via]
@@ -48,7 +49,7 @@ async def sync_once(
         )
     failure: SyncFailed | None = None
     for upstream in candidates:
-        child = Child(db, registry, settings, upstream, transport=transport, progress=progress)
+        child = Child(db, registry, settings, upstream, transport=transport, progress=progress, clients=clients)
         try:
             return upstream.url, await child.round(verify=verify)
         except SyncFailed as exc:
@@ -72,25 +73,30 @@ async def run_forever(db: Database, registry: Registry, settings: SyncSettings, 
     """Sync until `stop` is set; a failure is logged and retried after a backoff, never raised."""
     failures = 0
     rounds = 0
-    while not stop.is_set():
-        rounds += 1
-        try:
-            url, report = await sync_once(
-                db, registry, settings, verify=rounds % max(settings.verify_every_rounds, 1) == 0
-            )
-            failures = 0
-            log.info(
-                "synced with %s: pushed %d, pulled %d, refused %d",
-                url,
-                report.pushed,
-                report.pulled,
-                len(report.refused),
-            )
-        except SyncFailed as exc:
-            failures += 1
-            log.warning("sync round failed (%d in a row): %s", failures, exc.message_en)
-        except Exception:
-            failures += 1
-            log.exception("sync round crashed (%d in a row)", failures)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=backoff(failures, settings))
+    clients = Clients()
+    try:
+        while not stop.is_set():
+            rounds += 1
+            failures = await _loop_round(db, registry, settings, clients, rounds, failures)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff(failures, settings))
+    finally:
+        await clients.aclose()
+
+
+async def _loop_round(
+    db: Database, registry: Registry, settings: SyncSettings, clients: Clients, rounds: int, failures: int
+) -> int:
+    """One round of the loop, logged; returns the failures in a row after it."""
+    try:
+        url, report = await sync_once(
+            db, registry, settings, verify=rounds % max(settings.verify_every_rounds, 1) == 0, clients=clients
+        )
+    except SyncFailed as exc:
+        log.warning("sync round failed (%d in a row): %s", failures + 1, exc.message_en)
+        return failures + 1
+    except Exception:
+        log.exception("sync round crashed (%d in a row)", failures + 1)
+        return failures + 1
+    log.info("synced with %s: pushed %d, pulled %d, refused %d", url, report.pushed, report.pulled, len(report.refused))
+    return 0
