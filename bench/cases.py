@@ -30,14 +30,11 @@ from shared.app import create_app
 from shared.db.engine import Database
 from shared.ids import new_id
 from shared.records.catalogue import build_registry
-from shared.records.documents import DOCUMENT, DocumentRecord
+from shared.records.documents import DocumentRecord
 from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
-from shared.records.programmes import ACTION_PROGRAMME, PROGRAMME_PROGRESS
-from shared.records.rosters import ROSTER_COUNT
-from shared.records.surveys import QUESTIONNAIRE, SURVEY_RESPONSE
 from shared.records.units import store_units
 from shared.reports.consolidate import consolidate
-from shared.sample_activity import sample_follow_up, sample_round
+from shared.sample_activity import sample_follow_up, sample_round, store_sample
 from shared.sample_province import sample_units
 from shared.settings import DatabaseSettings, Settings, SyncSettings
 from shared.sync import store
@@ -608,14 +605,7 @@ async def consolidation(cfg: Config) -> list[Result]:
     try:
         async with db.write() as conn:
             await store_units(conn, units)
-            await store.apply(conn, DOCUMENT, [doc], origin=None)
-            await store.apply(conn, ROSTER_COUNT, sample.rosters, origin=None)
-            for i in range(0, len(sample.essays), 50_000):
-                await store.apply(conn, ESSAY_GRADE, sample.essays[i : i + 50_000], origin=None)
-            await store.apply(conn, ACTION_PROGRAMME, follow.programmes, origin=None)
-            await store.apply(conn, PROGRAMME_PROGRESS, follow.progress, origin=None)
-            await store.apply(conn, QUESTIONNAIRE, [follow.questionnaire], origin=None)
-            await store.apply(conn, SURVEY_RESPONSE, follow.responses, origin=None)
+            await store_sample(conn, doc, sample, follow)
         async with db.write() as conn:
             await conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
         async with db.read() as conn:

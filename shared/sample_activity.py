@@ -15,14 +15,31 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from shared.domain.grades import band_of
 from shared.domain.obligations import OBLIGATIONS, OBLIGED
 from shared.domain.tree import Unit, UnitKind
 from shared.ids import new_id
-from shared.records.essays import EssayGradeRecord
-from shared.records.programmes import ActionProgrammeRecord, ProgressRecord, Target
-from shared.records.rosters import RosterCountRecord, roster_count_id
-from shared.records.surveys import AnswerWire, QuestionnaireRecord, QuestionWire, SurveyResponseRecord
+from shared.records.documents import DOCUMENT, DocumentRecord
+from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
+from shared.records.programmes import (
+    ACTION_PROGRAMME,
+    PROGRAMME_PROGRESS,
+    ActionProgrammeRecord,
+    ProgressRecord,
+    Target,
+)
+from shared.records.rosters import ROSTER_COUNT, RosterCountRecord, roster_count_id
+from shared.records.surveys import (
+    QUESTIONNAIRE,
+    SURVEY_RESPONSE,
+    AnswerWire,
+    QuestionnaireRecord,
+    QuestionWire,
+    SurveyResponseRecord,
+)
+from shared.sync import store
 
 FULL_MEMBERS = 119_000
 _ENCOURAGED = tuple(o for o in OBLIGATIONS if o != OBLIGED)
@@ -232,3 +249,17 @@ def _response(rng: random.Random, unit: uuid.UUID, q: QuestionnaireRecord, start
         questionnaire=q.id, respondent=None, group=rng.choice(["member", "cadre", "public"]),
         answered_on=start + timedelta(days=rng.randint(0, 1400)), method="form", answers=answers,
     )  # fmt: skip
+
+
+async def store_sample(
+    conn: AsyncConnection, document: DocumentRecord, rnd: SampleRound, follow: SampleFollowUp
+) -> None:
+    """Write a synthetic round and its follow-up as this instance's own records (tests and benchmarks)."""
+    await store.apply(conn, DOCUMENT, [document], origin=None)
+    await store.apply(conn, ROSTER_COUNT, rnd.rosters, origin=None)
+    for i in range(0, len(rnd.essays), 50_000):  # bounded statements for the province's ~110,000 grades
+        await store.apply(conn, ESSAY_GRADE, rnd.essays[i : i + 50_000], origin=None)
+    await store.apply(conn, ACTION_PROGRAMME, follow.programmes, origin=None)
+    await store.apply(conn, PROGRAMME_PROGRESS, follow.progress, origin=None)
+    await store.apply(conn, QUESTIONNAIRE, [follow.questionnaire], origin=None)
+    await store.apply(conn, SURVEY_RESPONSE, follow.responses, origin=None)

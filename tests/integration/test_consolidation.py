@@ -31,7 +31,6 @@ from shared.records.programmes import (
     Target,
 )
 from shared.records.reviews import REVIEW_REPORT, ReviewReportRecord
-from shared.records.rosters import ROSTER_COUNT
 from shared.records.study import PROPAGANDA, STUDY_SESSION, PropagandaRecord, StudySessionRecord
 from shared.records.surveys import (
     QUESTIONNAIRE,
@@ -43,7 +42,7 @@ from shared.records.surveys import (
 )
 from shared.records.units import load_units, store_units
 from shared.reports.consolidate import consolidate, refresh_roster_counts
-from shared.sample_activity import SampleFollowUp, envelope, sample_follow_up, sample_round
+from shared.sample_activity import SampleFollowUp, envelope, sample_follow_up, sample_round, store_sample
 from shared.sample_province import sample_units, small_sample_units
 from shared.sync import store
 from shared.sync.tables import Identity
@@ -519,14 +518,7 @@ async def test_d26_full_size_province_equals_the_sum_of_its_districts(backend: s
         sample = sample_round(units, doc.id, graded_from=date(2024, 3, 1), seed=11)
         follow = sample_follow_up(units, doc.id, issued_from=date(2022, 1, 1), seed=12)
         async with db.write() as conn:
-            await store.apply(conn, DOCUMENT, [doc], origin=None)
-            await store.apply(conn, ROSTER_COUNT, sample.rosters, origin=None)
-            for i in range(0, len(sample.essays), 50_000):
-                await store.apply(conn, ESSAY_GRADE, sample.essays[i : i + 50_000], origin=None)
-            await store.apply(conn, ACTION_PROGRAMME, follow.programmes, origin=None)
-            await store.apply(conn, PROGRAMME_PROGRESS, follow.progress, origin=None)
-            await store.apply(conn, QUESTIONNAIRE, [follow.questionnaire], origin=None)
-            await store.apply(conn, SURVEY_RESPONSE, follow.responses, origin=None)
+            await store_sample(conn, doc, sample, follow)
         async with db.write() as conn:
             await conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load in production
         loaded = time.perf_counter()
