@@ -25,15 +25,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 from bench import env
-from shared.api.scope import unit_info
 from shared.app import create_app
+from shared.catalogue import build_registry
+from shared.consolidation.service import consolidate
+from shared.core.scope import unit_info
 from shared.db.engine import Database
+from shared.documents.records import DocumentRecord
+from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
-from shared.records.catalogue import build_registry
-from shared.records.documents import DocumentRecord
-from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
-from shared.records.units import store_units
-from shared.reports.consolidate import consolidate
 from shared.sample_activity import sample_follow_up, sample_round, store_sample
 from shared.sample_province import sample_units
 from shared.settings import DatabaseSettings, Settings, SyncSettings
@@ -53,6 +52,7 @@ from shared.sync.protocol import (
     raw_array,
 )
 from shared.sync.tables import UnitRow, Upstream
+from shared.units.records import store_units
 
 
 @dataclass

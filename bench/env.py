@@ -33,12 +33,12 @@ from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.domain.grades import band_of
 from shared.domain.tree import Unit, UnitKind, Version
+from shared.essays.records import EssayGradeRecord
 from shared.ids import new_id
-from shared.records.essays import EssayGradeRecord
-from shared.records.units import store_units
 from shared.settings import sqlite_url
 from shared.sync.parent import _digest_secret
 from shared.sync.tables import ChildNode, Identity, Upstream
+from shared.units.records import store_units
 
 ADMIN_URL = os.environ.get(
     "NQSYNC_BENCH_DATABASE_URL",

@@ -13,7 +13,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import func, insert, select
 
-from shared.api.cli import user_commands
+from shared.accounts.cli import user_commands
+from shared.catalogue import build_registry
 from shared.cli import data_option
 from shared.commands import (
     console,
@@ -26,7 +27,6 @@ from shared.commands import (
     when,
 )
 from shared.db.engine import Database
-from shared.records.catalogue import build_registry
 from shared.settings import Settings
 from shared.sync import store
 from shared.sync.agent import run_forever, sync_once, upstreams

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from shared.api.cli import user_commands
+from shared.accounts.cli import user_commands
 from shared.cli import data_option
 from shared.commands import console, err_console, open_database, parent_commands, run_async, set_identity, settings_for
 from shared.settings import Settings

@@ -40,10 +40,10 @@ from shared.domain.docnumbers import CENTRAL_ISSUERS, parse_document_number
 from shared.domain.errors import DateError
 from shared.domain.formatting import format_date, format_decimal, parse_date
 from shared.domain.tree import Tree, UnitKind
-from shared.records.units import load_tree
 from shared.sample_province import DEFAULT_SEED, SAMPLE_VALID_FROM, write_sample_xlsx
 from shared.settings import Settings
 from shared.tree_import import import_units
+from shared.units.records import load_tree
 
 DEMO_MARKER = ".nqsync-demo"
 """File that marks a folder as the demo's own, so the demo never wipes a folder holding real data."""

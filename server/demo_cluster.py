@@ -28,15 +28,15 @@ from rich.table import Table
 from sqlalchemy import select
 
 from server.jobs import Jobs
-from shared.api.auth import create_user, hash_password
+from shared.accounts.auth import create_user, hash_password
+from shared.catalogue import build_registry
 from shared.commands import unit_by_code
+from shared.consolidation.labels import document_name, groups_vi, question_result_vi
+from shared.consolidation.service import consolidate, refresh_roster_counts
 from shared.db.engine import Database
 from shared.domain.consolidation import BANDS, Consolidation, total
 from shared.domain.formatting import format_date, format_decimal, format_percent
 from shared.domain.tree import UnitKind
-from shared.records.catalogue import build_registry
-from shared.reports.consolidate import consolidate, refresh_roster_counts
-from shared.reports.labels import document_name, groups_vi, question_result_vi
 from shared.sample_province import LEVEL_COMMUNE
 from shared.settings import Settings, SyncSettings, sqlite_url
 from shared.sync.parent import Parent
@@ -612,7 +612,7 @@ def _first_line(text: str) -> str:
 async def consolidate_at_hub(run: Any) -> None:
     cluster = _cluster(run)
     db: Database = run.db
-    from shared.api.scope import unit_info
+    from shared.core.scope import unit_info
 
     async with db.read() as conn:
         top = await unit_info(conn, run.tree.roots[0])

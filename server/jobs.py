@@ -18,15 +18,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.api.calendar import document_milestones
-from shared.api.scope import UnitInfo, unit_info
+from shared.calendar.api import document_milestones
+from shared.consolidation.export_docx import Letterhead, write_docx
+from shared.consolidation.export_xlsx import write_xlsx
+from shared.consolidation.service import consolidate
+from shared.core.scope import UnitInfo, unit_info
 from shared.db.engine import Database
+from shared.documents.records import DOCUMENT
 from shared.domain.calendar import MilestoneStatus
 from shared.domain.formatting import VIETNAM_TIME, format_date
-from shared.records.documents import DOCUMENT
-from shared.reports.consolidate import consolidate
-from shared.reports.export_docx import Letterhead, write_docx
-from shared.reports.export_xlsx import write_xlsx
 from shared.settings import Settings
 from shared.sync import store
 from shared.sync.tables import UnitRow

@@ -17,8 +17,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from shared.api.router import api_router
+from shared.catalogue import build_registry
 from shared.db.engine import Database
-from shared.records.catalogue import build_registry
 from shared.settings import Settings
 from shared.sync.http import sync_router
 from shared.sync.parent import Parent

@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, select
 
+from shared.catalogue import build_registry
 from shared.cli import data_option
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.domain.formatting import format_date, format_moment
-from shared.records.catalogue import build_registry
 from shared.settings import Settings
 from shared.sync.parent import Parent, SyncError
 from shared.sync.tables import Identity, UnitRow

@@ -17,21 +17,21 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.grades import band_of
 from shared.domain.obligations import OBLIGATIONS, OBLIGED
 from shared.domain.tree import Unit, UnitKind
+from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
-from shared.records.documents import DOCUMENT, DocumentRecord
-from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
-from shared.records.programmes import (
+from shared.members.rosters import ROSTER_COUNT, RosterCountRecord, roster_count_id
+from shared.programmes.records import (
     ACTION_PROGRAMME,
     PROGRAMME_PROGRESS,
     ActionProgrammeRecord,
     ProgressRecord,
     Target,
 )
-from shared.records.rosters import ROSTER_COUNT, RosterCountRecord, roster_count_id
-from shared.records.surveys import (
+from shared.surveys.records import (
     QUESTIONNAIRE,
     SURVEY_RESPONSE,
     AnswerWire,

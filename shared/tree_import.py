@@ -41,7 +41,7 @@ from shared.domain.errors import DateError
 from shared.domain.formatting import format_date, parse_date
 from shared.domain.tree import KIND_LABELS_VI, Tree, TreeError, Unit, UnitKind, Version
 from shared.ids import new_id
-from shared.records.units import load_units, store_units
+from shared.units.records import load_units, store_units
 
 COLUMNS: tuple[str, ...] = ("ma", "ten", "ma_cap_tren", "cap", "loai", "luc_luong_vu_trang", "hieu_luc_tu")
 """The columns in the order an export writes them."""

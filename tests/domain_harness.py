@@ -14,14 +14,14 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 from sqlalchemy import insert
 
-from shared.api.auth import create_user, hash_password, open_session
+from shared.accounts.auth import create_user, hash_password, open_session
 from shared.app import create_app
 from shared.db.engine import Database
 from shared.domain.tree import Unit, UnitKind, Version
 from shared.ids import new_id
-from shared.records.units import store_units
 from shared.settings import DatabaseSettings, Settings
 from shared.sync.tables import Identity
+from shared.units.records import store_units
 
 DAY = date(2020, 1, 1)
 # code: (parent, kind, armed forces)

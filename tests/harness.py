@@ -19,16 +19,15 @@ import uvicorn
 from sqlalchemy import insert, select
 
 from shared.app import create_app
+from shared.catalogue import build_registry
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
+from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.grades import band_of
 from shared.domain.tree import Unit, UnitKind, Version
+from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
-from shared.records.catalogue import build_registry
-from shared.records.documents import DOCUMENT, DocumentRecord
-from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
-from shared.records.members import MEMBER, MemberRecord
-from shared.records.units import store_units
+from shared.members.records import MEMBER, MemberRecord
 from shared.settings import DatabaseSettings, Settings, SyncSettings, sqlite_url
 from shared.sync import store
 from shared.sync.agent import sync_once
@@ -36,6 +35,7 @@ from shared.sync.client import RoundReport, enrol
 from shared.sync.parent import Parent
 from shared.sync.registry import Record, RecordType
 from shared.sync.tables import Identity, Upstream
+from shared.units.records import store_units
 
 DAY = date(2024, 1, 1)
 TREE = {"TU": None, "H1": "TU", "H2": "TU", "H1B1": "H1", "H1B2": "H1", "H2B1": "H2", "H2B2": "H2"}

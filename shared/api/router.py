@@ -5,31 +5,31 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from shared.api.auth import AuthController, UserController, auth_guard, provide_caller
-from shared.api.calendar import (
+from shared.accounts.auth import AuthController, UserController, auth_guard, provide_caller
+from shared.api.errors import EXCEPTION_HANDLERS
+from shared.calendar.api import (
     CalendarController,
     OverrideController,
     PlanController,
     ProjectController,
     ReviewReportController,
 )
-from shared.api.consolidations import ConsolidationController
-from shared.api.documents import DocumentController
-from shared.api.drafts import (
+from shared.consolidation.api import ConsolidationController
+from shared.documents.api import DocumentController
+from shared.drafts.api import (
     CommentController,
     CompletenessController,
     DecisionController,
     DraftController,
     MeetingController,
 )
-from shared.api.due import DueController
-from shared.api.errors import EXCEPTION_HANDLERS
-from shared.api.essays import EssayController, EssayTemplateController
-from shared.api.members import MemberController
-from shared.api.programmes import ProgrammeController, ProgressController
-from shared.api.study import PropagandaController, StudySessionController
-from shared.api.surveys import QuestionnaireController, RespondentController, SurveyResponseController
-from shared.api.units import UnitController
+from shared.due.api import DueController
+from shared.essays.api import EssayController, EssayTemplateController
+from shared.members.api import MemberController
+from shared.programmes.api import ProgrammeController, ProgressController
+from shared.study.api import PropagandaController, StudySessionController
+from shared.surveys.api import QuestionnaireController, RespondentController, SurveyResponseController
+from shared.units.api import UnitController
 
 CONTROLLERS = (
     AuthController,

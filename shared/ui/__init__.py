@@ -13,8 +13,13 @@ from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 
+from shared.consolidation import ui as consolidation
+from shared.documents import ui as documents
+from shared.essays import ui as essays
+from shared.members import ui as members
 from shared.settings import Settings
-from shared.ui import consolidation, documents, essays, home, login, members, study, sync, units
+from shared.study import ui as study
+from shared.ui import home, login, sync
 from shared.ui.web import (
     EXCEPTION_HANDLERS,
     STATIC,
@@ -24,6 +29,7 @@ from shared.ui.web import (
     provide_caller,
     template_config,
 )
+from shared.units import ui as units
 
 PAGES = (
     login.login_form,

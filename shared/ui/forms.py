@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar.datastructures import FormMultiDict, UploadFile
 
-from shared.api.errors import ApiError
+from shared.core.errors import Refusal
 from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
 
@@ -92,7 +92,7 @@ class Form:
             return None
         return value
 
-    def refused(self, exc: ApiError) -> None:
+    def refused(self, exc: Refusal) -> None:
         """An API refusal shown next to the field it names (`documents[0]` → `documents`), else above the form."""
         field = (exc.problem.field or "").split("[")[0].split(".")[0]
         self.errors[field if field in self.values else GENERAL] = exc.problem.message

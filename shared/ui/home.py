@@ -11,12 +11,12 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.api.calendar import MilestoneOut, _visible_docs, document_milestones
-from shared.api.due import WhatIsDue, collect_due
-from shared.api.essays import list_open_rewrites
-from shared.api.scope import Caller, UnitInfo
+from shared.calendar.api import MilestoneOut, _visible_docs, document_milestones
+from shared.core.scope import Caller, UnitInfo
 from shared.db.engine import Database
-from shared.ui.essays import rewrite_rows
+from shared.due.api import WhatIsDue, collect_due
+from shared.essays.api import list_open_rewrites
+from shared.essays.ui import rewrite_rows
 from shared.ui.sync import sync_health
 from shared.ui.web import page_for, render
 

@@ -10,8 +10,8 @@ from litestar.datastructures import Cookie, State
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from shared.api.auth import SESSION_COOKIE, session_cookie, sign_in, sign_out
-from shared.api.errors import ApiError
+from shared.accounts.auth import SESSION_COOKIE, session_cookie, sign_in, sign_out
+from shared.core.errors import Refusal
 from shared.ui.forms import GENERAL, Form
 from shared.ui.web import LOGIN_PATH, render
 
@@ -40,7 +40,7 @@ async def login(request: Request[Any, Any, State]) -> Response[Any]:
     if form.ok and isinstance(password, str):
         try:
             result = await sign_in(request.app.state.db, username, password)
-        except ApiError as exc:
+        except Refusal as exc:
             form.errors[GENERAL] = exc.problem.message
         else:
             return Redirect(target, status_code=303, cookies=[session_cookie(result.token)])

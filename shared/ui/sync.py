@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy import select
 
-from shared.api.scope import Caller, unit_info, units_info
+from shared.core.scope import Caller, unit_info, units_info
 from shared.db.engine import Database
 from shared.sync import store
 from shared.sync.agent import upstreams

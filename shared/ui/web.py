@@ -39,9 +39,9 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from shared.api.auth import SESSION_COOKIE, caller_for, required_role
-from shared.api.errors import ApiError
-from shared.api.scope import Caller, UnitInfo, unit_in_scope
+from shared.accounts.auth import SESSION_COOKIE, caller_for, required_role
+from shared.core.errors import Refusal
+from shared.core.scope import Caller, UnitInfo, unit_in_scope
 from shared.db.engine import Database
 from shared.domain.formatting import format_date, format_decimal, format_moment, format_percent
 from shared.domain.grades import format_score
@@ -169,8 +169,13 @@ def _register(engine: JinjaTemplateEngine) -> None:
     env.lstrip_blocks = True
 
 
+def template_dirs() -> list[Path | os.PathLike[Any] | str]:
+    """The shell's templates first, then each concept's own (`shared/<concept>/templates/`): names are unique."""
+    return [TEMPLATES, *sorted(p for p in HERE.parent.glob("*/templates") if p.is_dir() and p != TEMPLATES)]
+
+
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_register)
+    return TemplateConfig(directory=template_dirs(), engine=JinjaTemplateEngine, engine_callback=_register)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +265,7 @@ def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) 
     )
 
 
-def _api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
+def _api_error(request: Request[Any, Any, Any], exc: Refusal) -> Response[Any]:
     titles = {403: "Ngoài phạm vi", 404: "Không tìm thấy", 409: "Không ghi được"}
     return _error_page(request, exc.status, titles.get(exc.status, "Không thực hiện được"), exc.problem.message)
 
@@ -295,7 +300,7 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     NotAuthorizedException: _not_signed_in,
     PermissionDeniedException: _forbidden,
-    ApiError: _api_error,
+    Refusal: _api_error,
     ValidationException: _validation,
     HTTPException: _http,
     Exception: _internal,

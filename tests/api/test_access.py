@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from shared.accounts.records import ROLES, UserRow
 from shared.db.engine import Database
-from shared.records.users import ROLES, UserRow
 from shared.sync.tables import FeedCounter
 from tests.domain_harness import Api, Maker, running_api, xlsx
 

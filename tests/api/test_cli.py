@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from shared.api.auth import verify_password
-from shared.api.cli import user_commands
+from shared.accounts.auth import verify_password
+from shared.accounts.cli import user_commands
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.settings import sqlite_url
@@ -47,7 +47,7 @@ def test_d27_user_add_creates_an_account_for_a_unit_and_refuses_bad_input(tmp_pa
     async def stored_hash() -> str:
         from sqlalchemy import select
 
-        from shared.records.users import UserRow
+        from shared.accounts.records import UserRow
 
         db = Database(sqlite_url(tmp_path / "nqsync.sqlite3"))
         async with db.read() as conn:

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import select
 
-from shared.records.rosters import ROSTER_COUNT, roster_count_id
+from shared.members.rosters import ROSTER_COUNT, roster_count_id
 from tests.domain_harness import Api, Maker, xlsx
 
 V = "/api/v1/consolidations"

@@ -10,12 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.records.documents import DOCUMENT
-from shared.records.essays import ESSAY_GRADE
-from shared.records.members import MEMBER
-from shared.records.reviews import REVIEW_OVERRIDE, REVIEW_PLAN, REVIEW_PROJECT, REVIEW_REPORT
-from shared.records.study import PROPAGANDA, STUDY_SESSION
-from shared.records.templates import ESSAY_TEMPLATE
+from shared.calendar.records import REVIEW_OVERRIDE, REVIEW_PLAN, REVIEW_PROJECT, REVIEW_REPORT
+from shared.documents.records import DOCUMENT
+from shared.essays.records import ESSAY_GRADE, ESSAY_TEMPLATE
+from shared.members.records import MEMBER
+from shared.study.records import PROPAGANDA, STUDY_SESSION
 from tests.domain_harness import account
 from tests.harness import Cluster, Instance
 

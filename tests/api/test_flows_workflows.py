@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.records.drafts import REPORT_DECISION, REPORT_DRAFT
-from shared.records.surveys import QUESTIONNAIRE, SURVEY_RESPONDENT, SURVEY_RESPONSE
+from shared.drafts.records import REPORT_DECISION, REPORT_DRAFT
+from shared.surveys.records import QUESTIONNAIRE, SURVEY_RESPONDENT, SURVEY_RESPONSE
 from tests.domain_harness import account
 from tests.harness import Cluster, Instance
 from tests.workflow_harness import QUESTIONS, SECTIONS, answers

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from shared.records.essays import ESSAY_GRADE
-from shared.records.members import MEMBER
+from shared.essays.records import ESSAY_GRADE
+from shared.members.records import MEMBER
 from tests.domain_harness import PASSWORD, Api, Maker, account, xlsx
 
 V = "/api/v1"

@@ -30,15 +30,15 @@ import msgspec
 import pytest
 from sqlalchemy import insert, select
 
+from shared.catalogue import build_registry
 from shared.db.engine import Database
-from shared.records.catalogue import build_registry
-from shared.records.documents import DOCUMENT, DocumentRecord
-from shared.records.units import store_units
+from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.settings import SyncSettings
 from shared.sync import store
 from shared.sync.parent import Child, Parent
 from shared.sync.protocol import PROTOCOL, Batch, EnrolRequest, PullRequest, PushRequest, encoder, raw_array
 from shared.sync.tables import Identity
+from shared.units.records import store_units
 from tests.harness import DAY, tree_units
 
 WRITERS = 6

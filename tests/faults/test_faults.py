@@ -43,15 +43,15 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
+from shared.catalogue import build_registry
 from shared.db.engine import Database
-from shared.records.catalogue import build_registry
-from shared.records.units import store_units
 from shared.settings import SyncSettings, sqlite_url
 from shared.sync import store
 from shared.sync.client import enrol
 from shared.sync.parent import Parent
 from shared.sync.registry import Record, RecordType
 from shared.sync.tables import Identity, Rejection, Upstream
+from shared.units.records import store_units
 from tests.faults.proxy import KINDS, Fault, FaultProxy, RequestInfo, random_plan
 from tests.faults.reference import Reference, differences, holding
 from tests.harness import DOCUMENT, ESSAY_GRADE, MEMBER, Cluster, free_port

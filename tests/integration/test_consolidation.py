@@ -12,27 +12,30 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, text
 
-from shared.api.scope import UnitInfo, unit_info
+from shared.calendar.records import REVIEW_REPORT, ReviewReportRecord
+from shared.consolidation.service import consolidate, refresh_roster_counts
+from shared.core.scope import UnitInfo, unit_info
 from shared.db.engine import Database
+from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.consolidation import Consolidation, total
 from shared.domain.deadlines import Timeliness
 from shared.domain.grades import band_of
 from shared.domain.programmes import target_met
 from shared.domain.tree import Tree, Unit, merge
+from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
-from shared.records.documents import DOCUMENT, DocumentRecord
-from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
-from shared.records.members import MEMBER, MemberRecord
-from shared.records.programmes import (
+from shared.members.records import MEMBER, MemberRecord
+from shared.programmes.records import (
     ACTION_PROGRAMME,
     PROGRAMME_PROGRESS,
     ActionProgrammeRecord,
     ProgressRecord,
     Target,
 )
-from shared.records.reviews import REVIEW_REPORT, ReviewReportRecord
-from shared.records.study import PROPAGANDA, STUDY_SESSION, PropagandaRecord, StudySessionRecord
-from shared.records.surveys import (
+from shared.sample_activity import SampleFollowUp, envelope, sample_follow_up, sample_round, store_sample
+from shared.sample_province import sample_units, small_sample_units
+from shared.study.records import PROPAGANDA, STUDY_SESSION, PropagandaRecord, StudySessionRecord
+from shared.surveys.records import (
     QUESTIONNAIRE,
     SURVEY_RESPONSE,
     AnswerWire,
@@ -40,12 +43,9 @@ from shared.records.surveys import (
     QuestionWire,
     SurveyResponseRecord,
 )
-from shared.records.units import load_units, store_units
-from shared.reports.consolidate import consolidate, refresh_roster_counts
-from shared.sample_activity import SampleFollowUp, envelope, sample_follow_up, sample_round, store_sample
-from shared.sample_province import sample_units, small_sample_units
 from shared.sync import store
 from shared.sync.tables import Identity
+from shared.units.records import load_units, store_units
 
 SIGNED = date(2021, 12, 20)
 DUE = date(2024, 12, 20)  # D16: a provincial document's preliminary review after 3 full years

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from shared.db.engine import Database
 from shared.domain.programmes import target_met
-from shared.records.essays import EssayGradeRow
-from shared.records.members import MemberRow
-from shared.records.programmes import ActionProgrammeRow, ProgressRow
-from shared.records.surveys import SurveyResponseRow
-from shared.records.units import load_units
+from shared.essays.records import EssayGradeRow
+from shared.members.records import MemberRow
+from shared.programmes.records import ActionProgrammeRow, ProgressRow
 from shared.settings import sqlite_url
+from shared.surveys.records import SurveyResponseRow
 from shared.sync.tables import Identity, UnitRow
+from shared.units.records import load_units
 
 NQSYNC = Path(sys.executable).with_name("nqsync")
 SUMMARY = re.compile(r"Hoàn thành trong [\d,]+ giây: ([\d.]+) đơn vị \(([^)]*)\), ([\d.]+) đơn vị lực lượng vũ trang")

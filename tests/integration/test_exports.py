@@ -9,10 +9,10 @@ from pathlib import Path
 from docx import Document
 from openpyxl import load_workbook
 
+from shared.consolidation.export_docx import Letterhead, write_docx
+from shared.consolidation.export_xlsx import write_xlsx
+from shared.consolidation.service import consolidate
 from shared.db.engine import Database
-from shared.reports.consolidate import consolidate
-from shared.reports.export_docx import Letterhead, write_docx
-from shared.reports.export_xlsx import write_xlsx
 from tests.integration.test_consolidation import TODAY, info, seed_small
 
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from shared.api.scope import unit_info
-from shared.records.rosters import ROSTER_COUNT, roster_count_id
-from shared.reports.consolidate import consolidate
+from shared.consolidation.service import consolidate
+from shared.core.scope import unit_info
+from shared.members.rosters import ROSTER_COUNT, roster_count_id
 from tests.domain_harness import account
 from tests.harness import DOCUMENT, MEMBER, Cluster, Instance
 

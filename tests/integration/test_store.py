@@ -9,16 +9,16 @@ from decimal import Decimal
 import msgspec
 from sqlalchemy import select
 
+from shared.catalogue import build_registry
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.domain.tree import Unit, UnitKind, Version
+from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
-from shared.records.catalogue import build_registry
-from shared.records.essays import ESSAY_GRADE, EssayGradeRecord
-from shared.records.units import UNIT, load_tree, store_units
 from shared.sync import store
 from shared.sync.protocol import raw_array
 from shared.sync.store import Scope
+from shared.units.records import UNIT, load_tree, store_units
 
 DAY = date(2020, 1, 1)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from shared.records.units import UNIT
 from shared.settings import SyncSettings
 from shared.sync import store
 from shared.sync.tables import Upstream
+from shared.units.records import UNIT
 from tests.harness import DOCUMENT, ESSAY_GRADE, MEMBER, Cluster
 
 

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from shared.domain.tree import move
-from shared.records.units import UNIT, load_tree, store_units
 from shared.sync.protocol import PROTOCOL, PROTOCOL_HEADER, Batch, PushRequest, encoder, pack, raw_array
 from shared.sync.tables import Rejection, Upstream
+from shared.units.records import UNIT, load_tree, store_units
 from tests.harness import DOCUMENT, ESSAY_GRADE, MEMBER, Cluster, Instance
 
 

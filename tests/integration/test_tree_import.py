@@ -12,7 +12,6 @@ import pytest
 
 from shared.db.engine import Database
 from shared.domain.tree import Tree, Unit, UnitKind, merge, move, rename
-from shared.records.units import load_tree, load_units, store_units
 from shared.sample_province import sample_units, small_sample_units
 from shared.sync.store import head
 from shared.tree_import import (
@@ -23,6 +22,7 @@ from shared.tree_import import (
     import_units,
     read_unit_rows,
 )
+from shared.units.records import load_tree, load_units, store_units
 
 HEADER = ["ma", "ten", "ma_cap_tren", "cap", "loai", "luc_luong_vu_trang", "hieu_luc_tu"]
 DEFAULT_DAY = date(2025, 7, 1)

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from shared.api.auth import SESSION_COOKIE
-from shared.api.scope import records
+from shared.accounts.auth import SESSION_COOKIE
+from shared.core.scope import records
 from shared.db.engine import Database
-from shared.records.documents import DOCUMENT
-from shared.records.essays import ESSAY_GRADE
-from shared.records.members import MEMBER
-from shared.records.study import PROPAGANDA, STUDY_SESSION
+from shared.documents.records import DOCUMENT
+from shared.essays.records import ESSAY_GRADE
+from shared.members.records import MEMBER
+from shared.study.records import PROPAGANDA, STUDY_SESSION
 from shared.sync.tables import FeedCounter
 from shared.ui.web import CSRF_COOKIE
 from tests.domain_harness import PASSWORD, Maker, xlsx
@@ -43,7 +43,7 @@ def _error_after(html: str, field_id: str) -> str:
 
 
 async def test_sign_in_reaches_the_page_asked_for_and_sign_out_ends_the_session(ui: Ui) -> None:
-    from shared.api.auth import create_user
+    from shared.accounts.auth import create_user
     from tests.domain_harness import password_hash
 
     async with ui.api.db.write() as conn:

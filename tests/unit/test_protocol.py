@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from shared.records.essays import EssayGradeRecord
+from shared.essays.records import EssayGradeRecord
 from shared.settings import SyncSettings
 from shared.sync.agent import backoff
 from shared.sync.protocol import (

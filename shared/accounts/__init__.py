@@ -1,0 +1,1 @@
+"""Sign-in accounts of an instance, their roles and sessions (D27)."""

@@ -1,0 +1,1 @@
+"""Consolidated review figures over a subtree (D20, D26) and their .xlsx and .docx forms."""

@@ -1,0 +1,1 @@
+"""What every concept uses: the caller and their scope (D4), single-writer saves, paging, refusals."""

@@ -1,0 +1,158 @@
+"""Văn bản: the documents a unit holds (D5, D6), one document with its lineage (D7) and reviews (D16-D20), and
+the form to register one (editor and above)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from shared.calendar.api import ASSUMPTIONS_VI, _visible_docs, document_milestones
+from shared.core.errors import Refusal
+from shared.core.scope import Caller, down_select, get_visible, page, records, units_info
+from shared.documents.api import WHAT, DocumentCreate, document_lineage, document_out, register_document
+from shared.documents.records import DOCUMENT, DocumentRecord
+from shared.domain.calendar import IssuingLevel, annual_evaluations
+from shared.domain.docnumbers import parse_document_number
+from shared.domain.errors import DocumentNumberError
+from shared.ui.forms import Form
+from shared.ui.web import Page, page_for, render
+
+PAGE_SIZE = 100
+LEVEL_LABELS_VI = {level.name: level.value for level in IssuingLevel}
+
+
+@get("/van-ban")
+async def documents_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    number: FromQuery[str | None] = None,
+    after: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """Documents sent to the unit or entered in its subtree, as `GET /api/v1/documents` lists them (D4, D6)."""
+    frame = await page_for(request, caller, unit)
+    stmt = down_select(DOCUMENT, frame.viewer)
+    search_error = ""
+    if number:
+        try:
+            stmt = stmt.where(DOCUMENT.table.c.number == parse_document_number(number).format())
+        except DocumentNumberError as exc:
+            search_error = exc.message_vi
+    async with request.app.state.db.read() as conn:
+        docs = [] if search_error else await records(conn, DOCUMENT, page(stmt, DOCUMENT, after, PAGE_SIZE + 1))
+        owners = await units_info(conn, list({d.owner for d in docs}))
+    more = len(docs) > PAGE_SIZE
+    docs = docs[:PAGE_SIZE]
+    return render(
+        "documents.html",
+        frame,
+        docs=[document_out(d) for d in docs],
+        owners=owners,
+        number=number or "",
+        search_error=search_error,
+        next_after=docs[-1].id if more else None,
+        levels=LEVEL_LABELS_VI,
+    )
+
+
+@get("/van-ban/{doc_id:uuid}")
+async def document_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    doc_id: FromPath[uuid.UUID],
+    created: FromQuery[bool] = False,
+) -> Response[Any]:
+    """One document as the caller's unit holds it: lineage (D7), reviews with their plan deadlines and cut-offs
+    (D16, D17, D20), yearly evaluations (D18) and the assumptions behind the dates."""
+    db = request.app.state.db
+    today = date.today()
+    async with db.read() as conn:
+        doc: DocumentRecord = await get_visible(conn, DOCUMENT, caller.unit, doc_id, down=True, what=WHAT)
+        milestones = await document_milestones(conn, caller.unit, [doc], today)
+        units = await units_info(conn, [doc.owner, *doc.applies_to])
+    lineage = await document_lineage(db, caller.unit, doc_id)
+    final = next(m for m in milestones if m.kind == "final")
+    return render(
+        "document.html",
+        Page(caller, caller.unit, request.url.path),
+        doc=document_out(doc),
+        owner=units.get(doc.owner),
+        applies_to=[units[u] for u in doc.applies_to if u in units],
+        lineage=lineage,
+        milestones=milestones,
+        evaluations=annual_evaluations(doc.signed_on, final.due),
+        assumptions=ASSUMPTIONS_VI,
+        levels=LEVEL_LABELS_VI,
+        created=created,
+        today=today,
+    )
+
+
+async def _form_context(request: Request[Any, Any, State], frame: Page) -> dict[str, Any]:
+    async with request.app.state.db.read() as conn:
+        docs = sorted(await _visible_docs(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+    return {"docs": docs}
+
+
+@get("/van-ban/moi")
+async def new_document_form(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
+    frame = Page(caller, caller.unit, request.url.path)
+    if not frame.can_edit:
+        return render("error.html", frame, status_code=403, title="Không có quyền", message=_VIEWER, hint="")
+    return render("document_form.html", frame, form={}, errors={}, **await _form_context(request, frame))
+
+
+_VIEWER = "Tài khoản chỉ xem không đăng ký văn bản được; hãy nhờ người có quyền cập nhật."
+
+
+@post("/van-ban/moi", status_code=303)
+async def create_document(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
+    """Register a document entered by the caller's committee, with every check of `POST /api/v1/documents`."""
+    frame = Page(caller, caller.unit, request.url.path)
+    form = Form(await request.form())
+    number = form.text("number", required="Nhập số, ký hiệu văn bản, ví dụ 15-NQ/TU.")
+    title = form.text("title", required="Nhập trích yếu (tên) văn bản.")
+    signed_on = form.day("signed_on")
+    lead_agency = form.text("lead_agency", required="Nhập cơ quan chủ trì tham mưu.")
+    issuer = form.text("issuer")
+    term = form.text("term")
+    earlier = form.ident("earlier")
+    link = form.choice("link", ("", "continues", "replaces"), message="Chọn quan hệ với văn bản trước.")
+    if earlier is not None and not link:
+        form.errors["link"] = "Chọn «tiếp tục thực hiện» hoặc «thay thế» văn bản đã chọn."
+    if form.ok and signed_on is not None:
+        data = DocumentCreate(
+            number=number,
+            title=title,
+            signed_on=signed_on,
+            lead_agency=lead_agency,
+            issuer=issuer,
+            term=term,
+            continues=earlier if link == "continues" else None,
+            replaces=earlier if link == "replaces" else None,
+        )
+        try:
+            created = await register_document(request.app.state.db, caller, data)
+        except Refusal as exc:
+            field = exc.problem.field
+            if field in ("continues", "replaces"):
+                form.errors["earlier"] = exc.problem.message
+            else:
+                form.refused(exc)
+        else:
+            return Redirect(f"/van-ban/{created.id}?created=true", status_code=303)
+    return render(
+        "document_form.html",
+        frame,
+        status_code=422,
+        form=form.values,
+        errors=form.errors,
+        **await _form_context(request, frame),
+    )

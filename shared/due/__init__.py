@@ -1,0 +1,1 @@
+"""What is due, what is late and who is responsible, for each level (D27)."""

@@ -1,0 +1,1 @@
+"""Essay templates (D11) and graded essays with their rewrites (D10, D13)."""

@@ -1,0 +1,217 @@
+"""Bài thu hoạch: participation and bands per unit (D12, D13), open rewrites, grade entry and .xlsx grade import."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.calendar.api import _visible_docs
+from shared.core.errors import Refusal, RowProblem
+from shared.core.scope import Caller, UnitInfo, down_select, records, subtree_units, units_info, up_select
+from shared.documents.records import DOCUMENT, DocumentRecord
+from shared.domain.errors import ScoreError
+from shared.domain.grades import Band, parse_score
+from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
+from shared.essays.api import (
+    EssayCreate,
+    EssaySummary,
+    Rewrite,
+    essay_summary,
+    grade_essay,
+    import_grade_file,
+    list_open_rewrites,
+)
+from shared.members.api import roster
+from shared.members.records import MEMBER, MemberRecord
+from shared.ui.forms import GENERAL, Form
+from shared.ui.web import Page, page_for, render
+
+BANDS = [str(b) for b in (Band.GOOD, Band.FAIR, Band.AVERAGE, Band.WEAK)]
+ROSTER_CHOICES = 3000
+"""Most members offered in the grade form's list; a bigger unit grades through the .xlsx import."""
+IMPORT_FIELDS = {
+    "member": "Mã đảng viên",
+    "full_name": "Họ và tên",
+    "birth_year": "Năm sinh",
+    "score": "Điểm",
+    "graded_on": "Ngày chấm",
+    "file": "Tệp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteRow:
+    member: str
+    unit: str
+    document: str
+    attempt: int
+    score: Any
+    graded_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class UnitSummary:
+    unit: UnitInfo
+    summary: EssaySummary
+
+
+async def rewrite_rows(conn: AsyncConnection, viewer: UnitInfo, rewrites: list[Rewrite]) -> list[RewriteRow]:
+    """Open rewrites with the member's name where this level holds the roster, else only their unit (privacy)."""
+    if not rewrites:
+        return []
+    members = {r.member for r in rewrites}
+    held: list[MemberRecord] = await records(
+        conn, MEMBER, up_select(MEMBER, viewer).where(MEMBER.table.c.id.in_(members))
+    )
+    names = {m.id: f"{m.full_name} ({m.birth_year})" for m in held if not m.deleted}
+    docs: list[DocumentRecord] = await records(
+        conn, DOCUMENT, down_select(DOCUMENT, viewer).where(DOCUMENT.table.c.id.in_({r.document for r in rewrites}))
+    )
+    numbers = {d.id: d.number for d in docs}
+    units = await units_info(conn, list({r.member_unit for r in rewrites}))
+    return [
+        RewriteRow(
+            names.get(r.member, "Đảng viên được triệu tập (danh sách ở cấp dưới)"),
+            units[r.member_unit].name if r.member_unit in units else "—",
+            numbers.get(r.document, "—"),
+            r.attempt,
+            r.score,
+            r.graded_on,
+        )
+        for r in rewrites
+    ]
+
+
+async def _context(
+    request: Request[Any, Any, State], caller: Caller, page: Page, document: uuid.UUID | None
+) -> dict[str, Any]:
+    db = request.app.state.db
+    async with db.read() as conn:
+        docs: list[DocumentRecord] = sorted(
+            await _visible_docs(conn, page.viewer), key=lambda d: (d.signed_on, d.number), reverse=True
+        )
+        children = [u for u in await subtree_units(conn, page.viewer) if u.parent == page.viewer.id]
+        members = (await roster(conn, page.viewer))[:ROSTER_CHOICES] if page.can_edit else []
+    # By default the newest document already signed: a document dated ahead has nothing to grade yet.
+    signed = [d for d in docs if d.signed_on <= date.today()] or docs
+    chosen = next((d for d in docs if d.id == document), signed[0] if signed and document is None else None)
+    context: dict[str, Any] = {
+        "docs": docs,
+        "doc": chosen,
+        "bands": BANDS,
+        "members": sorted(members, key=lambda m: m.full_name),
+        "obligation_labels": OBLIGATION_LABELS_VI,
+        "assumption": RURAL_CELL_ASSUMPTION_VI,
+        "today": date.today(),
+        "form": {},
+        "errors": {},
+        "problems": [],
+        "import_errors": {},
+        "imported": None,
+        "import_fields": IMPORT_FIELDS,
+    }
+    if chosen is None:
+        context.update(own=None, rows=[], rewrites=[], rewrites_total=0)
+        return context
+    own = await essay_summary(db, caller, chosen.id, page.viewer.id)
+    rows = [UnitSummary(u, await essay_summary(db, caller, chosen.id, u.id)) for u in children]
+    rewrites = await list_open_rewrites(db, caller, chosen.id, page.viewer.id)
+    async with db.read() as conn:
+        context.update(
+            own=own,
+            rows=rows,
+            rewrites=await rewrite_rows(conn, page.viewer, rewrites[:200]),
+            rewrites_total=len(rewrites),
+        )
+    return context
+
+
+@get("/bai-thu-hoach")
+async def essays_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+    imported: FromQuery[int | None] = None,
+    graded: FromQuery[bool] = False,
+) -> Response[Any]:
+    page = await page_for(request, caller, unit)
+    context = await _context(request, caller, page, document)
+    context.update(imported=imported, graded=graded)
+    return render("essays.html", page, **context)
+
+
+def _back(page: Page, document: uuid.UUID, extra: str) -> str:
+    query = "&".join(q for q in (page.unit_query(), f"document={document}", extra) if q)
+    return f"/bai-thu-hoach?{query}"
+
+
+@post("/bai-thu-hoach/cham", status_code=303)
+async def grade(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    document: FromQuery[uuid.UUID],
+    unit: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """Grade one essay: the grading unit is the unit being viewed (the level that summoned the member, D13)."""
+    page = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    member = form.ident("member", required="Chọn đảng viên.")
+    score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
+    if score:
+        try:
+            parse_score(score)  # the API checks it again; read here too so every problem shows at once
+        except ScoreError as exc:
+            form.errors["score"] = exc.message_vi
+    graded_on = form.day("graded_on")
+    if form.ok and member is not None and graded_on is not None:
+        try:
+            await grade_essay(
+                request.app.state.db,
+                caller,
+                EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=page.viewer.id),
+            )
+        except Refusal as exc:
+            form.refused(exc)
+        else:
+            return Redirect(_back(page, document, "graded=true"), status_code=303)
+    context = await _context(request, caller, page, document)
+    context.update(form=form.values, errors=form.errors)
+    return render("essays.html", page, status_code=422, **context)
+
+
+@post("/bai-thu-hoach/nhap", status_code=303)
+async def import_grades(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    document: FromQuery[uuid.UUID],
+    unit: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """Import a grades workbook, all or nothing; every bad row is listed on the page (D13)."""
+    page = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    upload = form.file("file")
+    graded_on = form.day("graded_on", required=False)
+    problems: list[RowProblem] = []
+    if form.ok and upload is not None:
+        try:
+            result = await import_grade_file(
+                request.app.state.db, caller, await upload.read(), document, page.viewer.id, graded_on, False
+            )
+        except Refusal as exc:
+            problems = exc.problem.rows or []
+            form.errors[GENERAL if problems else "file"] = exc.problem.message
+        else:
+            return Redirect(_back(page, document, f"imported={result.created}"), status_code=303)
+    context = await _context(request, caller, page, document)
+    context.update(import_errors=form.errors, problems=problems)
+    return render("essays.html", page, status_code=422, **context)

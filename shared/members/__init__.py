@@ -1,0 +1,1 @@
+"""Party members and roster counts, with who must write an essay (D12)."""

@@ -1,1 +1,0 @@
-"""Consolidated review reports (D20, D26): figures over a subtree, their .xlsx and .docx forms, the jobs."""

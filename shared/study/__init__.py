@@ -1,0 +1,1 @@
+"""Study sessions (D8, D3) and propaganda (D9)."""

@@ -1,0 +1,1 @@
+"""Questionnaires sent down, respondents and responses sent up and aggregated (D22)."""

@@ -1,0 +1,1 @@
+"""The organisation tree as records (D1–D4) and its pages."""
