@@ -27,7 +27,7 @@ from shared.due.api import DueController
 from shared.essays.api import EssayController, EssayTemplateController
 from shared.members.api import MemberController
 from shared.programmes.api import ProgrammeController, ProgressController
-from shared.study.api import PropagandaController, StudySessionController
+from shared.study import api as study
 from shared.surveys.api import QuestionnaireController, RespondentController, SurveyResponseController
 from shared.units.api import UnitController
 
@@ -41,8 +41,7 @@ CONTROLLERS = (
     PlanController,
     ProjectController,
     ReviewReportController,
-    StudySessionController,
-    PropagandaController,
+    *study.ROUTES,
     MemberController,
     EssayTemplateController,
     EssayController,

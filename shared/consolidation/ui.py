@@ -238,3 +238,6 @@ async def consolidation_page(
         sections=[build(c) for build in SECTIONS] if c else [],
         downloads=downloads(c, frame.viewer.id, cut_off) if c else {},
     )
+
+
+PAGES = (consolidation_page,)

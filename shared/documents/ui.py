@@ -156,3 +156,6 @@ async def create_document(request: Request[Any, Any, State], caller: NamedDepend
         errors=form.errors,
         **await _form_context(request, frame),
     )
+
+
+PAGES = (documents_page, new_document_form, create_document, document_page)

@@ -215,3 +215,6 @@ async def import_grades(
     context = await _context(request, caller, page, document)
     context.update(import_errors=form.errors, problems=problems)
     return render("essays.html", page, status_code=422, **context)
+
+
+PAGES = (essays_page, grade, import_grades)

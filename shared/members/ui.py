@@ -106,3 +106,6 @@ async def import_roster(
     if result is not None:
         context["result"] = {**{k: getattr(result, k) for k in ("created", "updated", "unchanged")}, "dry_run": True}
     return render("members.html", frame, status_code=200 if result is not None else 422, **context)
+
+
+PAGES = (members_page, import_roster)

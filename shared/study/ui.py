@@ -14,17 +14,11 @@ from litestar.response import Redirect
 
 from shared.calendar.api import _visible_docs
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, down_select, page, records, units_info, up_select
+from shared.core.scope import Caller, down_select, records, units_info
 from shared.documents.records import DOCUMENT
-from shared.study.api import (
-    CHANNEL_LABELS_VI,
-    FORM_LABELS_VI,
-    PropagandaCreate,
-    StudySessionCreate,
-    record_propaganda,
-    record_session,
-)
-from shared.study.records import CHANNELS, PROPAGANDA, SESSION_FORMS, STUDY_SESSION
+from shared.study.records import CHANNELS, SESSION_FORMS
+from shared.study.schemas import CHANNEL_LABELS_VI, FORM_LABELS_VI, PropagandaCreate, StudySessionCreate
+from shared.study.service import PROPAGANDA_ITEMS, SESSIONS
 from shared.ui.forms import Form
 from shared.ui.web import Page, page_for, render
 
@@ -34,10 +28,8 @@ PAGE_SIZE = 200
 async def _context(request: Request[Any, Any, State], frame: Page) -> dict[str, Any]:
     """The lists `GET /api/v1/study-sessions` and `GET /api/v1/propaganda` give, newest first."""
     async with request.app.state.db.read() as conn:
-        sessions = await records(
-            conn, STUDY_SESSION, page(up_select(STUDY_SESSION, frame.viewer), STUDY_SESSION, None, 1000)
-        )
-        activities = await records(conn, PROPAGANDA, page(up_select(PROPAGANDA, frame.viewer), PROPAGANDA, None, 1000))
+        sessions = await SESSIONS.list_all(conn, frame.me, frame.viewer.id)
+        activities = await PROPAGANDA_ITEMS.list_all(conn, frame.me, frame.viewer.id)
         docs = sorted(await _visible_docs(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
         wanted = {d for s in sessions for d in s.documents} | {a.document for a in activities if a.document}
         named = await records(
@@ -108,7 +100,8 @@ async def add_session(
             unit=frame.viewer.id,
         )
         try:
-            await record_session(request.app.state.db, caller, data)
+            async with request.app.state.db.write() as conn:
+                await SESSIONS.create(conn, caller, data)
         except Refusal as exc:
             form.refused(exc)
         else:
@@ -144,7 +137,8 @@ async def add_propaganda(
             unit=frame.viewer.id,
         )
         try:
-            await record_propaganda(request.app.state.db, caller, data)
+            async with request.app.state.db.write() as conn:
+                await PROPAGANDA_ITEMS.create(conn, caller, data)
         except Refusal as exc:
             form.refused(exc)
         else:
@@ -152,3 +146,6 @@ async def add_propaganda(
     context = await _context(request, frame)
     context.update(propaganda_form=form.values, propaganda_errors=form.errors)
     return render("study.html", frame, status_code=422, **context)
+
+
+PAGES = (study_page, add_session, add_propaganda)

@@ -31,26 +31,10 @@ from shared.ui.web import (
 )
 from shared.units import ui as units
 
-PAGES = (
-    login.login_form,
-    login.login,
-    login.logout,
-    home.home,
-    documents.documents_page,
-    documents.new_document_form,
-    documents.create_document,
-    documents.document_page,
-    essays.essays_page,
-    essays.grade,
-    essays.import_grades,
-    members.members_page,
-    members.import_roster,
-    study.study_page,
-    study.add_session,
-    study.add_propaganda,
-    consolidation.consolidation_page,
-    sync.sync_page,
-    units.units_page,
+PAGES = tuple(
+    page
+    for module in (login, home, documents, essays, members, study, consolidation, sync, units)
+    for page in module.PAGES
 )
 
 

@@ -68,3 +68,6 @@ async def home(
         health=await sync_health(state.db, state.parent, caller),
         due=await what_is_due(state.db, page.viewer, today),
     )
+
+
+PAGES = (home,)

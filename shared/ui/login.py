@@ -53,3 +53,6 @@ async def logout(request: Request[Any, Any, State]) -> Response[Any]:
     if token:
         await sign_out(request.app.state.db, token)
     return Redirect(LOGIN_PATH, status_code=303, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+
+
+PAGES = (login_form, login, logout)

@@ -96,3 +96,6 @@ async def sync_page(request: Request[Any, Any, State], caller: NamedDependency[C
     state = request.app.state
     health = await sync_health(state.db, state.parent, caller)
     return render("sync.html", Page(caller, caller.unit, request.url.path), health=health)
+
+
+PAGES = (sync_page,)

@@ -45,3 +45,6 @@ async def units_page(request: Request[Any, Any, State], caller: NamedDependency[
         total=len(units),
         open_levels=OPEN_LEVELS,
     )
+
+
+PAGES = (units_page,)

@@ -287,6 +287,11 @@ async def _propaganda_add(mk: Maker, s: Side) -> Request:
     return "POST", f"{V}/propaganda", {"json": {**body, "unit": _u(mk, s.base)}}
 
 
+@route("viewer", "GET /propaganda/{id}")
+async def _propaganda_get(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/propaganda/{(await mk.propaganda(s.base))['id']}", {}
+
+
 @route("editor", "PATCH /propaganda/{id}")
 async def _propaganda_edit(mk: Maker, s: Side) -> Request:
     return "PATCH", f"{V}/propaganda/{(await mk.propaganda(s.base))['id']}", {"json": {"count": 4}}

@@ -1,0 +1,102 @@
+"""The HTTP face of a `RecordService`: list, get, create, revise and delete routes, written once for every type.
+
+A concept calls `record_routes(...)` with its service and its API structs and gets a `Router` of five routes; a type
+with real workflow adds its own verbs beside them (`extra`). Errors are the service's `Refusal`s, rendered by the
+API's exception handlers as one JSON shape. This module has no `from __future__ import annotations` on purpose:
+the handlers are made at run time and Litestar reads their annotations as real types.
+"""
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+from litestar import Router, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ControllerRouterHandler
+
+from shared.core.scope import Caller, out
+from shared.core.service import RecordService
+from shared.db.engine import Database
+
+
+def record_routes(
+    path: str,
+    service: RecordService[Any],
+    *,
+    read: type[msgspec.Struct],
+    create: type[msgspec.Struct] | None = None,
+    update: type[msgspec.Struct] | None = None,
+    removable: bool = True,
+    tag: str,
+    to_out: Callable[[Any], Any] | None = None,
+    extra: Sequence[ControllerRouterHandler] = (),
+    what: str = "",
+) -> Router:
+    """Routes under `path` for one record type; `create`/`update` None leaves that verb out (workflow types)."""
+    shape: Callable[[Any], msgspec.Struct] = to_out or (lambda rec: out(rec, read))
+    label = what or service.kind.what[1]
+
+    @get("/", summary=f"List {label}s", description=f"Live {label}s of a unit's subtree (the caller's by default).")
+    async def list_records(
+        state: State,
+        caller: NamedDependency[Caller],
+        unit: FromQuery[uuid.UUID | None] = None,
+        after: FromQuery[uuid.UUID | None] = None,
+        limit: FromQuery[int] = 200,
+    ) -> list[read]:  # type: ignore[valid-type]
+        db: Database = state.db
+        async with db.read() as conn:
+            return [shape(r) for r in await service.list_page(conn, caller, unit, after=after, limit=limit)]
+
+    @get("/{record_id:uuid}", summary=f"One {label}")
+    async def get_record(state: State, caller: NamedDependency[Caller], record_id: FromPath[uuid.UUID]) -> read:  # type: ignore[valid-type]
+        db: Database = state.db
+        async with db.read() as conn:
+            return shape(await service.get(conn, caller, record_id))
+
+    handlers: list[ControllerRouterHandler] = [list_records, get_record]
+
+    if create is not None:
+
+        @post("/", summary=f"Record a {label}")
+        async def create_record(state: State, caller: NamedDependency[Caller], data: JSONBody[create]) -> read:  # type: ignore[valid-type]
+            db: Database = state.db
+            async with db.write() as conn:
+                return shape(await service.create(conn, caller, data))
+
+        handlers.append(create_record)
+
+    if update is not None:
+
+        @patch("/{record_id:uuid}", summary=f"Change a {label}")
+        async def revise_record(
+            state: State,
+            caller: NamedDependency[Caller],
+            record_id: FromPath[uuid.UUID],
+            data: JSONBody[update],  # type: ignore[valid-type]
+        ) -> read:  # type: ignore[valid-type]
+            db: Database = state.db
+            async with db.write() as conn:
+                return shape(await service.revise(conn, caller, record_id, data))
+
+        handlers.append(revise_record)
+
+    if removable:
+
+        @delete("/{record_id:uuid}", status_code=204, summary=f"Delete a {label}")
+        async def delete_record(
+            state: State,
+            caller: NamedDependency[Caller],
+            record_id: FromPath[uuid.UUID],
+            rev: FromQuery[int | None] = None,
+        ) -> None:
+            db: Database = state.db
+            async with db.write() as conn:
+                await service.delete(conn, caller, record_id, rev)
+
+        handlers.append(delete_record)
+
+    return Router(path=path, route_handlers=[*handlers, *extra], tags=[tag])
