@@ -16,13 +16,7 @@ from shared.calendar.api import (
 )
 from shared.consolidation.api import ConsolidationController
 from shared.documents.api import DocumentController
-from shared.drafts.api import (
-    CommentController,
-    CompletenessController,
-    DecisionController,
-    DraftController,
-    MeetingController,
-)
+from shared.drafts import api as drafts
 from shared.due.api import DueController
 from shared.essays.api import EssayController, EssayTemplateController
 from shared.members.api import MemberController
@@ -50,11 +44,7 @@ CONTROLLERS = (
     QuestionnaireController,
     RespondentController,
     SurveyResponseController,
-    DraftController,
-    MeetingController,
-    CommentController,
-    DecisionController,
-    CompletenessController,
+    *drafts.ROUTES,
     DueController,
     ConsolidationController,
 )

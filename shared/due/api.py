@@ -23,7 +23,7 @@ from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.deadlines import issuance_deadline
 from shared.domain.grades import Band
 from shared.domain.reports import ASSUMPTIONS_VI, DueItem, DueKind, by_urgency, progress_years, year_end
-from shared.drafts.api import expected_units, report_facts, reporting_units
+from shared.drafts.facts import expected_units, report_facts, reporting_units
 from shared.essays.records import ESSAY_GRADE
 from shared.programmes.records import ACTION_PROGRAMME, PROGRAMME_PROGRESS, ActionProgrammeRecord
 
