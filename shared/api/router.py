@@ -17,7 +17,7 @@ from shared.calendar.api import (
 from shared.consolidation.api import ConsolidationController
 from shared.documents.api import DocumentController
 from shared.drafts import api as drafts
-from shared.due.api import DueController
+from shared.due import api as due
 from shared.essays.api import EssayController, EssayTemplateController
 from shared.members.api import MemberController
 from shared.programmes.api import ProgrammeController, ProgressController
@@ -45,7 +45,7 @@ CONTROLLERS = (
     RespondentController,
     SurveyResponseController,
     *drafts.ROUTES,
-    DueController,
+    *due.ROUTES,
     ConsolidationController,
 )
 

@@ -14,7 +14,8 @@ from litestar.params import FromQuery
 from shared.calendar.api import MilestoneOut, _visible_docs, document_milestones
 from shared.core.scope import Caller, UnitInfo
 from shared.db.engine import Database
-from shared.due.api import WhatIsDue, collect_due
+from shared.due.schemas import WhatIsDue
+from shared.due.service import collect_due
 from shared.essays.api import list_open_rewrites
 from shared.essays.ui import rewrite_rows
 from shared.ui.sync import sync_health

@@ -37,7 +37,7 @@ KNOWN: set[tuple[str, str]] = {
     ("shared.drafts.feedback", "shared.documents.api"),
     ("shared.drafts.service", "shared.documents.api"),
     ("shared.drafts.service", "shared.programmes.api"),
-    ("shared.due.api", "shared.calendar.api"),
+    ("shared.due.service", "shared.calendar.api"),
     ("shared.essays.api", "shared.documents.api"),
     ("shared.essays.api", "shared.members.api"),
     ("shared.essays.ui", "shared.calendar.api"),
@@ -49,7 +49,6 @@ KNOWN: set[tuple[str, str]] = {
     ("shared.study.ui", "shared.calendar.api"),
     ("shared.surveys.api", "shared.documents.api"),
     ("shared.ui.home", "shared.calendar.api"),
-    ("shared.ui.home", "shared.due.api"),
     ("shared.ui.home", "shared.essays.api"),
 }
 
