@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from shared.consolidation import ui as consolidation
 from shared.documents import ui as documents
+from shared.drafts import ui as drafts
 from shared.essays import ui as essays
 from shared.members import ui as members
 from shared.settings import Settings
@@ -33,7 +34,7 @@ from shared.units import ui as units
 
 PAGES = tuple(
     page
-    for module in (login, home, documents, essays, members, study, consolidation, sync, units)
+    for module in (login, home, documents, essays, members, study, drafts, consolidation, sync, units)
     for page in module.PAGES
 )
 

@@ -64,6 +64,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/bai-thu-hoach", "Bài thu hoạch"),
     ("/dang-vien", "Đảng viên"),
     ("/hoc-tap", "Học tập & tuyên truyền"),
+    ("/bao-cao", "Báo cáo sơ kết, tổng kết"),
     ("/tong-hop", "Tổng hợp sơ kết, tổng kết"),
     ("/dong-bo", "Đồng bộ"),
     ("/don-vi", "Đơn vị"),

@@ -36,6 +36,7 @@ KNOWN: set[tuple[str, str]] = {
     ("shared.drafts.facts", "shared.documents.api"),
     ("shared.drafts.feedback", "shared.documents.api"),
     ("shared.drafts.service", "shared.documents.api"),
+    ("shared.drafts.ui", "shared.calendar.api"),
     ("shared.drafts.service", "shared.programmes.api"),
     ("shared.due.service", "shared.calendar.api"),
     ("shared.essays.api", "shared.documents.api"),

@@ -1,0 +1,389 @@
+"""Báo cáo sơ kết, tổng kết: a unit's review report from first draft to issue (D23–D25), the reports its lower units
+owe with the decisions on them (D25b), and completeness and timeliness per level — over `shared.drafts.service`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect
+
+from shared.calendar.api import _visible_docs
+from shared.core.errors import Refusal
+from shared.core.scope import Caller, unit_info
+from shared.db.engine import Database
+from shared.domain.deadlines import issuance_deadline
+from shared.drafts import feedback, service
+from shared.drafts.facts import completeness_of
+from shared.drafts.records import MEETING_KINDS, PARTICIPANT_CATEGORIES, DraftVersion, Participant
+from shared.drafts.schemas import (
+    Approve,
+    CommentCreate,
+    DecisionCreate,
+    Draft,
+    DraftCreate,
+    Issue,
+    MeetingCreate,
+    SectionIn,
+    Submit,
+    VersionCreate,
+)
+from shared.ui.forms import Form
+from shared.ui.web import Page, page_for, render
+
+KIND_LABELS_VI = {"preliminary": "Sơ kết", "final": "Tổng kết"}
+MEETING_LABELS_VI = {"workshop": "Hội thảo", "conference": "Hội nghị"}
+PARTICIPANT_LABELS_VI = {
+    "leader": "Lãnh đạo cấp ủy",
+    "agency": "Cơ quan liên quan",
+    "expert": "Chuyên gia",
+    "scientist": "Nhà khoa học",
+    "exemplary": "Điển hình tiên tiến",
+}
+ACTION_LABELS_VI = {"accept": "Tiếp nhận", "return": "Trả lại để sửa", "waive": "Miễn báo cáo"}
+# The parts of a review report as the province's guidance lays them out; every draft starts with these.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("ket-qua", "I. Kết quả thực hiện"),
+    ("danh-gia", "II. Đánh giá chung (ưu điểm, hạn chế, nguyên nhân)"),
+    ("bai-hoc", "III. Bài học kinh nghiệm"),
+    ("phuong-huong", "IV. Phương hướng, nhiệm vụ, giải pháp"),
+    ("kien-nghi", "V. Đề xuất, kiến nghị"),
+)
+BASE = "/bao-cao"
+
+
+def _review(form: Form, name: str = "kind") -> str:
+    return form.choice(name, KIND_LABELS_VI, message="Chọn sơ kết hoặc tổng kết.")
+
+
+def _sections_from(form: Form, version: DraftVersion | None = None) -> list[SectionIn]:
+    """The section texts typed in the form, under the headings of the version they revise (or the standard ones)."""
+    headings = [(s.key, s.heading) for s in version.sections] if version else list(SECTIONS)
+    return [SectionIn(key, heading, form.text(f"section-{key}")) for key, heading in headings]
+
+
+def _participants(form: Form) -> list[Participant]:
+    """One participant per line: `Họ tên; nhóm; cơ quan` — the group by its Vietnamese label or code (D23)."""
+    by_label = {v.lower(): k for k, v in PARTICIPANT_LABELS_VI.items()} | {k: k for k in PARTICIPANT_CATEGORIES}
+    people: list[Participant] = []
+    for number, line in enumerate(form.text("participants").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, _, rest = line.partition(";")
+        group, _, organisation = rest.partition(";")
+        category = by_label.get(group.strip().lower())
+        if category is None:
+            form.errors["participants"] = (
+                f"Dòng {number}: nhóm «{group.strip()}» không có; ghi một trong: "
+                + ", ".join(PARTICIPANT_LABELS_VI.values())
+                + "."
+            )
+            return []
+        people.append(Participant(name.strip(), category, organisation.strip()))
+    if not people and "participants" not in form.errors:
+        form.errors["participants"] = "Ghi ít nhất một người tham dự, mỗi người một dòng."
+    return people
+
+
+def _where(page: Page, **query: Any) -> str:
+    values = {k: str(v) for k, v in query.items() if v not in (None, "")}
+    if page.other_unit:
+        values["unit"] = str(page.viewer.id)
+    return "?" + urlencode(values) if values else ""
+
+
+# The list: this unit's report, its lower units' reports and decisions on them, completeness per level.
+
+
+async def _list_context(
+    request: Request[Any, Any, State], page: Page, document: uuid.UUID | None, kind: str, state: str | None
+) -> dict[str, Any]:
+    db: Database = request.app.state.db
+    today = date.today()
+    async with db.read() as conn:
+        docs = sorted(await _visible_docs(conn, page.viewer), key=lambda d: d.signed_on, reverse=True)
+        chosen = next((d for d in docs if d.id == document), docs[0] if docs else None)
+        drafts: list[Draft] = []
+        report = None
+        if chosen is not None:
+            drafts = await service.list_drafts(conn, page.me, document=chosen.id, kind=kind, unit=page.viewer.id)
+            report = await completeness_of(conn, page.viewer, chosen.id, kind, today)
+    own = next((d for d in drafts if d.unit == page.viewer.id), None)
+    units = report.units if report else []
+    if state:
+        units = [u for u in units if u.state == state]
+    return {
+        "docs": docs,
+        "doc": chosen,
+        "kind": kind,
+        "kinds": KIND_LABELS_VI,
+        "own": own,
+        "report": report,
+        "units": [u for u in units if u.unit != page.viewer.id],
+        "state": state or "",
+        "states": sorted({(u.state, u.state_vi) for u in (report.units if report else [])}),
+        "sections": SECTIONS,
+        "actions": ACTION_LABELS_VI,
+        "form": {},
+        "errors": {},
+        "decision_form": {},
+        "decision_errors": {},
+        "today": today,
+        "where": _where,
+    }
+
+
+@get(BASE)
+async def reports_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+    kind: FromQuery[str] = "preliminary",
+    status: Annotated[str | None, QueryParameter(name="state")] = None,
+    saved: FromQuery[str | None] = None,
+) -> Response[Any]:
+    frame = await page_for(request, caller, unit)
+    kind = kind if kind in KIND_LABELS_VI else "preliminary"
+    context = await _list_context(request, frame, document, kind, status)
+    return render("drafts.html", frame, saved=saved, **context)
+
+
+@post(f"{BASE}/moi", status_code=303)
+async def start_draft(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Response[Any]:
+    """Start the unit's report with its first version (D24), with every check of `POST /api/v1/report-drafts`."""
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    document = form.ident("document", required="Chọn văn bản được sơ kết, tổng kết.")
+    kind = _review(form)
+    title = form.text("title", required="Nhập tên báo cáo.")
+    written_on = form.day("written_on")
+    sections = _sections_from(form)
+    if form.ok and document is not None and written_on is not None:
+        data = DraftCreate(document, kind, title, sections, written_on, form.text("note"), unit=frame.viewer.id)
+        try:
+            async with request.app.state.db.write() as conn:
+                draft = await service.create_draft(conn, caller, data)
+        except Refusal as exc:
+            form.refused(exc)
+        else:
+            return Redirect(f"{BASE}/{draft.id}?saved=created", status_code=303)
+    context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
+    context.update(form=form.values, errors=form.errors)
+    return render("drafts.html", frame, status_code=422, **context)
+
+
+@post(f"{BASE}/quyet-dinh", status_code=303, opt={"role": "admin"})
+async def decide(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Response[Any]:
+    """Accept a lower unit's report, return it for correction with a reason and deadline, or waive it (D25b)."""
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    subject = form.ident("subject_unit", required="Chọn đơn vị cấp dưới.")
+    document = form.ident("document", required="Chọn văn bản.")
+    kind = _review(form)
+    action = form.choice("action", ACTION_LABELS_VI, message="Chọn tiếp nhận, trả lại hoặc miễn.")
+    decided_on = form.day("decided_on")
+    correct_by = form.day("correct_by", required=False)
+    reason = form.text("reason")
+    if action in ("return", "waive") and not reason:
+        form.errors["reason"] = "Trả lại hoặc miễn báo cáo phải ghi rõ lý do (D25b)."
+    if form.ok and subject is not None and document is not None and decided_on is not None:
+        data = DecisionCreate(action, subject, document, kind, decided_on, reason, correct_by, unit=frame.viewer.id)
+        try:
+            async with request.app.state.db.write() as conn:
+                await feedback.decide(conn, caller, data)
+        except Refusal as exc:
+            form.refused(exc)
+        else:
+            target = _where(frame, document=document, kind=kind, saved=action)
+            return Redirect(f"{BASE}{target}", status_code=303)
+    context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
+    context.update(decision_form=form.values, decision_errors=form.errors)
+    return render("drafts.html", frame, status_code=422, **context)
+
+
+# One draft: its versions, meetings and comments, and the steps from submission to issue.
+
+
+async def _draft_context(request: Request[Any, Any, State], caller: Caller, draft_id: uuid.UUID) -> dict[str, Any]:
+    db: Database = request.app.state.db
+    async with db.read() as conn:
+        draft = await service.get_draft(conn, caller, draft_id)
+        meetings = await feedback.list_meetings(conn, caller, draft_id)
+        comments = await feedback.list_comments(conn, caller, draft_id)
+        decisions = await feedback.list_decisions(conn, caller, draft.document, draft.unit)
+        owner = await unit_info(conn, draft.unit)
+        docs = {d.id: d for d in await _visible_docs(conn, caller.unit)}
+    latest = draft.versions[-1]
+    by_section: dict[tuple[int, str], list[Any]] = {}
+    for c in comments:
+        by_section.setdefault((c.version, c.section), []).append(c)
+    query = {"document": str(draft.document), "kind": draft.kind, "unit": str(draft.unit)}
+    return {
+        "draft": draft,
+        "owner": owner,
+        "doc": docs.get(draft.document),
+        "latest": latest,
+        "meetings": meetings,
+        "comments": by_section,
+        "decisions": [d for d in decisions if d.subject_unit == draft.unit],
+        "kinds": KIND_LABELS_VI,
+        "meeting_kinds": MEETING_LABELS_VI,
+        "groups": PARTICIPANT_LABELS_VI,
+        "actions": ACTION_LABELS_VI,
+        "mine": caller.unit.covers(owner) if owner else False,
+        "deadline": issuance_deadline(draft.approved_on) if draft.approved_on else None,
+        "docx": f"/api/v1/consolidations/export.docx?{urlencode(query)}",
+        "xlsx": f"/api/v1/consolidations/export.xlsx?{urlencode(query)}",
+        "form": {},
+        "errors": {},
+        "which": "",
+        "today": date.today(),
+    }
+
+
+@get(f"{BASE}/{{draft_id:uuid}}")
+async def draft_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    draft_id: FromPath[uuid.UUID],
+    saved: FromQuery[str | None] = None,
+) -> Response[Any]:
+    frame = await page_for(request, caller)
+    context = await _draft_context(request, caller, draft_id)
+    return render("draft.html", frame, saved=saved, **context)
+
+
+async def _step(
+    request: Request[Any, Any, State], caller: Caller, draft_id: uuid.UUID, which: str, form: Form, act: Any
+) -> Response[Any]:
+    """Run one step on the draft (`act(conn)`); on a refusal show the draft again with the form as typed."""
+    if form.ok:
+        try:
+            async with request.app.state.db.write() as conn:
+                await act(conn)
+        except Refusal as exc:
+            form.refused(exc)
+        else:
+            return Redirect(f"{BASE}/{draft_id}?saved={which}", status_code=303)
+    frame = await page_for(request, caller)
+    context = await _draft_context(request, caller, draft_id)
+    context.update(form=form.values, errors=form.errors, which=which)
+    return render("draft.html", frame, status_code=422, **context)
+
+
+@post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303)
+async def new_version(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """A new version: comments taken in (D24) or the correction the level above asked for (D25b)."""
+    form = Form(await request.form())
+    async with request.app.state.db.read() as conn:
+        held = await service.get_draft(conn, caller, draft_id)
+    sections = _sections_from(form, held.versions[-1])
+    written_on = form.day("written_on")
+    rev = int(form.text("rev") or held.rev)
+
+    async def act(conn: Any) -> None:
+        assert written_on is not None
+        await service.add_version(conn, caller, draft_id, VersionCreate(sections, written_on, form.text("note"), rev))
+
+    return await _step(request, caller, draft_id, "version", form, act)
+
+
+@post(f"{BASE}/{{draft_id:uuid}}/trinh", status_code=303)
+async def submit(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """The lead agency submits the latest version to its committee (D24)."""
+    form = Form(await request.form())
+    day = form.day("submitted_on")
+
+    async def act(conn: Any) -> None:
+        assert day is not None
+        await service.submit_draft(conn, caller, draft_id, Submit(day))
+
+    return await _step(request, caller, draft_id, "submit", form, act)
+
+
+@post(f"{BASE}/{{draft_id:uuid}}/thong-qua", status_code=303, opt={"role": "admin"})
+async def approve(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """The committee approves its report, once its lower units' reports are in or waived (D24, D25b)."""
+    form = Form(await request.form())
+    day = form.day("approved_on")
+
+    async def act(conn: Any) -> None:
+        assert day is not None
+        await service.approve_draft(conn, caller, draft_id, Approve(day))
+
+    return await _step(request, caller, draft_id, "approve", form, act)
+
+
+@post(f"{BASE}/{{draft_id:uuid}}/ban-hanh", status_code=303)
+async def issue(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """Issue and send the report up, within 10 days of approval (D25); after a return, the corrected version."""
+    form = Form(await request.form())
+    day = form.day("issued_on")
+    number = form.text("report_number", required="Nhập số báo cáo, ví dụ 25-BC/ĐU.")
+
+    async def act(conn: Any) -> None:
+        assert day is not None
+        await service.issue_draft(conn, caller, draft_id, Issue(day, number))
+
+    return await _step(request, caller, draft_id, "issue", form, act)
+
+
+@post(f"{BASE}/{{draft_id:uuid}}/hoi-nghi", status_code=303)
+async def add_meeting(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """Record a workshop or conference held on the draft, with its participants (D23)."""
+    form = Form(await request.form())
+    kind = form.choice("meeting_kind", MEETING_KINDS, message="Chọn hội thảo hoặc hội nghị.")
+    title = form.text("meeting_title", required="Nhập tên hội thảo, hội nghị.")
+    held_on = form.day("held_on")
+    place = form.text("place")
+    people = _participants(form)
+
+    async def act(conn: Any) -> None:
+        assert held_on is not None
+        await feedback.add_meeting(conn, caller, MeetingCreate(draft_id, kind, title, held_on, people, place))
+
+    return await _step(request, caller, draft_id, "meeting", form, act)
+
+
+@post(f"{BASE}/{{draft_id:uuid}}/gop-y", status_code=303)
+async def add_comment(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """Comment on a section of the draft as one's own unit (D23, D24); it reaches the draft's unit by sync."""
+    form = Form(await request.form())
+    section = form.text("section", required="Chọn mục được góp ý.")
+    text = form.text("text", required="Nhập nội dung góp ý.")
+    made_on = form.day("made_on")
+    meeting = form.ident("meeting")
+    commenter = form.text("commenter")
+
+    async def act(conn: Any) -> None:
+        assert made_on is not None
+        data = CommentCreate(draft_id, section, text, made_on, commenter=commenter, meeting=meeting)
+        await feedback.add_comment(conn, caller, data)
+
+    return await _step(request, caller, draft_id, "comment", form, act)
+
+
+PAGES = (reports_page, start_draft, decide, draft_page, new_version, submit, approve, issue, add_meeting, add_comment)
