@@ -4,20 +4,34 @@ forms to record them for the unit being viewed (editor and above)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from shared.calendar.api import _visible_docs
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, down_select, records, units_info
+from shared.core.service import RecordService
 from shared.documents.records import DOCUMENT
+from shared.domain.formatting import format_date
 from shared.study.records import CHANNELS, SESSION_FORMS
-from shared.study.schemas import CHANNEL_LABELS_VI, FORM_LABELS_VI, PropagandaCreate, StudySessionCreate
+from shared.study.schemas import (
+    CHANNEL_LABELS_VI,
+    FORM_LABELS_VI,
+    PropagandaCreate,
+    PropagandaUpdate,
+    StudySessionCreate,
+    StudySessionUpdate,
+)
 from shared.study.service import PROPAGANDA_ITEMS, SESSIONS
 from shared.ui.forms import Form
 from shared.ui.web import Page, page_for, render
@@ -72,13 +86,8 @@ def _back(frame: Page, saved: str) -> Redirect:
     return Redirect(f"/hoc-tap?{query}", status_code=303)
 
 
-@post("/hoc-tap/buoi-hoc", status_code=303)
-async def add_session(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
-    """Record a study session of the unit being viewed, with every check of `POST /api/v1/study-sessions` (D8)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+def _session_data(form: Form, unit: uuid.UUID) -> StudySessionCreate | None:
+    """A study session as typed, or None with each problem next to its field (D8)."""
     title = form.text("title", required="Nhập tên hội nghị, buổi học tập.")
     documents = form.idents("documents")
     if not documents and "documents" not in form.errors:
@@ -88,36 +97,13 @@ async def add_session(
     invited = form.number("invited", label="Số được triệu tập")
     attended = form.number("attended", label="Số tham dự")
     participants = form.text("participants")
-    if form.ok and held_on is not None and invited is not None and attended is not None:
-        data = StudySessionCreate(
-            title=title,
-            documents=documents,
-            held_on=held_on,
-            form=kind,
-            invited=invited,
-            attended=attended,
-            participants=participants,
-            unit=frame.viewer.id,
-        )
-        try:
-            async with request.app.state.db.write() as conn:
-                await SESSIONS.create(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _back(frame, "session")
-    context = await _context(request, frame)
-    context.update(session_form=form.values, session_errors=form.errors)
-    return render("study.html", frame, status_code=422, **context)
+    if not form.ok or held_on is None or invited is None or attended is None:
+        return None
+    return StudySessionCreate(title, documents, held_on, kind, invited, attended, participants, unit)
 
 
-@post("/hoc-tap/tuyen-truyen", status_code=303)
-async def add_propaganda(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
-    """Record propaganda of the unit being viewed by channel, count and people reached (D9)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+def _propaganda_data(form: Form, unit: uuid.UUID) -> PropagandaCreate | None:
+    """A propaganda activity as typed, or None with each problem next to its field (D9)."""
     channel = form.choice("channel", CHANNELS, message="Chọn kênh tuyên truyền.")
     start = form.day("period_start")
     end = form.day("period_end")
@@ -125,27 +111,156 @@ async def add_propaganda(
     reached = form.number("reached", label="Số người được tiếp cận")
     document = form.ident("document")
     note = form.text("note")
-    if form.ok and start is not None and end is not None and count is not None and reached is not None:
-        data = PropagandaCreate(
-            channel=channel,
-            period_start=start,
-            period_end=end,
-            count=count,
-            reached=reached,
-            document=document,
-            note=note,
-            unit=frame.viewer.id,
-        )
+    if not form.ok or start is None or end is None or count is None or reached is None:
+        return None
+    return PropagandaCreate(channel, start, end, count, reached, document, note, unit)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One of the page's two record kinds: its service, how a form is read, and its words."""
+
+    service: RecordService[Any]
+    read: Callable[[Form, uuid.UUID], Any]
+    update: type[msgspec.Struct]
+    saved: str
+    title: str
+
+
+KINDS = {
+    "buoi-hoc": _Kind(SESSIONS, _session_data, StudySessionUpdate, "session", "buổi học tập, quán triệt"),
+    "tuyen-truyen": _Kind(PROPAGANDA_ITEMS, _propaganda_data, PropagandaUpdate, "propaganda", "hoạt động tuyên truyền"),
+}
+
+
+async def _add(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None, slug: str) -> Response[Any]:
+    kind = KINDS[slug]
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    data = kind.read(form, frame.viewer.id)
+    if data is not None:
         try:
             async with request.app.state.db.write() as conn:
-                await PROPAGANDA_ITEMS.create(conn, caller, data)
+                await kind.service.create(conn, caller, data)
         except Refusal as exc:
             form.refused(exc)
         else:
-            return _back(frame, "propaganda")
+            return _back(frame, kind.saved)
     context = await _context(request, frame)
-    context.update(propaganda_form=form.values, propaganda_errors=form.errors)
+    context.update({f"{kind.saved}_form": form.values, f"{kind.saved}_errors": form.errors})
     return render("study.html", frame, status_code=422, **context)
 
 
-PAGES = (study_page, add_session, add_propaganda)
+@post("/hoc-tap/buoi-hoc", status_code=303)
+async def add_session(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Response[Any]:
+    """Record a study session of the unit being viewed, with every check of `POST /api/v1/study-sessions` (D8)."""
+    return await _add(request, caller, unit, "buoi-hoc")
+
+
+@post("/hoc-tap/tuyen-truyen", status_code=303)
+async def add_propaganda(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Response[Any]:
+    """Record propaganda of the unit being viewed by channel, count and people reached (D9)."""
+    return await _add(request, caller, unit, "tuyen-truyen")
+
+
+def _as_typed(rec: Any) -> dict[str, Any]:
+    """A stored record as its form shows it: dates dd/mm/yyyy, ids as text."""
+    values: dict[str, Any] = {}
+    for name in rec.__struct_fields__:
+        value = getattr(rec, name)
+        if isinstance(value, date):
+            values[name] = format_date(value)
+        elif isinstance(value, list):
+            values[name] = [str(v) for v in value]
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+async def _edit_page(
+    request: Request[Any, Any, State], caller: Caller, slug: str, record_id: uuid.UUID, form: Form | None = None
+) -> Response[Any]:
+    kind = KINDS[slug]
+    async with request.app.state.db.read() as conn:
+        rec = await kind.service.get(conn, caller, record_id)
+        docs = sorted(await _visible_docs(conn, caller.unit), key=lambda d: d.signed_on, reverse=True)
+    frame = await page_for(request, caller, rec.owner)
+    return render(
+        "study_edit.html",
+        frame,
+        status_code=200 if form is None else 422,
+        slug=slug,
+        kind=kind,
+        rec=rec,
+        docs=docs,
+        forms=FORM_LABELS_VI,
+        channels=CHANNEL_LABELS_VI,
+        form=_as_typed(rec) if form is None else form.values,
+        errors={} if form is None else form.errors,
+    )
+
+
+@get("/hoc-tap/{slug:str}/{record_id:uuid}")
+async def edit_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    slug: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """A study session or propaganda activity with its form to correct it, and a button to delete it."""
+    if slug not in KINDS:
+        raise NotFoundException()
+    return await _edit_page(request, caller, slug, record_id)
+
+
+@post("/hoc-tap/{slug:str}/{record_id:uuid}", status_code=303)
+async def edit(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    slug: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """Save a correction; refused if someone changed the record since the form was opened (rev)."""
+    if slug not in KINDS:
+        raise NotFoundException()
+    kind = KINDS[slug]
+    form = Form(await request.form())
+    rev = str(form.data.get("rev") or "")  # not a field of its own: a stale edit is told above the form
+    data = kind.read(form, caller.unit.id)
+    if data is not None:
+        fields = {n: getattr(data, n) for n in kind.update.__struct_fields__ if n != "rev" and hasattr(data, n)}
+        update = kind.update(rev=int(rev) if rev.isdigit() else msgspec.UNSET, **fields)
+        try:
+            async with request.app.state.db.write() as conn:
+                rec = await kind.service.revise(conn, caller, record_id, update)
+        except Refusal as exc:
+            form.refused(exc)
+        else:
+            return _back(await page_for(request, caller, rec.owner), f"{kind.saved}-edited")
+    return await _edit_page(request, caller, slug, record_id, form)
+
+
+@post("/hoc-tap/{slug:str}/{record_id:uuid}/xoa", status_code=303)
+async def remove(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    slug: FromPath[str],
+    record_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """Delete a record entered by mistake; it disappears wherever it has travelled (a tombstone)."""
+    if slug not in KINDS:
+        raise NotFoundException()
+    kind = KINDS[slug]
+    form = Form(await request.form())
+    rev = form.text("rev")
+    async with request.app.state.db.write() as conn:
+        rec = await kind.service.get(conn, caller, record_id)
+        await kind.service.delete(conn, caller, record_id, int(rev) if rev.isdigit() else None)
+    return _back(await page_for(request, caller, rec.owner), f"{kind.saved}-deleted")
+
+
+PAGES = (study_page, add_session, add_propaganda, edit_page, edit, remove)
