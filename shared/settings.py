@@ -46,8 +46,9 @@ class HttpSettings:
     """Most connections and tasks one worker serves at once; past it new requests get 503 at once, not a hang."""
     backlog: int = 2048
     """Connections the kernel queues before the server accepts them."""
-    max_incomplete_event_bytes: int = 64 * 1024
-    """Largest request line and headers uvicorn buffers before it refuses the request (h11)."""
+    header_timeout_seconds: float = 10.0
+    """A request's line and headers must arrive within this long of the connection opening (or of the previous
+    response): a client that connects and stalls, or trickles its headers (slowloris), is dropped."""
     graceful_shutdown_seconds: int = 10
     """On stop, requests in flight get this long to finish before connections are closed."""
 
@@ -117,6 +118,7 @@ class Settings:
                 port=int(env.get("NQSYNC_PORT", "8000")),
                 https=env.get("NQSYNC_HTTPS") == "1",
                 trusted_proxies=env.get("NQSYNC_TRUSTED_PROXIES", "127.0.0.1"),
+                header_timeout_seconds=float(env.get("NQSYNC_HEADER_TIMEOUT", "10")),
             ),
             auth=AuthSettings(
                 session_hours=float(env.get("NQSYNC_SESSION_HOURS", "12")),
