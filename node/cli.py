@@ -118,7 +118,9 @@ async def serve(data_dir: str, host: str, port: int, interval: float | None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
+    from shared.serving import uvicorn_options
+
+    server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, **uvicorn_options(settings.http)))
     console.print(f"Nút đang chạy tại http://{host}:{port}; đồng bộ mỗi {settings.sync.interval_seconds:g} giây.")
     syncing = asyncio.create_task(run_forever(db, build_registry(), settings.sync, stop))
     serving = asyncio.create_task(server.serve())

@@ -75,7 +75,11 @@ def serve(data_dir: str, database_url: str | None, host: str, port: int, workers
     os.environ["NQSYNC_DATA_DIR"] = str(settings.data_dir)
     os.environ["NQSYNC_DATABASE_URL"] = settings.database.url
     console.print(f"Máy chủ tỉnh đang chạy tại http://{host}:{port} (Ctrl+C để dừng)")
-    uvicorn.run("server.app:from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    from shared.serving import uvicorn_options
+
+    uvicorn.run(
+        "server.app:from_env", factory=True, host=host, port=port, workers=workers, **uvicorn_options(settings.http)
+    )
 
 
 async def _migrate(settings: Settings) -> None:

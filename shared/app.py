@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 from shared.api.router import api_router
 from shared.catalogue import build_registry
 from shared.db.engine import Database
+from shared.serving import security_headers
 from shared.settings import Settings
 from shared.sync.http import sync_router
 from shared.sync.parent import Parent
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, role: str, route_handlers: Sequence[Contro
         route_handlers=[health, api_router(child_nodes), sync_router(), *route_handlers],
         lifespan=[lifespan],
         plugins=[UIPlugin(settings)],
+        before_send=[security_headers(settings.http)],
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="nqsync",

@@ -34,6 +34,39 @@ class HttpSettings:
     """TCP port the web server listens on."""
     max_body_bytes: int = 32 * 1024 * 1024
     """Request bodies above this are refused before they are read whole."""
+    https: bool = False
+    """Served to users over HTTPS (directly or by a TLS proxy): cookies are marked Secure and HSTS is sent on every
+    response. A request that arrives as https (TLS here, or X-Forwarded-Proto from a trusted proxy) gets them too."""
+    trusted_proxies: str = "127.0.0.1"
+    """Comma-separated addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    `forwarded_allow_ips`): the client address used for sign-in throttling and the scheme used for Secure cookies."""
+    timeout_keep_alive_seconds: int = 5
+    """An idle keep-alive connection is closed after this long (frees the slot of a slow or vanished client)."""
+    limit_concurrency: int = 1000
+    """Most connections and tasks one worker serves at once; past it new requests get 503 at once, not a hang."""
+    backlog: int = 2048
+    """Connections the kernel queues before the server accepts them."""
+    header_timeout_seconds: float = 10.0
+    """A request's line and headers must arrive within this long of the connection opening (or of the previous
+    response): a client that connects and stalls, or trickles its headers (slowloris), is dropped."""
+    graceful_shutdown_seconds: int = 10
+    """On stop, requests in flight get this long to finish before connections are closed."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    session_hours: float = 12.0
+    """A session ends this long after sign-in, however busy (a working day and some: staff sign in each morning)."""
+    idle_minutes: float = 60.0
+    """A session ends after this long with no request (a laptop left open in a meeting room)."""
+    free_failures: int = 5
+    """Wrong passwords for one account (since its last sign-in) before any delay: typing slips cost nothing."""
+    address_free_failures: int = 20
+    """Failed attempts from one address in the last hour before any delay (an office shares one address)."""
+    delay_seconds: float = 1.0
+    """The first delay; each further failure doubles it."""
+    max_delay_seconds: float = 300.0
+    """The longest delay: the owner, having waited this long, can always sign in with the right password."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +98,7 @@ class Settings:
     database: DatabaseSettings
     redis: RedisSettings = field(default_factory=RedisSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
 
     @classmethod
@@ -82,6 +116,13 @@ class Settings:
             http=HttpSettings(
                 host=env.get("NQSYNC_HOST", "127.0.0.1"),
                 port=int(env.get("NQSYNC_PORT", "8000")),
+                https=env.get("NQSYNC_HTTPS") == "1",
+                trusted_proxies=env.get("NQSYNC_TRUSTED_PROXIES", "127.0.0.1"),
+                header_timeout_seconds=float(env.get("NQSYNC_HEADER_TIMEOUT", "10")),
+            ),
+            auth=AuthSettings(
+                session_hours=float(env.get("NQSYNC_SESSION_HOURS", "12")),
+                idle_minutes=float(env.get("NQSYNC_IDLE_MINUTES", "60")),
             ),
             sync=SyncSettings(
                 interval_seconds=float(env.get("NQSYNC_SYNC_INTERVAL", "180")),

@@ -19,7 +19,7 @@ from shared.app import create_app
 from shared.db.engine import Database
 from shared.domain.tree import Unit, UnitKind, Version
 from shared.ids import new_id
-from shared.settings import DatabaseSettings, Settings
+from shared.settings import AuthSettings, DatabaseSettings, Settings
 from shared.sync.tables import Identity
 from shared.units.records import store_units
 
@@ -101,11 +101,15 @@ class Api:
 
 @asynccontextmanager
 async def running_api(
-    db: Database, tmp: Path, *, accounts: tuple[str, ...] = ("TU", "H1", "H2", "QS", "H1B1", "H2B1")
+    db: Database,
+    tmp: Path,
+    *,
+    accounts: tuple[str, ...] = ("TU", "H1", "H2", "QS", "H1B1", "H2B1"),
+    auth: AuthSettings | None = None,
 ) -> AsyncIterator[Api]:
     units = make_units()
     await seed(db, units)
-    settings = Settings(data_dir=tmp, database=DatabaseSettings(url=db.url))
+    settings = Settings(data_dir=tmp, database=DatabaseSettings(url=db.url), auth=auth or AuthSettings())
     app = create_app(settings, role="hub")
     async with AsyncTestClient(app=app) as client:
         api = Api(client, db, units)

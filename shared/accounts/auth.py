@@ -23,19 +23,66 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.accounts.records import ROLES, SessionRow, UserRow
+from shared.accounts.records import ROLES, SessionRow, SignInAttemptRow, UserRow
 from shared.core.errors import Refusal, forbidden_scope, invalid, not_found
 from shared.core.scope import Caller, UnitInfo, unit_in_scope, unit_info
 from shared.db.engine import Database
 from shared.ids import new_id
+from shared.settings import AuthSettings
 
 SESSION_COOKIE = "nqsync_session"
-SESSION_HOURS = 12
-"""A working day and some: staff sign in each morning."""
+SESSION_HOURS = 12.0
+"""The default of `AuthSettings.session_hours`."""
 MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+FAILURES = ("bad_password", "unknown_user", "disabled")
+"""Outcomes the throttle counts; a throttled attempt is not counted, so waiting always ends."""
+ACCOUNT_WINDOW = timedelta(hours=24)
+ADDRESS_WINDOW = timedelta(hours=1)
+PASSWORD_CHANGE_OK = "password_change_ok"
+"""A route's opt key: reachable while the account must still change its first password."""
+
+# Passwords of 10 or more characters that are still guessed first (lists of leaked passwords, Vietnamese ones too).
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "123456789a",
+        "a123456789",
+        "1234567890a",
+        "1qaz2wsx3edc",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "matkhau123",
+        "matkhau1234",
+        "matkhau12345",
+        "abc1234567",
+        "abcd123456",
+        "abcd1234567",
+        "admin12345",
+        "admin123456",
+        "administrator",
+        "qwerty1234",
+        "qwerty12345",
+        "qwerty123456",
+        "iloveyou123",
+        "anhyeuem123",
+        "emyeuanh123",
+        "vietnam123",
+        "vietnam1234",
+        "hanoi12345",
+        "nqsync12345",
+        "changeme123",
+        "welcome123",
+        "123456789abc",
+        "zxcvbnm123",
+    }
+)
+_RUNS = ("01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so a wrong name takes as long as a wrong password.
@@ -61,6 +108,40 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def password_problem(password: str, username: str = "") -> str | None:
+    """What is wrong with a new password, in words a non-programmer can act on; None when it is fine.
+
+    Length is what makes a password hard to guess, so the rule is length, not a mix of character kinds: a short
+    sentence one remembers is better than a scrambled word one writes on a note.
+    """
+    if len(password) < MIN_PASSWORD:
+        return (
+            f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (hiện có {len(password)}). "
+            "Nên dùng một câu ngắn dễ nhớ, ví dụ «chi bo hop ngay 5»."
+        )
+    if len(password) > MAX_PASSWORD:
+        return f"Mật khẩu dài quá {MAX_PASSWORD} ký tự."
+    folded = password.casefold()
+    name = username.strip().casefold()
+    if len(name) >= 3 and name in folded:
+        return "Mật khẩu không được chứa tên đăng nhập; hãy chọn một câu khác."
+    bare = "".join(c for c in folded if not c.isspace())
+    if (
+        folded in COMMON_PASSWORDS
+        or bare in COMMON_PASSWORDS
+        or len(set(bare)) < 4
+        or any(bare in run or bare in run[::-1] for run in _RUNS)
+    ):
+        return "Mật khẩu này quá phổ biến, dễ bị đoán (như 1234567890, matkhau123); hãy chọn một câu khác."
+    return None
+
+
+def check_password(password: str, username: str = "") -> None:
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise invalid("password", "account", problem, "The password is too short, too common or contains the username.")
+
+
 def check_new_user(username: str, role: str, password: str | None) -> None:
     if not username.strip() or len(username) > 100 or any(c.isspace() for c in username):
         raise invalid("username", "account", "Tên đăng nhập không được để trống hay có dấu cách.", "Invalid username.")
@@ -71,17 +152,19 @@ def check_new_user(username: str, role: str, password: str | None) -> None:
             f"Vai trò «{role}» không hợp lệ; chọn một trong: {', '.join(ROLES)}.",
             f"Unknown role «{role}»; choose one of: {', '.join(ROLES)}.",
         )
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise invalid(
-            "password",
-            "account",
-            f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.",
-            f"The password must have at least {MIN_PASSWORD} characters.",
-        )
+    if password is not None:
+        check_password(password, username)
 
 
 async def create_user(
-    conn: AsyncConnection, *, username: str, unit: uuid.UUID, role: str, password_hash: str, full_name: str = ""
+    conn: AsyncConnection,
+    *,
+    username: str,
+    unit: uuid.UUID,
+    role: str,
+    password_hash: str,
+    full_name: str = "",
+    must_change_password: bool = False,
 ) -> uuid.UUID:
     """Insert an account (the caller has checked the unit and role); refuses a taken username."""
     taken = (await conn.execute(select(UserRow.id).where(UserRow.username == username))).first()
@@ -105,21 +188,34 @@ async def create_user(
             password_hash=password_hash,
             active=True,
             created_at=datetime.now(UTC),
+            must_change_password=must_change_password,
         )
     )
     return user_id
 
 
-async def open_session(conn: AsyncConnection, user_id: uuid.UUID, hours: int = SESSION_HOURS) -> str:
+async def open_session(conn: AsyncConnection, user_id: uuid.UUID, hours: float = SESSION_HOURS) -> str:
     """A new session token (returned once; only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     await conn.execute(
         insert(SessionRow).values(
-            token_hash=_token_hash(token), user_id=user_id, created_at=now, expires_at=now + timedelta(hours=hours)
+            token_hash=_token_hash(token),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+            last_seen_at=now,
         )
     )
     return token
+
+
+async def end_sessions(conn: AsyncConnection, user_id: uuid.UUID, keep: str | None = None) -> None:
+    """Sign an account out everywhere (a lost laptop, a changed password), but for the session `keep` if given."""
+    query = sql_delete(SessionRow).where(SessionRow.user_id == user_id)
+    if keep is not None:
+        query = query.where(SessionRow.token_hash != _token_hash(keep))
+    await conn.execute(query)
 
 
 def _token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -129,21 +225,67 @@ def _token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return connection.cookies.get(SESSION_COOKIE) or None
 
 
-async def caller_for(db: Database, token: str) -> Caller | None:
+def _auth_settings(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthSettings:
+    settings = connection.app.state.get("settings")
+    return settings.auth if settings is not None else AuthSettings()
+
+
+async def session_for(db: Database, token: str, auth: AuthSettings | None = None) -> tuple[Caller, bool] | None:
+    """The caller of a live session and whether they must still change their password; None when the session is
+    unknown, past its expiry or idle too long (an idle session is ended here)."""
+    auth = auth or AuthSettings()
+    now = datetime.now(UTC)
+    key = _token_hash(token)
     async with db.read() as conn:
         row = (
             await conn.execute(
-                select(UserRow.id, UserRow.username, UserRow.role, UserRow.unit, UserRow.active, SessionRow.expires_at)
+                select(
+                    UserRow.id,
+                    UserRow.username,
+                    UserRow.role,
+                    UserRow.unit,
+                    UserRow.active,
+                    UserRow.must_change_password,
+                    SessionRow.expires_at,
+                    SessionRow.created_at,
+                    SessionRow.last_seen_at,
+                )
                 .join(UserRow, UserRow.id == SessionRow.user_id)
-                .where(SessionRow.token_hash == _token_hash(token))
+                .where(SessionRow.token_hash == key)
             )
         ).first()
-        if row is None or not row.active or _aware(row.expires_at) <= datetime.now(UTC):
+        if row is None or not row.active or _aware(row.expires_at) <= now:
             return None
         unit = await unit_info(conn, row.unit)
+    seen = _aware(row.last_seen_at or row.created_at)
+    idle = timedelta(minutes=auth.idle_minutes)
+    if now - seen > idle:
+        async with db.write() as conn:
+            await conn.execute(sql_delete(SessionRow).where(SessionRow.token_hash == key))
+        return None
+    # Kept to the minute (or finer for a short timeout): one small write per session per minute, not per request.
+    if now - seen > min(timedelta(minutes=1), idle / 4):
+        async with db.write() as conn:
+            await conn.execute(update(SessionRow).where(SessionRow.token_hash == key).values(last_seen_at=now))
     if unit is None:
         return None
-    return Caller(row.id, row.username, row.role, unit)
+    return Caller(row.id, row.username, row.role, unit), bool(row.must_change_password)
+
+
+async def caller_for(db: Database, token: str, auth: AuthSettings | None = None) -> Caller | None:
+    found = await session_for(db, token, auth)
+    return None if found is None else found[0]
+
+
+def password_change_required() -> Refusal:
+    return Refusal(
+        403,
+        "password_change_required",
+        "Bạn cần đổi mật khẩu được cấp trước khi làm việc (POST /api/v1/auth/password, hoặc trang Đổi mật khẩu).",
+        "Change the password you were given first (POST /api/v1/auth/password, or the change-password page).",
+        field="password",
+        rule="auth",
+    )
 
 
 def required_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> str:
@@ -159,9 +301,12 @@ async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if handler.opt.get("public"):
         return
     token = _token_of(connection)
-    caller = None if token is None else await caller_for(connection.app.state.db, token)
-    if caller is None:
+    found = None if token is None else await session_for(connection.app.state.db, token, _auth_settings(connection))
+    if found is None:
         raise NotAuthorizedException()
+    caller, must_change = found
+    if must_change and not handler.opt.get(PASSWORD_CHANGE_OK):
+        raise password_change_required()
     if not caller.at_least(required_role(connection, handler)):
         raise PermissionDeniedException()
     connection.state.caller = caller
@@ -195,6 +340,13 @@ class LoginResult(msgspec.Struct, frozen=True):
     """Send as `Authorization: Bearer <token>`; the same value is set as the session cookie."""
     expires_at: datetime
     user: User
+    must_change_password: bool = False
+    """The account was given its password by someone else: change it (POST /auth/password) before anything else."""
+
+
+class PasswordChange(msgspec.Struct, frozen=True):
+    current_password: str
+    new_password: str
 
 
 class UserCreate(msgspec.Struct, frozen=True):
@@ -217,12 +369,96 @@ def _user(row: Any, unit: UnitInfo) -> User:
     return User(row.id, row.username, row.full_name, row.unit, unit.code, row.role, row.active)
 
 
-async def sign_in(db: Database, username: str, password: str) -> LoginResult:
-    """Check a username and password and open a session; the same answer for an unknown name as a wrong password."""
-    async with db.read() as conn:
+def throttle_delay(failures: int, free: int, auth: AuthSettings) -> float:
+    """Seconds to wait after `failures` failed attempts: none for the first `free`, then doubling up to the cap."""
+    if failures < free:
+        return 0.0
+    return float(min(auth.max_delay_seconds, auth.delay_seconds * 2 ** min(failures - free, 40)))
+
+
+async def _failures(conn: AsyncConnection, *where: Any) -> tuple[int, datetime | None]:
+    row = (
+        await conn.execute(
+            select(func.count(), func.max(SignInAttemptRow.at)).where(SignInAttemptRow.outcome.in_(FAILURES), *where)
+        )
+    ).one()
+    return int(row[0]), None if row[1] is None else _aware(row[1])
+
+
+async def throttle_wait(conn: AsyncConnection, username: str, address: str, auth: AuthSettings) -> float:
+    """How long this username and this address must still wait before a password is checked (0 when not at all).
+
+    Per account: failures since its last sign-in (within a day). Per address: failures in the last hour, with more
+    free tries since an office shares one address. The delay is capped, so the owner is never locked out for good.
+    """
+    now = datetime.now(UTC)
+    last_ok = (
+        await conn.execute(
+            select(func.max(SignInAttemptRow.at)).where(
+                SignInAttemptRow.username == username, SignInAttemptRow.outcome == "ok"
+            )
+        )
+    ).scalar_one()
+    since = max(now - ACCOUNT_WINDOW, _aware(last_ok)) if last_ok is not None else now - ACCOUNT_WINDOW
+    waits = [0.0]
+    for (count, last), free in (
+        (await _failures(conn, SignInAttemptRow.username == username, SignInAttemptRow.at > since), auth.free_failures),
+        (
+            await _failures(conn, SignInAttemptRow.address == address, SignInAttemptRow.at > now - ADDRESS_WINDOW),
+            auth.address_free_failures,
+        ),
+    ):
+        if last is not None:
+            waits.append((last - now).total_seconds() + throttle_delay(count, free, auth))
+    return max(waits)
+
+
+def too_many_attempts(wait: float) -> Refusal:
+    seconds = max(1, int(wait + 0.999))
+    return Refusal(
+        429,
+        "too_many_attempts",
+        f"Đã nhập sai mật khẩu nhiều lần. Hãy chờ {seconds} giây rồi thử lại; mật khẩu chưa được kiểm tra.",
+        f"Too many failed sign-ins. Wait {seconds} seconds and try again; the password was not checked.",
+        field="password",
+        rule="auth",
+    )
+
+
+async def sign_in(
+    db: Database, username: str, password: str, address: str = "unknown", auth: AuthSettings | None = None
+) -> LoginResult:
+    """Check a username and password and open a session; the same answer for an unknown name as a wrong password.
+
+    Every attempt is kept in `sign_in_attempts`. The attempt is written as a failure before the (slow) password
+    check and corrected on success, so attempts sent in parallel see each other and cannot slip past the throttle.
+    """
+    auth = auth or AuthSettings()
+    username = username[:100]
+    address = address[:64]
+    async with db.write() as conn:
+        wait = await throttle_wait(conn, username, address, auth)
         row = (await conn.execute(select(UserRow).where(UserRow.username == username))).first()
+        attempt = new_id()
+        outcome = "throttled" if wait > 0 else "unknown_user" if row is None else "bad_password"
+        await conn.execute(
+            insert(SignInAttemptRow).values(
+                id=attempt,
+                at=datetime.now(UTC),
+                username=username,
+                user_id=None if row is None else row.id,
+                address=address,
+                outcome=outcome,
+            )
+        )
+    if wait > 0:
+        raise too_many_attempts(wait)
     ok = await asyncio.to_thread(verify_password, row.password_hash if row else _DUMMY_HASH, password)
     if row is None or not ok or not row.active:
+        # The delay counts from when the failure was known, after the slow check.
+        failed = {"at": datetime.now(UTC)} | ({"outcome": "disabled"} if row is not None and ok else {})
+        async with db.write() as conn:
+            await conn.execute(update(SignInAttemptRow).where(SignInAttemptRow.id == attempt).values(**failed))
         raise Refusal(
             401,
             "bad_credentials",
@@ -232,19 +468,55 @@ async def sign_in(db: Database, username: str, password: str) -> LoginResult:
             rule="auth",
         )
     async with db.write() as conn:
-        token = await open_session(conn, row.id)
+        await conn.execute(update(SignInAttemptRow).where(SignInAttemptRow.id == attempt).values(outcome="ok"))
+        token = await open_session(conn, row.id, auth.session_hours)
         unit = await unit_info(conn, row.unit)
     if unit is None:
         raise Refusal(403, "no_unit", "Đơn vị của tài khoản không còn.", "The account's unit is gone.")
-    expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
-    return LoginResult(token, expires, _user(row, unit))
+    expires = datetime.now(UTC) + timedelta(hours=auth.session_hours)
+    return LoginResult(token, expires, _user(row, unit), bool(row.must_change_password))
 
 
-def session_cookie(token: str) -> Cookie:
-    """The session cookie: HttpOnly (no script reads it) and SameSite=Lax (not sent on cross-site posts)."""
-    return Cookie(
-        key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", max_age=SESSION_HOURS * 3600, path="/"
-    )
+async def change_password(db: Database, caller: Caller, current: str, new: str, keep_token: str | None) -> None:
+    """Replace one's own password (the current one checked), clear the first-login flag, end the other sessions."""
+    async with db.read() as conn:
+        row = (await conn.execute(select(UserRow).where(UserRow.id == caller.user_id))).one()
+    if not await asyncio.to_thread(verify_password, row.password_hash, current):
+        raise invalid(
+            "current_password",
+            "auth",
+            "Mật khẩu hiện tại không đúng.",
+            "The current password is wrong.",
+            "bad_password",
+        )
+    check_password(new, row.username)
+    if new == current:
+        raise invalid(
+            "new_password",
+            "auth",
+            "Mật khẩu mới phải khác mật khẩu được cấp.",
+            "The new password must differ from the current one.",
+        )
+    new_hash = await asyncio.to_thread(hash_password, new)
+    async with db.write() as conn:
+        await conn.execute(
+            update(UserRow)
+            .where(UserRow.id == caller.user_id)
+            .values(password_hash=new_hash, must_change_password=False)
+        )
+        await end_sessions(conn, caller.user_id, keep=keep_token)
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The client's address as uvicorn gives it (already the X-Forwarded-For of a trusted proxy)."""
+    client = connection.scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def session_cookie(token: str, hours: float = SESSION_HOURS) -> Cookie:
+    """The session cookie: HttpOnly (no script reads it) and SameSite=Lax (not sent on cross-site posts); Secure is
+    added by the security-headers middleware when the request came over HTTPS."""
+    return Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", max_age=int(hours * 3600), path="/")
 
 
 async def sign_out(db: Database, token: str) -> None:
@@ -258,12 +530,37 @@ class AuthController(Controller):
     tags = ["auth"]  # noqa: RUF012
 
     @post("/login", opt={"public": True}, status_code=200)
-    async def login(self, state: State, data: JSONBody[Login]) -> Response[LoginResult]:
-        """Sign in with username and password; returns a bearer token and sets the session cookie."""
-        result = await sign_in(state.db, data.username, data.password)
-        return Response(result, cookies=[session_cookie(result.token)])
+    async def login(self, request: Request[Any, Any, State], data: JSONBody[Login]) -> Response[LoginResult]:
+        """Sign in with username and password; returns a bearer token and sets the session cookie.
 
-    @post("/logout", status_code=200, opt={"role": "viewer"})
+        After repeated failures the answer is 429 `too_many_attempts` with the seconds to wait; when
+        `must_change_password` is true every other route answers 403 `password_change_required` until
+        POST /auth/password is done.
+        """
+        auth = _auth_settings(request)
+        result = await sign_in(request.app.state.db, data.username, data.password, client_address(request), auth)
+        return Response(result, cookies=[session_cookie(result.token, auth.session_hours)])
+
+    @post("/password", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
+    async def password(
+        self, request: Request[Any, Any, State], caller: NamedDependency[Caller], data: JSONBody[PasswordChange]
+    ) -> dict[str, str]:
+        """Change one's own password (at least 10 characters, not the username, not a common one); signs out the
+        account's other sessions and ends the first-login requirement."""
+        await change_password(
+            request.app.state.db, caller, data.current_password, data.new_password, _token_of(request)
+        )
+        return {"status": "changed"}
+
+    @post("/logout-all", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
+    async def logout_all(self, state: State, caller: NamedDependency[Caller]) -> Response[dict[str, str]]:
+        """Sign out everywhere: end every session of this account, this one included."""
+        db: Database = state.db
+        async with db.write() as conn:
+            await end_sessions(conn, caller.user_id)
+        return Response({"status": "signed_out"}, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+
+    @post("/logout", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
     async def logout(self, request: Request[Any, Any, State], state: State) -> Response[dict[str, str]]:
         """End this session."""
         token = _token_of(request)
@@ -271,10 +568,80 @@ class AuthController(Controller):
             await sign_out(state.db, token)
         return Response({"status": "signed_out"}, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
 
-    @get("/me")
+    @get("/me", opt={PASSWORD_CHANGE_OK: True})
     async def me(self, caller: NamedDependency[Caller]) -> User:
         """The signed-in account, its unit and role."""
         return User(caller.user_id, caller.username, "", caller.unit.id, caller.unit.code, caller.role, True)
+
+
+async def list_accounts(db: Database, caller: Caller) -> list[User]:
+    """Accounts of units in the admin's subtree (D4)."""
+    async with db.read() as conn:
+        rows = (await conn.execute(select(UserRow).order_by(UserRow.username))).all()
+        units = {r.unit: await unit_info(conn, r.unit) for r in rows}
+    return [_user(r, u) for r in rows if (u := units[r.unit]) is not None and caller.unit.covers(u)]
+
+
+async def add_account(db: Database, caller: Caller, data: UserCreate) -> User:
+    """Create an account for a unit in the admin's subtree (D4, D27); its first password must be changed."""
+    check_new_user(data.username, data.role, data.password)
+    password_hash = await asyncio.to_thread(hash_password, data.password)
+    async with db.write() as conn:
+        unit = await unit_in_scope(conn, caller, data.unit)
+        user_id = await create_user(
+            conn,
+            username=data.username,
+            unit=unit.id,
+            role=data.role,
+            password_hash=password_hash,
+            full_name=data.full_name,
+            must_change_password=True,
+        )
+        row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).one()
+    return _user(row, unit)
+
+
+async def _account_in_scope(conn: AsyncConnection, caller: Caller, user_id: uuid.UUID) -> tuple[Any, UnitInfo]:
+    row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).first()
+    unit = None if row is None else await unit_info(conn, row.unit)
+    if row is None or unit is None:
+        raise not_found("tài khoản", "account")
+    if not caller.unit.covers(unit):
+        raise forbidden_scope()
+    return row, unit
+
+
+async def edit_account(db: Database, caller: Caller, user_id: uuid.UUID, data: UserUpdate) -> User:
+    """Change an account's role, name or password, or disable it. Disabling or a new password ends its sessions;
+    a password set by an admin must be changed at the account's next sign-in."""
+    if isinstance(data.role, str):
+        check_new_user("x", data.role, None)
+    password = data.password if isinstance(data.password, str) else None
+    async with db.read() as conn:
+        row, unit = await _account_in_scope(conn, caller, user_id)
+    values: dict[str, Any] = {
+        k: v
+        for k, v in (("role", data.role), ("active", data.active), ("full_name", data.full_name))
+        if v is not msgspec.UNSET
+    }
+    if password is not None:
+        check_password(password, row.username)
+        values["password_hash"] = await asyncio.to_thread(hash_password, password)
+        values["must_change_password"] = user_id != caller.user_id
+    async with db.write() as conn:
+        if values:
+            await conn.execute(update(UserRow).where(UserRow.id == user_id).values(**values))
+        if values.get("active") is False or password is not None:
+            await end_sessions(conn, user_id)
+        row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).one()
+    return _user(row, unit)
+
+
+async def sign_out_account(db: Database, caller: Caller, user_id: uuid.UUID) -> None:
+    """End every session of an account of the admin's subtree (a lost laptop)."""
+    async with db.write() as conn:
+        await _account_in_scope(conn, caller, user_id)
+        await end_sessions(conn, user_id)
 
 
 class UserController(Controller):
@@ -285,75 +652,26 @@ class UserController(Controller):
     @get("/")
     async def list_users(self, state: State, caller: NamedDependency[Caller]) -> list[User]:
         """Accounts of units in the admin's subtree."""
-        db: Database = state.db
-        async with db.read() as conn:
-            rows = (await conn.execute(select(UserRow).order_by(UserRow.username))).all()
-            units = {r.unit: await unit_info(conn, r.unit) for r in rows}
-        return [_user(r, u) for r in rows if (u := units[r.unit]) is not None and caller.unit.covers(u)]
+        return await list_accounts(state.db, caller)
 
     @post("/")
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[UserCreate]) -> User:
-        """Create an account for a unit in the admin's subtree (D4, D27)."""
-        check_new_user(data.username, data.role, data.password)
-        password_hash = await asyncio.to_thread(hash_password, data.password)
-        db: Database = state.db
-        async with db.write() as conn:
-            unit = await unit_in_scope(conn, caller, data.unit)
-            user_id = await create_user(
-                conn,
-                username=data.username,
-                unit=unit.id,
-                role=data.role,
-                password_hash=password_hash,
-                full_name=data.full_name,
-            )
-            row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).one()
-        return _user(row, unit)
+        """Create an account for a unit in the admin's subtree (D4, D27); it must change its password first."""
+        return await add_account(state.db, caller, data)
 
     @patch("/{user_id:uuid}")
     async def edit(
         self, state: State, caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID], data: JSONBody[UserUpdate]
     ) -> User:
         """Change an account's role, name or password, or disable it; disabling ends its sessions."""
-        role = data.role if isinstance(data.role, str) else ROLES[0]
-        password = data.password if isinstance(data.password, str) else None
-        check_new_user("x", role, password)
-        values: dict[str, Any] = {
-            k: v
-            for k, v in (("role", data.role), ("active", data.active), ("full_name", data.full_name))
-            if v is not msgspec.UNSET
-        }
-        if password is not None:
-            values["password_hash"] = await asyncio.to_thread(hash_password, password)
-        db: Database = state.db
-        async with db.write() as conn:
-            row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).first()
-            unit = None if row is None else await unit_info(conn, row.unit)
-            if row is None or unit is None:
-                raise not_found("tài khoản", "account")
-            if not caller.unit.covers(unit):
-                raise forbidden_scope()
-            if values:
-                await conn.execute(update(UserRow).where(UserRow.id == user_id).values(**values))
-            if values.get("active") is False or password is not None:
-                await conn.execute(sql_delete(SessionRow).where(SessionRow.user_id == user_id))
-            row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).one()
-        return _user(row, unit)
+        return await edit_account(state.db, caller, user_id, data)
 
     @delete("/{user_id:uuid}/sessions", status_code=204)
     async def sign_out_everywhere(
         self, state: State, caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
     ) -> None:
         """End every session of an account (a lost laptop)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            row = (await conn.execute(select(UserRow.unit).where(UserRow.id == user_id))).first()
-            unit = None if row is None else await unit_info(conn, row.unit)
-            if unit is None:
-                raise not_found("tài khoản", "account")
-            if not caller.unit.covers(unit):
-                raise forbidden_scope()
-            await conn.execute(sql_delete(SessionRow).where(SessionRow.user_id == user_id))
+        await sign_out_account(state.db, caller, user_id)
 
 
 __all__ = ["Annotated"]

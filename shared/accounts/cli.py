@@ -65,8 +65,15 @@ def user_commands(group: click.Group) -> None:
                         f"Đơn vị {unit_code} không thuộc phạm vi của nút này ({here.code}).",
                         f"Unit {unit_code} is not served by this node ({here.code}).",
                     )
+                # Whoever typed this password for the account's owner knows it: the owner changes it at first sign-in.
                 await create_user(
-                    conn, username=username, unit=unit.id, role=role, password_hash=password_hash, full_name=full_name
+                    conn,
+                    username=username,
+                    unit=unit.id,
+                    role=role,
+                    password_hash=password_hash,
+                    full_name=full_name,
+                    must_change_password=True,
                 )
         except Refusal as exc:
             err_console.print(f"[red]Lỗi:[/red] {exc.problem.message}\n[dim]{exc.problem.message_en}[/dim]")
@@ -74,6 +81,7 @@ def user_commands(group: click.Group) -> None:
         finally:
             await db.dispose()
         console.print(f"Đã tạo tài khoản [bold]{username}[/bold] ({ROLE_LABELS_VI[role]}) cho đơn vị {unit.name}.")
+        console.print("Lần đăng nhập đầu tiên, người dùng phải đổi mật khẩu này.")
 
     @group.command("users")
     @data_option

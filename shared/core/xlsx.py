@@ -18,6 +18,58 @@ from shared.domain.formatting import parse_date
 
 MAX_ROWS = 20_000
 """One import file: a base unit's roster or a study round's grades for a district is well below this."""
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+"""One .xlsx upload: 20 000 rows of names and grades take well under 2 MB."""
+MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+"""All parts of the workbook once unzipped: what openpyxl may be asked to parse."""
+MAX_RATIO = 100
+"""Unzipped size over zipped size for any part: real sheets compress 5–20 times; a zip bomb thousands of times."""
+MAX_PARTS = 500
+_CHUNK = 1024 * 1024
+
+
+def _refused(code: str, message_vi: str, message_en: str, status: int = 413) -> Refusal:
+    return Refusal(status, code, message_vi, message_en, field="file", rule="import")
+
+
+def check_upload(content: bytes) -> None:
+    """Refuse an upload too large, or a zip that would unpack to far more than it weighs (a zip bomb), before
+    openpyxl parses it: the declared sizes are checked first, then each part is unzipped with a counter that stops
+    at its declared size (a part lying about its size is caught without unpacking it whole)."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        size = f"{len(content) / 1024 / 1024:.1f}".replace(".", ",")
+        raise _refused(
+            "import.too_large",
+            f"Tệp nặng {size} MB, quá giới hạn {MAX_UPLOAD_BYTES // 1024 // 1024} MB; "
+            "hãy chia thành nhiều tệp nhỏ hơn.",
+            f"The file is {len(content)} bytes, above the {MAX_UPLOAD_BYTES} byte limit; split it.",
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not a zip at all: openpyxl refuses it with the usual "not a readable .xlsx" message
+    bomb = _refused(
+        "import.zip_bomb",
+        "Tệp này khi giải nén lớn bất thường nên không được mở (có thể là tệp độc hại). "
+        "Hãy mở bằng Excel, lưu lại thành .xlsx rồi nhập lại.",
+        "The file unpacks to an abnormal size and was not opened (possibly a zip bomb). Re-save it in Excel.",
+    )
+    declared = sum(p.file_size for p in parts)
+    if len(parts) > MAX_PARTS or declared > MAX_UNCOMPRESSED_BYTES:
+        raise bomb
+    if any(p.file_size > MAX_RATIO * max(p.compress_size, 1024) for p in parts):
+        raise bomb
+    for part in parts:
+        seen = 0
+        try:
+            with archive.open(part) as stream:
+                while chunk := stream.read(_CHUNK):
+                    seen += len(chunk)
+                    if seen > part.file_size:
+                        raise bomb
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            return  # a damaged part: openpyxl reports the file as unreadable
 
 
 def _key(text: object) -> str:
@@ -31,6 +83,7 @@ def read_rows(content: bytes, columns: Mapping[str, tuple[str, ...]]) -> Iterato
     `columns` maps each field to the header texts it may have (compared without accents, case or spaces).
     Refuses a file that is not .xlsx, lacks a required header, or has more than `MAX_ROWS` rows.
     """
+    check_upload(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -66,7 +119,7 @@ def read_rows(content: bytes, columns: Mapping[str, tuple[str, ...]]) -> Iterato
             raise Refusal(
                 413,
                 "import.too_many_rows",
-                f"Tệp có quá {MAX_ROWS} dòng; hãy chia thành nhiều tệp.",
+                f"Tệp có quá {MAX_ROWS:,} dòng; hãy chia thành nhiều tệp.".replace(",", "."),
                 f"The file has more than {MAX_ROWS} rows; split it.",
                 field="file",
                 rule="import",

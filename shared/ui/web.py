@@ -39,7 +39,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from shared.accounts.auth import SESSION_COOKIE, caller_for, required_role
+from shared.accounts.auth import PASSWORD_CHANGE_OK, SESSION_COOKIE, required_role, session_for
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, UnitInfo, unit_in_scope
 from shared.db.engine import Database
@@ -53,6 +53,7 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 LOGIN_PATH = "/dang-nhap"
+PASSWORD_PATH = "/doi-mat-khau"
 CSRF_COOKIE = "nqsync_csrf"
 SECRET_FILE = "ui-secret"
 
@@ -112,14 +113,22 @@ class PageCSRFMiddleware(CSRFMiddleware):
 # The session guard.
 
 
+class MustChangePassword(NotAuthorizedException):
+    """The account signed in with a password someone else gave it: every page leads to the change-password page."""
+
+
 async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """A live session from the cookie, and a role that allows the action, exactly as the API's guard (D27)."""
     if handler.opt.get("public"):
         return
     token = connection.cookies.get(SESSION_COOKIE)
-    caller = None if not token else await caller_for(connection.app.state.db, token)
-    if caller is None:
+    settings = connection.app.state.get("settings")
+    found = None if not token else await session_for(connection.app.state.db, token, settings and settings.auth)
+    if found is None:
         raise NotAuthorizedException()
+    caller, must_change = found
+    if must_change and not handler.opt.get(PASSWORD_CHANGE_OK):
+        raise MustChangePassword()
     if not caller.at_least(required_role(connection, handler)):
         raise PermissionDeniedException("role")
     connection.state.caller = caller
@@ -243,7 +252,9 @@ def _error_page(
     return render("error.html", page, status_code=status, title=title, message=message, hint=hint)
 
 
-def _not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
+def _not_signed_in(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if isinstance(exc, MustChangePassword):
+        return Redirect(PASSWORD_PATH, status_code=303)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(f"{LOGIN_PATH}?next={quote(target, safe='')}", status_code=303)
 

@@ -44,15 +44,19 @@ def test_d27_user_add_creates_an_account_for_a_unit_and_refuses_bad_input(tmp_pa
     assert "bithu" in listed.output
     assert "1 tài khoản" in listed.output
 
-    async def stored_hash() -> str:
+    assert "phải đổi mật khẩu" in ok.output
+
+    async def stored() -> tuple[str, bool]:
         from sqlalchemy import select
 
         from shared.accounts.records import UserRow
 
         db = Database(sqlite_url(tmp_path / "nqsync.sqlite3"))
         async with db.read() as conn:
-            value = (await conn.execute(select(UserRow.password_hash))).scalar_one()
+            row = (await conn.execute(select(UserRow.password_hash, UserRow.must_change_password))).one()
         await db.dispose()
-        return str(value)
+        return str(row[0]), bool(row[1])
 
-    assert verify_password(asyncio.run(stored_hash()), "mot-mat-khau-dai"), "stored as an argon2 hash"
+    value, must_change = asyncio.run(stored())
+    assert verify_password(value, "mot-mat-khau-dai"), "stored as an argon2 hash"
+    assert must_change, "whoever ran user-add knows the password: the owner changes it at first sign-in"

@@ -1,0 +1,112 @@
+"""How the web server meets the network: security headers on every response, and uvicorn's limits and timeouts.
+
+Both `nqsync server serve` and `nqsync node serve` start uvicorn with `uvicorn_options`, so the hub and every node
+hold up the same way against many, slow or stalled clients (issue 15 item 5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from shared.settings import HttpSettings
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+"""No inline script or style and nothing from elsewhere: pages and their stylesheet are served from this instance."""
+HSTS = "max-age=31536000"
+HEADER_TIMEOUT_ENV = "NQSYNC_HEADER_TIMEOUT"
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def security_headers(http: HttpSettings) -> BeforeMessageSendHookHandler:
+    """A hook on every response of the app (pages, API, sync, errors, 404s): the headers above; over HTTPS (TLS
+    here, X-Forwarded-Proto from a trusted proxy, or `http.https`) also HSTS and `Secure` on every cookie."""
+
+    async def hook(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders(message)
+        for name, value in HEADERS.items():
+            headers[name] = value
+        if "cache-control" not in headers and not str(scope.get("path", "")).startswith("/static/"):
+            headers["cache-control"] = "no-store"  # a shared office computer's cache keeps no member's data
+        if http.https or scope.get("scheme") == "https":
+            headers["strict-transport-security"] = HSTS
+            message["headers"] = [
+                (k, v + b"; Secure") if k.lower() == b"set-cookie" and b"secure" not in v.lower() else (k, v)
+                for k, v in message["headers"]
+            ]
+
+    return hook
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for the request line and headers: uvicorn alone keeps a
+    connection that sends nothing, or trickles its headers a byte at a time, open for ever."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_deadline: asyncio.TimerHandle | None = None
+        # From the environment (set by `serve` from the settings): uvicorn's worker processes get the class by name.
+        self.header_timeout = float(os.environ.get(HEADER_TIMEOUT_ENV) or HttpSettings().header_timeout_seconds)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_deadline = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _too_slow(self) -> None:
+        if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+
+def uvicorn_options(http: HttpSettings) -> dict[str, Any]:
+    """The web server's limits, chosen rather than left to uvicorn's defaults (listed in deploy/README.md)."""
+    os.environ[HEADER_TIMEOUT_ENV] = str(http.header_timeout_seconds)
+    return {
+        "http": GuardedHttpProtocol,
+        "timeout_keep_alive": http.timeout_keep_alive_seconds,
+        "limit_concurrency": http.limit_concurrency,
+        "backlog": http.backlog,
+        "timeout_graceful_shutdown": http.graceful_shutdown_seconds,
+        "proxy_headers": True,
+        "forwarded_allow_ips": http.trusted_proxies,
+        "server_header": False,
+        "log_level": "warning",
+    }
