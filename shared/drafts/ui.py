@@ -119,6 +119,9 @@ async def _list_context(
     if state:
         units = [u for u in units if u.state == state]
     return {
+        "level_names": {
+            level.depth: _level_name(page, level.depth) for level in (report.levels if report else []) if level.depth
+        },
         "docs": docs,
         "doc": chosen,
         "kind": kind,
@@ -137,6 +140,14 @@ async def _list_context(
         "today": today,
         "where": _where,
     }
+
+
+def _level_name(page: Page, depth: int) -> str:
+    """A level as the viewer sees it: its own, the one directly below, then further down (D21: bottom-up)."""
+    below = depth - page.viewer.depth
+    if below <= 0:
+        return f"Cấp mình ({page.viewer.name})"
+    return "Cấp dưới trực tiếp" if below == 1 else f"Cấp dưới, bậc {below}"
 
 
 @get(BASE)
