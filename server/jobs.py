@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.calendar.api import document_milestones
+from shared.calendar.service import document_milestones
 from shared.consolidation.export_docx import Letterhead, write_docx
 from shared.consolidation.export_xlsx import write_xlsx
 from shared.consolidation.service import consolidate

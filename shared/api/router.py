@@ -7,15 +7,9 @@ from litestar.di import Provide
 
 from shared.accounts.auth import AuthController, UserController, auth_guard, provide_caller
 from shared.api.errors import EXCEPTION_HANDLERS
-from shared.calendar.api import (
-    CalendarController,
-    OverrideController,
-    PlanController,
-    ProjectController,
-    ReviewReportController,
-)
+from shared.calendar import api as calendar
 from shared.consolidation.api import ConsolidationController
-from shared.documents.api import DocumentController
+from shared.documents import api as documents
 from shared.drafts import api as drafts
 from shared.due import api as due
 from shared.essays.api import EssayController, EssayTemplateController
@@ -26,15 +20,11 @@ from shared.surveys.api import QuestionnaireController, RespondentController, Su
 from shared.units.api import UnitController
 
 CONTROLLERS = (
+    *calendar.ROUTES,
     AuthController,
     UserController,
     UnitController,
-    DocumentController,
-    CalendarController,
-    OverrideController,
-    PlanController,
-    ProjectController,
-    ReviewReportController,
+    *documents.ROUTES,
     *study.ROUTES,
     MemberController,
     EssayTemplateController,

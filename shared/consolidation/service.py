@@ -25,10 +25,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from shared.calendar.api import document_milestones
 from shared.calendar.records import REVIEW_REPORT
+from shared.calendar.service import document_milestones
 from shared.core.scope import UnitInfo
-from shared.documents.api import visible_document
+from shared.documents.service import visible_document
 from shared.domain.calendar import ReviewKind
 from shared.domain.consolidation import (
     BANDS,

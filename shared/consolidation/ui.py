@@ -20,11 +20,11 @@ from litestar.datastructures import FormMultiDict, State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.calendar.api import _visible_docs
 from shared.consolidation.api import KINDS, ConsolidationQuery, consolidation_for
 from shared.consolidation.labels import KIND_TITLE, question_result_vi
 from shared.core.errors import Refusal
 from shared.core.scope import Caller
+from shared.documents.service import visible_documents
 from shared.domain.consolidation import BANDS, CHANNEL_LABELS_VI, CHANNELS, GROUP_LABELS_VI, Consolidation, Figures
 from shared.domain.formatting import format_decimal
 from shared.ui.forms import Form
@@ -213,7 +213,7 @@ async def consolidation_page(
     frame = await page_for(request, caller, unit)
     db = request.app.state.db
     async with db.read() as conn:
-        docs = sorted(await _visible_docs(conn, frame.viewer), key=lambda d: (d.signed_on, d.number), reverse=True)
+        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: (d.signed_on, d.number), reverse=True)
     form = Form(FormMultiDict(request.query_params))
     asked = "document" in request.query_params
     document = form.ident("document", required="Chọn văn bản cần tổng hợp.") if asked else None

@@ -13,11 +13,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from shared.calendar.api import ASSUMPTIONS_VI, _visible_docs, document_milestones
+from shared.calendar.service import ASSUMPTIONS_VI, document_milestones
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, down_select, get_visible, page, records, units_info
-from shared.documents.api import WHAT, DocumentCreate, document_lineage, document_out, register_document
 from shared.documents.records import DOCUMENT, DocumentRecord
+from shared.documents.schemas import DocumentCreate
+from shared.documents.service import WHAT, document_lineage, document_out, register_document, visible_documents
 from shared.domain.calendar import IssuingLevel, annual_evaluations
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
@@ -77,7 +78,8 @@ async def document_page(
         doc: DocumentRecord = await get_visible(conn, DOCUMENT, caller.unit, doc_id, down=True, what=WHAT)
         milestones = await document_milestones(conn, caller.unit, [doc], today)
         units = await units_info(conn, [doc.owner, *doc.applies_to])
-    lineage = await document_lineage(db, caller.unit, doc_id)
+    async with db.read() as conn:
+        lineage = await document_lineage(conn, caller.unit, doc_id)
     final = next(m for m in milestones if m.kind == "final")
     return render(
         "document.html",
@@ -97,7 +99,7 @@ async def document_page(
 
 async def _form_context(request: Request[Any, Any, State], frame: Page) -> dict[str, Any]:
     async with request.app.state.db.read() as conn:
-        docs = sorted(await _visible_docs(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
     return {"docs": docs}
 
 
@@ -139,7 +141,8 @@ async def create_document(request: Request[Any, Any, State], caller: NamedDepend
             replaces=earlier if link == "replaces" else None,
         )
         try:
-            created = await register_document(request.app.state.db, caller, data)
+            async with request.app.state.db.write() as conn:
+                created = await register_document(conn, caller, data)
         except Refusal as exc:
             field = exc.problem.field
             if field in ("continues", "replaces"):

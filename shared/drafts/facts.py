@@ -11,11 +11,11 @@ from sqlalchemy import Select, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from shared.calendar.api import KIND_BY_NAME, REVIEWING_KINDS, document_milestones
+from shared.calendar.service import KIND_BY_NAME, REVIEWING_KINDS, document_milestones
 from shared.core.errors import invalid
 from shared.core.scope import UnitInfo, records, subtree_units, units_info
-from shared.documents.api import visible_document
 from shared.documents.records import DocumentRecord
+from shared.documents.service import visible_document
 from shared.domain.deadlines import issuance_deadline
 from shared.domain.reports import ASSUMPTIONS_VI, LevelCount, ReportFacts, completeness, correction_due
 from shared.drafts.records import REPORT_DECISION, REPORT_DRAFT, ReportDecisionRecord, ReportDraftRecord

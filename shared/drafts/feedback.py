@@ -20,7 +20,7 @@ from shared.core.scope import (
     units_info,
     writable_owner,
 )
-from shared.documents.api import visible_document
+from shared.documents.service import visible_document
 from shared.drafts.facts import (
     addressed_select,
     report_facts,

@@ -25,7 +25,7 @@ from shared.core.scope import (
     units_info,
     writable_owner,
 )
-from shared.documents.api import visible_document
+from shared.documents.service import visible_document
 from shared.domain.deadlines import issuance_deadline
 from shared.domain.reports import ReportFacts
 from shared.drafts.facts import (

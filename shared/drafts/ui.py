@@ -14,10 +14,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
-from shared.calendar.api import _visible_docs
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, unit_info
 from shared.db.engine import Database
+from shared.documents.service import visible_documents
 from shared.domain.deadlines import issuance_deadline
 from shared.drafts import feedback, service
 from shared.drafts.facts import completeness_of
@@ -107,7 +107,7 @@ async def _list_context(
     db: Database = request.app.state.db
     today = date.today()
     async with db.read() as conn:
-        docs = sorted(await _visible_docs(conn, page.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = sorted(await visible_documents(conn, page.viewer), key=lambda d: d.signed_on, reverse=True)
         chosen = next((d for d in docs if d.id == document), docs[0] if docs else None)
         drafts: list[Draft] = []
         report = None
@@ -234,7 +234,7 @@ async def _draft_context(request: Request[Any, Any, State], caller: Caller, draf
         comments = await feedback.list_comments(conn, caller, draft_id)
         decisions = await feedback.list_decisions(conn, caller, draft.document, draft.unit)
         owner = await unit_info(conn, draft.unit)
-        docs = {d.id: d for d in await _visible_docs(conn, caller.unit)}
+        docs = {d.id: d for d in await visible_documents(conn, caller.unit)}
     latest = draft.versions[-1]
     by_section: dict[tuple[int, str], list[Any]] = {}
     for c in comments:

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.calendar.api import document_milestones
 from shared.calendar.records import REVIEW_PLAN, REVIEW_REPORT, ReviewPlanRecord
+from shared.calendar.service import document_milestones
 from shared.core.scope import UnitInfo, down_select, records, subtree_units, up_select
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.deadlines import issuance_deadline

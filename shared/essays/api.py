@@ -35,7 +35,7 @@ from shared.core.scope import (
 )
 from shared.core.xlsx import date_cell, decimal_text, read_rows, refuse, text
 from shared.db.engine import Database
-from shared.documents.api import visible_document
+from shared.documents.service import visible_document
 from shared.domain.errors import ScoreError
 from shared.domain.grades import Attempt, Band, band_of, format_score, latest_result, parse_score
 from shared.domain.obligations import OBLIGATIONS, is_obliged, participation

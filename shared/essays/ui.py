@@ -14,10 +14,10 @@ from litestar.params import FromQuery
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.calendar.api import _visible_docs
 from shared.core.errors import Refusal, RowProblem
 from shared.core.scope import Caller, UnitInfo, down_select, records, subtree_units, units_info, up_select
 from shared.documents.records import DOCUMENT, DocumentRecord
+from shared.documents.service import visible_documents
 from shared.domain.errors import ScoreError
 from shared.domain.grades import Band, parse_score
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
@@ -97,7 +97,7 @@ async def _context(
     db = request.app.state.db
     async with db.read() as conn:
         docs: list[DocumentRecord] = sorted(
-            await _visible_docs(conn, page.viewer), key=lambda d: (d.signed_on, d.number), reverse=True
+            await visible_documents(conn, page.viewer), key=lambda d: (d.signed_on, d.number), reverse=True
         )
         children = [u for u in await subtree_units(conn, page.viewer) if u.parent == page.viewer.id]
         members = (await roster(conn, page.viewer))[:ROSTER_CHOICES] if page.can_edit else []

@@ -33,7 +33,7 @@ from shared.core.scope import (
     writable_owner,
 )
 from shared.db.engine import Database
-from shared.documents.api import visible_document
+from shared.documents.service import visible_document
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
 from shared.domain.programmes import target_met

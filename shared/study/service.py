@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.core.errors import invalid
 from shared.core.scope import UnitInfo, records, subtree_units, units_info, up_select
 from shared.core.service import RecordKind, RecordService
-from shared.documents.api import visible_document
+from shared.documents.service import visible_document
 from shared.study.records import (
     CHANNELS,
     PROPAGANDA,

@@ -30,7 +30,7 @@ from shared.core.scope import (
     writable_owner,
 )
 from shared.db.engine import Database
-from shared.documents.api import visible_document
+from shared.documents.service import visible_document
 from shared.domain.surveys import (
     METHODS,
     Answer,

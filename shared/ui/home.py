@@ -11,9 +11,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.calendar.api import MilestoneOut, _visible_docs, document_milestones
+from shared.calendar.schemas import MilestoneOut
+from shared.calendar.service import document_milestones
 from shared.core.scope import Caller, UnitInfo
 from shared.db.engine import Database
+from shared.documents.service import visible_documents
 from shared.due.schemas import WhatIsDue
 from shared.due.service import collect_due
 from shared.essays.api import list_open_rewrites
@@ -29,7 +31,7 @@ REWRITES_SHOWN = 20
 async def calendar_items(db: Database, viewer: UnitInfo, today: date) -> list[MilestoneOut]:
     """Every review milestone of the documents the unit holds, as the calendar API computes it (D16-D20)."""
     async with db.read() as conn:
-        return await document_milestones(conn, viewer, await _visible_docs(conn, viewer), today)
+        return await document_milestones(conn, viewer, await visible_documents(conn, viewer), today)
 
 
 async def what_is_due(db: Database, viewer: UnitInfo, today: date) -> WhatIsDue:

@@ -24,32 +24,12 @@ CONCEPTS = (
 ASSEMBLERS = {"shared.api.router", "shared.app", "server.app", "node.app"}
 # Imports that break the rule today, each to be removed as its concept gets its service (issue 11). Do not add.
 KNOWN: set[tuple[str, str]] = {
-    ("server.jobs", "shared.calendar.api"),
-    ("shared.calendar.api", "shared.documents.api"),
-    ("shared.consolidation.service", "shared.calendar.api"),
-    ("shared.consolidation.service", "shared.documents.api"),
-    ("shared.consolidation.ui", "shared.calendar.api"),
     ("shared.consolidation.ui", "shared.consolidation.api"),
-    ("shared.documents.ui", "shared.calendar.api"),
-    ("shared.documents.ui", "shared.documents.api"),
-    ("shared.drafts.facts", "shared.calendar.api"),
-    ("shared.drafts.facts", "shared.documents.api"),
-    ("shared.drafts.feedback", "shared.documents.api"),
-    ("shared.drafts.service", "shared.documents.api"),
-    ("shared.drafts.ui", "shared.calendar.api"),
     ("shared.drafts.service", "shared.programmes.api"),
-    ("shared.due.service", "shared.calendar.api"),
-    ("shared.essays.api", "shared.documents.api"),
     ("shared.essays.api", "shared.members.api"),
-    ("shared.essays.ui", "shared.calendar.api"),
     ("shared.essays.ui", "shared.essays.api"),
     ("shared.essays.ui", "shared.members.api"),
     ("shared.members.ui", "shared.members.api"),
-    ("shared.programmes.api", "shared.documents.api"),
-    ("shared.study.service", "shared.documents.api"),
-    ("shared.study.ui", "shared.calendar.api"),
-    ("shared.surveys.api", "shared.documents.api"),
-    ("shared.ui.home", "shared.calendar.api"),
     ("shared.ui.home", "shared.essays.api"),
 }
 

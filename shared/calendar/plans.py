@@ -1,0 +1,417 @@
+"""Review overrides (D17), term and year plans (D19, D20), review projects (D21) and held reviews: their checks
+and writes, each in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.calendar.records import (
+    PLAN_KINDS,
+    REVIEW_OVERRIDE,
+    REVIEW_PLAN,
+    REVIEW_PROJECT,
+    REVIEW_REPORT,
+    PlanItem,
+    ReviewOverrideRecord,
+    ReviewPlanRecord,
+    ReviewProjectRecord,
+    ReviewReportRecord,
+)
+from shared.calendar.schemas import (
+    Override,
+    OverrideCreate,
+    OverrideUpdate,
+    Plan,
+    PlanCreate,
+    Project,
+    ProjectCreate,
+    ProjectUpdate,
+    ReviewHeld,
+    ReviewHeldCreate,
+)
+from shared.calendar.service import (
+    KIND_BY_NAME,
+    REVIEWING_KINDS,
+    _overrides,
+    document_milestones,
+    document_number_field,
+    milestones_of,
+    review_kind_field,
+)
+from shared.core.errors import Refusal, invalid
+from shared.core.scope import (
+    Caller,
+    UnitInfo,
+    changes_of,
+    check_rev,
+    down_select,
+    get_visible,
+    out,
+    page,
+    records,
+    revise,
+    save,
+    subtree_units,
+    units_info,
+    up_select,
+    writable_owner,
+)
+from shared.documents.service import visible_document, visible_documents
+from shared.domain.calendar import (
+    Milestone,
+    ReviewOverride,
+    add_full_years,
+)
+from shared.domain.errors import ScheduleError
+from shared.ids import new_id
+
+
+async def _check_override(conn: AsyncConnection, owner: UnitInfo, rec: ReviewOverrideRecord) -> ReviewOverrideRecord:
+    kind = review_kind_field(rec.kind)
+    doc = await visible_document(conn, owner, rec.document, "document")
+    doc_owner = (await units_info(conn, [doc.owner])).get(doc.owner)
+    if doc_owner is None or not owner.covers(doc_owner):
+        raise invalid(
+            "document",
+            "D17",
+            "Chỉ cấp ban hành văn bản hoặc cấp trên của cấp đó mới điều chỉnh được mốc sơ kết, tổng kết.",
+            "Only the issuing level or a level above it may move a review.",
+        )
+    number = document_number_field(rec.instructing_document, "instructing_document")
+    try:
+        override = ReviewOverride(kind, rec.due, rec.reason, number)
+        others = [o for o in (await _overrides(conn, owner, [doc.id])).get(doc.id, []) if o.kind is not kind]
+        milestones_of(doc, [override, *others])
+    except ScheduleError as exc:
+        field = {"override.reason": "reason", "override.instructing_document": "instructing_document"}.get(
+            exc.code, "due"
+        )
+        raise Refusal.from_domain(exc, field=field, rule="D17") from None
+    return msgspec.structs.replace(rec, instructing_document=number, reason=rec.reason.strip())
+
+
+def plan_lateness(rec: ReviewPlanRecord) -> list[str]:
+    late: list[str] = []
+    if rec.plan_kind == "term" and rec.issued_on >= add_full_years(rec.period_start, 1):
+        late.append(
+            "D19: kế hoạch nhiệm kỳ ban hành sau năm đầu nhiệm kỳ / term plan issued after the term's first year"
+        )
+    if rec.plan_kind == "year" and rec.issued_on.year >= rec.period_start.year:
+        late.append("D19: kế hoạch năm ban hành sau cuối năm trước / year plan issued after the end of the year before")
+    for item in rec.items:
+        deadline = Milestone("", KIND_BY_NAME[item.kind], item.due).plan_deadline
+        if rec.issued_on > deadline:
+            late.append(
+                f"D20: {item.document} {item.kind} — hạn ban hành kế hoạch / plan deadline {deadline.isoformat()}"
+            )
+    return late
+
+
+def plan_out(rec: ReviewPlanRecord) -> Plan:
+    return out(rec, Plan, late=plan_lateness(rec))
+
+
+async def list_overrides(conn: AsyncConnection, caller: Caller, document: uuid.UUID | None = None) -> list[Override]:
+    table = REVIEW_OVERRIDE.table
+    stmt = down_select(REVIEW_OVERRIDE, caller.unit).where(table.c.deleted.is_(False))
+    if document is not None:
+        stmt = stmt.where(table.c.document == document)
+    return [out(r, Override) for r in await records(conn, REVIEW_OVERRIDE, stmt.order_by(table.c.id))]
+
+
+async def create_override(conn: AsyncConnection, caller: Caller, data: OverrideCreate) -> Override:
+    """Move a review earlier or later, with its reason and the directing document (D17); a committee decision."""
+    table = REVIEW_OVERRIDE.table
+    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    rec = ReviewOverrideRecord(
+        id=new_id(),
+        owner=owner.id,
+        audience=owner.id,
+        rev=1,
+        deleted=False,
+        document=data.document,
+        kind=data.kind,
+        due=data.due,
+        reason=data.reason,
+        instructing_document=data.instructing_document,
+    )
+    rec = await _check_override(conn, owner, rec)
+    clash = (
+        await conn.execute(
+            select(table.c.id).where(
+                table.c.owner == owner.id,
+                table.c.document == rec.document,
+                table.c.kind == rec.kind,
+                table.c.deleted.is_(False),
+            )
+        )
+    ).first()
+    if clash is not None:
+        raise Refusal(
+            409,
+            "override.duplicate",
+            "Mốc này đã được điều chỉnh; hãy sửa điều chỉnh đã có.",
+            "This review is already moved; edit the existing override.",
+            field="kind",
+            rule="D17",
+        )
+    await save(conn, REVIEW_OVERRIDE, rec)
+    return out(rec, Override)
+
+
+async def edit_override(
+    conn: AsyncConnection, caller: Caller, override_id: uuid.UUID, data: OverrideUpdate
+) -> Override:
+    held: ReviewOverrideRecord = await get_visible(
+        conn, REVIEW_OVERRIDE, caller.unit, override_id, down=True, what=("điều chỉnh", "override")
+    )
+    owner = await writable_owner(conn, caller, held.owner)
+    check_rev(data.rev, held)
+    checked = await _check_override(conn, owner, msgspec.structs.replace(held, **changes_of(data)))
+    new = await revise(
+        conn,
+        REVIEW_OVERRIDE,
+        caller,
+        held,
+        {"due": checked.due, "reason": checked.reason, "instructing_document": checked.instructing_document},
+    )
+    return out(new, Override)
+
+
+async def remove_override(conn: AsyncConnection, caller: Caller, override_id: uuid.UUID) -> None:
+    """Withdraw an override: the review falls back on the date the rule gives."""
+    held = await get_visible(
+        conn, REVIEW_OVERRIDE, caller.unit, override_id, down=True, what=("điều chỉnh", "override")
+    )
+    await revise(conn, REVIEW_OVERRIDE, caller, held, {"deleted": True})
+
+
+async def list_plans(conn: AsyncConnection, caller: Caller) -> list[Plan]:
+    """Plans of the caller's committee and of the levels above it (plans travel down)."""
+    table = REVIEW_PLAN.table
+    stmt = down_select(REVIEW_PLAN, caller.unit).where(table.c.deleted.is_(False)).order_by(table.c.issued_on)
+    return [plan_out(r) for r in await records(conn, REVIEW_PLAN, stmt)]
+
+
+async def get_plan(conn: AsyncConnection, caller: Caller, plan_id: uuid.UUID) -> Plan:
+    return plan_out(await get_visible(conn, REVIEW_PLAN, caller.unit, plan_id, down=True, what=("kế hoạch", "plan")))
+
+
+async def create_plan(conn: AsyncConnection, caller: Caller, data: PlanCreate) -> Plan:
+    """Issue a plan of reviews (D19); term and year plans list every review due in their period."""
+    if data.plan_kind not in PLAN_KINDS:
+        raise invalid(
+            "plan_kind",
+            "D19",
+            f"Loại kế hoạch phải là một trong: {', '.join(PLAN_KINDS)}.",
+            f"plan_kind must be one of: {', '.join(PLAN_KINDS)}.",
+        )
+    number = document_number_field(data.number, "number")
+    if data.plan_kind == "year":
+        if data.year is None or not 1900 <= data.year <= 2200:
+            raise invalid("year", "D19", "Kế hoạch năm cần năm áp dụng.", "A year plan needs its year.")
+        start, end = date(data.year, 1, 1), date(data.year, 12, 31)
+    elif data.plan_kind == "term":
+        if data.period_start is None:
+            raise invalid(
+                "period_start",
+                "D19",
+                "Kế hoạch nhiệm kỳ cần ngày bắt đầu nhiệm kỳ.",
+                "A term plan needs the term's start.",
+            )
+        start = data.period_start
+        end = data.period_end or add_full_years(start, 5)
+    else:
+        start = data.period_start or data.issued_on
+        end = data.period_end or date(data.issued_on.year, 12, 31)
+    if end < start:
+        raise invalid(
+            "period_end", "D19", "Kỳ kế hoạch kết thúc trước khi bắt đầu.", "The period ends before it starts."
+        )
+    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    milestones = await document_milestones(conn, owner, await visible_documents(conn, owner), data.issued_on)
+    if data.plan_kind == "addition":
+        if not data.items:
+            raise invalid(
+                "items",
+                "D19",
+                "Kế hoạch bổ sung cần ít nhất một mốc.",
+                "An addition needs at least one review.",
+            )
+        by_key = {(m.document, m.kind): m for m in milestones}
+        items = []
+        for i, item in enumerate(data.items):
+            review_kind_field(item.kind, f"items[{i}].kind")
+            found = by_key.get((item.document, item.kind))
+            if found is None:
+                raise invalid(
+                    f"items[{i}].document",
+                    "D19",
+                    "Văn bản không có hoặc không được gửi đến đơn vị này.",
+                    "The document is unknown here.",
+                )
+            items.append(PlanItem(item.document, item.kind, found.due))
+    else:
+        items = [PlanItem(m.document, m.kind, m.due) for m in milestones if start <= m.due <= end]
+    rec = ReviewPlanRecord(
+        id=new_id(),
+        owner=owner.id,
+        audience=owner.id,
+        rev=1,
+        deleted=False,
+        plan_kind=data.plan_kind,
+        number=number,
+        issued_on=data.issued_on,
+        period_start=start,
+        period_end=end,
+        items=items,
+    )
+    await save(conn, REVIEW_PLAN, rec)
+    return plan_out(rec)
+
+
+async def list_projects(
+    conn: AsyncConnection, caller: Caller, after: uuid.UUID | None = None, limit: int = 200
+) -> list[Project]:
+    """Review projects proposed in the caller's subtree."""
+    stmt = page(up_select(REVIEW_PROJECT, caller.unit), REVIEW_PROJECT, after, limit)
+    return [out(r, Project) for r in await records(conn, REVIEW_PROJECT, stmt)]
+
+
+async def create_project(conn: AsyncConnection, caller: Caller, data: ProjectCreate) -> Project:
+    """The lead agency proposes a review project (đề án) to its committee (D21)."""
+    review_kind_field(data.kind)
+    if not data.title.strip():
+        raise invalid("title", "D21", "Thiếu tên đề án.", "The title is empty.")
+    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    await visible_document(conn, owner, data.document, "document")
+    rec = ReviewProjectRecord(
+        id=new_id(),
+        owner=owner.id,
+        audience=None,
+        rev=1,
+        deleted=False,
+        document=data.document,
+        kind=data.kind,
+        title=data.title.strip(),
+        proposed_on=data.proposed_on,
+    )
+    await save(conn, REVIEW_PROJECT, rec)
+    return out(rec, Project)
+
+
+async def edit_project(conn: AsyncConnection, caller: Caller, project_id: uuid.UUID, data: ProjectUpdate) -> Project:
+    """Rename a project or record the committee's approval."""
+    held: ReviewProjectRecord = await get_visible(
+        conn, REVIEW_PROJECT, caller.unit, project_id, down=False, what=("đề án", "project")
+    )
+    check_rev(data.rev, held)
+    changes = changes_of(data)
+    approved = changes.get("approved_on")
+    if isinstance(approved, date) and approved < held.proposed_on:
+        raise invalid("approved_on", "D21", "Ngày phê duyệt trước ngày đề xuất.", "Approved before proposed.")
+    new = await revise(conn, REVIEW_PROJECT, caller, held, changes)
+    return out(new, Project)
+
+
+async def list_reports(
+    conn: AsyncConnection,
+    caller: Caller,
+    document: uuid.UUID | None = None,
+    after: uuid.UUID | None = None,
+    limit: int = 200,
+) -> list[ReviewHeld]:
+    """Reviews held in the caller's subtree."""
+    stmt = up_select(REVIEW_REPORT, caller.unit)
+    if document is not None:
+        stmt = stmt.where(REVIEW_REPORT.table.c.document == document)
+    return [out(r, ReviewHeld) for r in await records(conn, REVIEW_REPORT, page(stmt, REVIEW_REPORT, after, limit))]
+
+
+async def create_review_report(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -> ReviewHeld:
+    """Record that a unit held its review: the milestone is done for it (D16); refused while units below it have
+    not held theirs, unless a reason is given (D21)."""
+    review_kind_field(data.kind)
+    report_number = document_number_field(data.report_number, "report_number") if data.report_number.strip() else ""
+    table = REVIEW_REPORT.table
+    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    doc = await visible_document(conn, owner, data.document, "document")
+    milestone = next(m for m in await document_milestones(conn, owner, [doc], data.held_on) if m.kind == data.kind)
+    dup = (
+        await conn.execute(
+            select(table.c.id).where(
+                table.c.owner == owner.id,
+                table.c.document == doc.id,
+                table.c.kind == data.kind,
+                table.c.deleted.is_(False),
+            )
+        )
+    ).first()
+    if dup is not None:
+        raise Refusal(
+            409,
+            "review.duplicate",
+            "Đơn vị đã ghi nhận sơ kết/tổng kết này.",
+            "This review is already recorded.",
+            field="kind",
+            rule="D16",
+        )
+    children = [
+        u
+        for u in await subtree_units(conn, owner)
+        if u.parent == owner.id and u.kind in REVIEWING_KINDS and not u.armed_forces
+    ]
+    held = (
+        {
+            r.owner
+            for r in await conn.execute(
+                select(table.c.owner).where(
+                    table.c.document == doc.id,
+                    table.c.kind == data.kind,
+                    table.c.deleted.is_(False),
+                    table.c.owner.in_([c.id for c in children]),
+                )
+            )
+        }
+        if children
+        else set()
+    )
+    missing = [c for c in children if c.id not in held]
+    if missing and not data.waived_reason.strip():
+        codes = ", ".join(c.code for c in missing[:20]) + (" ..." if len(missing) > 20 else "")
+        raise Refusal(
+            409,
+            "review.children_first",
+            f"Cấp dưới chưa sơ kết/tổng kết ({len(missing)}: {codes}); cơ sở làm trước, rồi đến cấp trên. "
+            "Nếu vẫn ghi nhận, hãy nêu lý do (waived_reason).",
+            f"Units below have not held their review ({len(missing)}: {codes}); base units go first. "
+            "Give waived_reason to record it anyway.",
+            field="waived_reason",
+            rule="D21",
+        )
+    rec = ReviewReportRecord(
+        id=new_id(),
+        owner=owner.id,
+        audience=None,
+        rev=1,
+        deleted=False,
+        document=doc.id,
+        kind=data.kind,
+        held_on=data.held_on,
+        cut_off=milestone.cut_off,
+        report_number=report_number,
+        waived_reason=data.waived_reason.strip(),
+    )
+    await save(conn, REVIEW_REPORT, rec)
+    return out(rec, ReviewHeld)
+
+
+async def remove_review_report(conn: AsyncConnection, caller: Caller, report_id: uuid.UUID) -> None:
+    """Withdraw a review recorded by mistake."""
+    held = await get_visible(conn, REVIEW_REPORT, caller.unit, report_id, down=False, what=("sơ kết", "review"))
+    await revise(conn, REVIEW_REPORT, caller, held, {"deleted": True})
