@@ -8,13 +8,14 @@ the handlers are made at run time and Litestar reads their annotations as real t
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Router, delete, get, patch, post
-from litestar.datastructures import State
+from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.enums import RequestEncodingType
+from litestar.params import BodyKwarg, FromPath, FromQuery, JSONBody
 from litestar.types import ControllerRouterHandler
 
 from shared.core.scope import Caller, out
@@ -100,3 +101,7 @@ def record_routes(
         handlers.append(delete_record)
 
     return Router(path=path, route_handlers=[*handlers, *extra], tags=[tag])
+
+
+XlsxUpload = Annotated[UploadFile, BodyKwarg(media_type=RequestEncodingType.MULTI_PART)]
+"""An uploaded spreadsheet (a multipart form field), read whole by the route before the service parses it."""

@@ -12,8 +12,8 @@ from shared.consolidation.api import ConsolidationController
 from shared.documents import api as documents
 from shared.drafts import api as drafts
 from shared.due import api as due
-from shared.essays.api import EssayController, EssayTemplateController
-from shared.members.api import MemberController
+from shared.essays import api as essays
+from shared.members import api as members
 from shared.programmes.api import ProgrammeController, ProgressController
 from shared.study import api as study
 from shared.surveys.api import QuestionnaireController, RespondentController, SurveyResponseController
@@ -26,9 +26,8 @@ CONTROLLERS = (
     UnitController,
     *documents.ROUTES,
     *study.ROUTES,
-    MemberController,
-    EssayTemplateController,
-    EssayController,
+    *members.ROUTES,
+    *essays.ROUTES,
     ProgrammeController,
     ProgressController,
     QuestionnaireController,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote
 
@@ -24,11 +23,9 @@ from litestar.params import FromQuery
 
 from shared.consolidation.export_docx import write_docx
 from shared.consolidation.export_xlsx import write_xlsx
-from shared.consolidation.service import consolidate
-from shared.core.errors import Refusal
-from shared.core.scope import Caller, unit_in_scope
+from shared.consolidation.query import ConsolidationQuery, consolidation_for, review_kind
+from shared.core.scope import Caller
 from shared.db.engine import Database
-from shared.domain.calendar import ReviewKind
 from shared.domain.consolidation import (
     BANDS,
     CHANNEL_LABELS_VI,
@@ -47,9 +44,7 @@ from shared.domain.consolidation import (
     SurveyFigures,
     UnitRef,
 )
-from shared.domain.formatting import VIETNAM_TIME
 
-KINDS = {kind.name.lower(): kind for kind in ReviewKind}
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -324,57 +319,6 @@ def consolidation_out(c: Consolidation) -> ConsolidationOut:
     )
 
 
-def review_kind(kind: str) -> str:
-    """The review asked for, or a 400 naming `kind`."""
-    if kind not in KINDS:
-        raise Refusal(
-            400,
-            "invalid",
-            f"Loại báo cáo «{kind}» không hợp lệ; chọn preliminary (sơ kết) hoặc final (tổng kết).",
-            f"Unknown review «{kind}»; choose preliminary or final.",
-            field="kind",
-            rule="D16",
-        )
-    return kind
-
-
-@dataclass(frozen=True, slots=True)
-class ConsolidationQuery:
-    """What every consolidation route is asked for: the document, the review, the level and the cut-off."""
-
-    document: uuid.UUID
-    kind: str
-    unit: uuid.UUID | None
-    cut_off: date | None
-
-
-async def consolidation_for(
-    db: Database, caller: Caller, asked: ConsolidationQuery, *, with_bases: bool = False
-) -> Consolidation:
-    """A unit's consolidation, the caller's own unit by default; a unit outside the caller's subtree is refused (D4).
-
-    A document the unit does not hold is refused as a bad parameter (400, field `document`).
-    """
-    kind = review_kind(asked.kind)
-    async with db.read() as conn:
-        top = await unit_in_scope(conn, caller, asked.unit)
-        try:
-            return await consolidate(
-                conn,
-                top,
-                asked.document,
-                kind,
-                today=datetime.now(VIETNAM_TIME).date(),
-                cut_off=asked.cut_off,
-                with_bases=with_bases,
-            )
-        except Refusal as exc:
-            p = exc.problem
-            if p.field != "document":
-                raise
-            raise Refusal(400, p.code, p.message, p.message_en, field=p.field, rule=p.rule) from None
-
-
 def _ascii(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if c.isascii() and not unicodedata.combining(c))
@@ -405,7 +349,8 @@ def provide_query(
 async def _export(
     db: Database, caller: Caller, asked: ConsolidationQuery, render: Callable[[Consolidation], bytes], extension: str
 ) -> Response[bytes]:
-    c = await consolidation_for(db, caller, asked, with_bases=True)
+    async with db.read() as conn:
+        c = await consolidation_for(conn, caller, asked, with_bases=True)
     # Building the file is CPU work of up to a few seconds for a province: keep the event loop serving meanwhile.
     content = await anyio.to_thread.run_sync(render, c)
     return attachment(content, file_name(c, extension), MEDIA_TYPES[extension])
@@ -421,7 +366,9 @@ class ConsolidationController(Controller):
         self, state: State, caller: NamedDependency[Caller], asked: NamedDependency[ConsolidationQuery]
     ) -> ConsolidationOut:
         """A level's figures for one review of a document, up to the cut-off (D20, D26): whole, own, per child."""
-        return consolidation_out(await consolidation_for(state.db, caller, asked))
+        db: Database = state.db
+        async with db.read() as conn:
+            return consolidation_out(await consolidation_for(conn, caller, asked))
 
     @get("/export.xlsx")
     async def export_xlsx(

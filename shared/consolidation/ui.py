@@ -20,8 +20,8 @@ from litestar.datastructures import FormMultiDict, State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.consolidation.api import KINDS, ConsolidationQuery, consolidation_for
 from shared.consolidation.labels import KIND_TITLE, question_result_vi
+from shared.consolidation.query import KINDS, ConsolidationQuery, consolidation_for
 from shared.core.errors import Refusal
 from shared.core.scope import Caller
 from shared.documents.service import visible_documents
@@ -222,7 +222,8 @@ async def consolidation_page(
     c: Consolidation | None = None
     if asked and form.ok and document is not None:
         try:
-            c = await consolidation_for(db, caller, ConsolidationQuery(document, kind, frame.viewer.id, cut_off))
+            async with db.read() as conn:
+                c = await consolidation_for(conn, caller, ConsolidationQuery(document, kind, frame.viewer.id, cut_off))
         except Refusal as exc:
             form.refused(exc)
     values = form.values if asked else {"kind": "preliminary", "document": str(docs[0].id) if docs else ""}

@@ -21,17 +21,10 @@ from shared.documents.service import visible_documents
 from shared.domain.errors import ScoreError
 from shared.domain.grades import Band, parse_score
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
-from shared.essays.api import (
-    EssayCreate,
-    EssaySummary,
-    Rewrite,
-    essay_summary,
-    grade_essay,
-    import_grade_file,
-    list_open_rewrites,
-)
-from shared.members.api import roster
+from shared.essays.schemas import EssayCreate, EssaySummary, Rewrite
+from shared.essays.service import essay_summary, grade_essay, import_grade_file, list_open_rewrites
 from shared.members.records import MEMBER, MemberRecord
+from shared.members.service import roster
 from shared.ui.forms import GENERAL, Form
 from shared.ui.web import Page, page_for, render
 
@@ -122,10 +115,10 @@ async def _context(
     if chosen is None:
         context.update(own=None, rows=[], rewrites=[], rewrites_total=0)
         return context
-    own = await essay_summary(db, caller, chosen.id, page.viewer.id)
-    rows = [UnitSummary(u, await essay_summary(db, caller, chosen.id, u.id)) for u in children]
-    rewrites = await list_open_rewrites(db, caller, chosen.id, page.viewer.id)
     async with db.read() as conn:
+        own = await essay_summary(conn, caller, chosen.id, page.viewer.id)
+        rows = [UnitSummary(u, await essay_summary(conn, caller, chosen.id, u.id)) for u in children]
+        rewrites = await list_open_rewrites(conn, caller, chosen.id, page.viewer.id)
         context.update(
             own=own,
             rows=rows,
@@ -175,11 +168,9 @@ async def grade(
     graded_on = form.day("graded_on")
     if form.ok and member is not None and graded_on is not None:
         try:
-            await grade_essay(
-                request.app.state.db,
-                caller,
-                EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=page.viewer.id),
-            )
+            data = EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=page.viewer.id)
+            async with request.app.state.db.write() as conn:
+                await grade_essay(conn, caller, data)
         except Refusal as exc:
             form.refused(exc)
         else:
@@ -204,9 +195,9 @@ async def import_grades(
     problems: list[RowProblem] = []
     if form.ok and upload is not None:
         try:
-            result = await import_grade_file(
-                request.app.state.db, caller, await upload.read(), document, page.viewer.id, graded_on, False
-            )
+            content = await upload.read()
+            async with request.app.state.db.write() as conn:
+                result = await import_grade_file(conn, caller, content, document, page.viewer.id, graded_on, False)
         except Refusal as exc:
             problems = exc.problem.rows or []
             form.errors[GENERAL if problems else "file"] = exc.problem.message

@@ -1,153 +1,21 @@
-"""The members roster of a base unit (D12): personal data, kept at the unit and its parent only; .xlsx import."""
+"""The routes of `shared/members/` under `/api/v1`: HTTP only, over `shared.members.service`."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Annotated
 
-import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import BodyKwarg, FromPath, FromQuery, JSONBody
-from sqlalchemy.ext.asyncio import AsyncConnection
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from shared.consolidation.service import refresh_roster_count
-from shared.core.errors import Refusal, RowProblem, invalid
+from shared.api.resource import XlsxUpload
 from shared.core.scope import (
     Caller,
-    UnitInfo,
-    changes_of,
-    check_rev,
-    get_visible,
-    out,
-    page,
-    records,
-    revise,
-    save,
-    unit_in_scope,
-    up_select,
-    writable_owner,
 )
-from shared.core.xlsx import read_rows, refuse, text
 from shared.db.engine import Database
-from shared.domain.formatting import VIETNAM_TIME
-from shared.domain.obligations import (
-    OBLIGATION_LABELS_EN,
-    OBLIGATION_LABELS_VI,
-    OBLIGATIONS,
-    ObligationError,
-    check_obligation,
-    is_obliged,
-)
-from shared.ids import new_id
-from shared.members.records import MEMBER, MemberRecord
-
-XlsxUpload = Annotated[UploadFile, BodyKwarg(media_type=RequestEncodingType.MULTI_PART)]
-_MEMBER = ("đảng viên", "member")
-
-
-class Member(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    unit: uuid.UUID
-    rev: int
-    full_name: str
-    birth_year: int
-    obligation: str
-    obligation_vi: str
-    obliged: bool
-    """D12: must write an essay; the others are encouraged, and writing nothing is no shortfall for them."""
-    post: str
-    rural_cell: bool
-    note: str
-
-
-class MemberCreate(msgspec.Struct, frozen=True):
-    full_name: str
-    birth_year: int
-    obligation: str = "obliged"
-    """obliged, exempt, health, over_60, retired or rural_no_post (D12)."""
-    post: str = ""
-    rural_cell: bool = False
-    note: str = ""
-    unit: uuid.UUID | None = None
-    """The member's base unit or cell; the caller's unit by default."""
-
-
-class MemberUpdate(msgspec.Struct, frozen=True):
-    rev: int | msgspec.UnsetType = msgspec.UNSET
-    full_name: str | msgspec.UnsetType = msgspec.UNSET
-    birth_year: int | msgspec.UnsetType = msgspec.UNSET
-    obligation: str | msgspec.UnsetType = msgspec.UNSET
-    post: str | msgspec.UnsetType = msgspec.UNSET
-    rural_cell: bool | msgspec.UnsetType = msgspec.UNSET
-    note: str | msgspec.UnsetType = msgspec.UNSET
-
-
-class ImportResult(msgspec.Struct, frozen=True):
-    created: int
-    updated: int
-    unchanged: int
-    dry_run: bool
-
-
-def member_out(rec: MemberRecord) -> Member:
-    return out(
-        rec,
-        Member,
-        obligation_vi=OBLIGATION_LABELS_VI.get(rec.obligation, rec.obligation),
-        obliged=is_obliged(rec.obligation),
-    )
-
-
-def check_member(rec: MemberRecord, year: int) -> None:
-    if not rec.full_name.strip():
-        raise invalid("full_name", "D12", "Thiếu họ và tên đảng viên.", "The member's name is empty.")
-    try:
-        check_obligation(rec.obligation, birth_year=rec.birth_year, year=year, post=rec.post, rural_cell=rec.rural_cell)
-    except ObligationError as exc:
-        field = "birth_year" if exc.code == "member.birth_year" else "obligation"
-        raise Refusal.from_domain(exc, field=field, rule="D12") from None
-
-
-def obligation_from(cell: str) -> str | None:
-    """A category as offices write it: the code, or the Vietnamese or English label, or empty for obliged."""
-    from shared.core.xlsx import _key
-
-    if not cell.strip():
-        return "obliged"
-    wanted = _key(cell)
-    for code in OBLIGATIONS:
-        if wanted in (_key(code), _key(OBLIGATION_LABELS_VI[code]), _key(OBLIGATION_LABELS_EN[code])):
-            return code
-    return None
-
-
-def _bool_cell(value: object) -> bool:
-    return text(value).casefold() in ("x", "1", "có", "co", "yes", "true", "đúng")
-
-
-MEMBER_COLUMNS = {
-    "full_name": ("Họ và tên", "Họ tên", "full_name"),
-    "birth_year": ("Năm sinh", "birth_year"),
-    "obligation": ("Diện?", "Diện đối tượng", "Đối tượng", "obligation"),
-    "post": ("Chức vụ?", "post"),
-    "rural_cell": ("Chi bộ nông thôn?", "rural_cell"),
-    "note": ("Ghi chú?", "note"),
-}
-
-
-async def roster_changed(conn: AsyncConnection, owner: uuid.UUID) -> None:
-    """Keep the unit's published member counts current in the same transaction as the roster write (D12, D26)."""
-    await refresh_roster_count(conn, owner, datetime.now(VIETNAM_TIME).date())
-
-
-async def roster(conn: AsyncConnection, unit: UnitInfo) -> list[MemberRecord]:
-    """Live members of a unit's subtree held here."""
-    stmt = up_select(MEMBER, unit).where(MEMBER.table.c.deleted.is_(False))
-    return await records(conn, MEMBER, stmt)
+from shared.members import service
+from shared.members.schemas import ImportResult, Member, MemberCreate, MemberUpdate
 
 
 class MemberController(Controller):
@@ -166,38 +34,19 @@ class MemberController(Controller):
         """Members of a unit's subtree held here (a unit and its parent hold a roster; no level above does)."""
         db: Database = state.db
         async with db.read() as conn:
-            viewer = await unit_in_scope(conn, caller, unit)
-            stmt = page(up_select(MEMBER, viewer), MEMBER, after, limit)
-            return [member_out(r) for r in await records(conn, MEMBER, stmt)]
+            return await service.list_members(conn, caller, unit, after, limit)
 
     @post("/")
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[MemberCreate]) -> Member:
         db: Database = state.db
         async with db.write() as conn:
-            owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-            rec = MemberRecord(
-                id=new_id(),
-                owner=owner.id,
-                audience=None,
-                rev=1,
-                deleted=False,
-                full_name=" ".join(data.full_name.split()),
-                birth_year=data.birth_year,
-                obligation=data.obligation,
-                post=data.post.strip(),
-                rural_cell=data.rural_cell,
-                note=data.note.strip(),
-            )
-            check_member(rec, date.today().year)
-            await save(conn, MEMBER, rec)
-            await roster_changed(conn, owner.id)
-        return member_out(rec)
+            return await service.create_member(conn, caller, data)
 
     @get("/{member_id:uuid}")
     async def get_member(self, state: State, caller: NamedDependency[Caller], member_id: FromPath[uuid.UUID]) -> Member:
         db: Database = state.db
         async with db.read() as conn:
-            return member_out(await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER))
+            return await service.get_member(conn, caller, member_id)
 
     @patch("/{member_id:uuid}")
     async def edit(
@@ -209,23 +58,14 @@ class MemberController(Controller):
     ) -> Member:
         db: Database = state.db
         async with db.write() as conn:
-            held: MemberRecord = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
-            await writable_owner(conn, caller, held.owner)
-            check_rev(data.rev, held)
-            changes = changes_of(data)
-            check_member(msgspec.structs.replace(held, **changes), date.today().year)
-            new = await revise(conn, MEMBER, caller, held, changes)
-            await roster_changed(conn, held.owner)
-        return member_out(new)
+            return await service.edit_member(conn, caller, member_id, data)
 
     @delete("/{member_id:uuid}", status_code=204)
     async def remove(self, state: State, caller: NamedDependency[Caller], member_id: FromPath[uuid.UUID]) -> None:
         """Take a member off the roster (moved away, deceased): a tombstone that clears the name too."""
         db: Database = state.db
         async with db.write() as conn:
-            held = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
-            await revise(conn, MEMBER, caller, held, {"deleted": True, "full_name": "", "note": ""})
-            await roster_changed(conn, held.owner)
+            await service.remove_member(conn, caller, member_id)
 
     @post("/import", status_code=200)
     async def import_roster(
@@ -242,97 +82,9 @@ class MemberController(Controller):
         birth year match a member already held updates that member.
         """
         content = await data.read()
-        return await import_roster_file(state.db, caller, content, unit, dry_run)
+        db: Database = state.db
+        async with db.write() as conn:
+            return await service.import_roster_file(conn, caller, content, unit, dry_run)
 
 
-async def save_many(conn: AsyncConnection, recs: list[MemberRecord]) -> None:
-    from shared.sync import store
-
-    if recs:
-        await store.apply(conn, MEMBER, recs, origin=None)
-
-
-async def import_roster_file(
-    db: Database, caller: Caller, content: bytes, unit: uuid.UUID | None, dry_run: bool
-) -> ImportResult:
-    """A unit's roster from .xlsx, all or nothing; a row matching a member held (name and birth year) updates it."""
-    year = date.today().year
-    async with db.write() as conn:
-        owner = await writable_owner(conn, caller, unit or caller.unit.id)
-        held = {(r.full_name.casefold(), r.birth_year): r for r in await roster(conn, owner) if r.owner == owner.id}
-        problems: list[RowProblem] = []
-        seen: dict[tuple[str, int], int] = {}
-        created: list[MemberRecord] = []
-        updated: list[MemberRecord] = []
-        unchanged = 0
-        for number, row in read_rows(content, MEMBER_COLUMNS):
-            name = " ".join(text(row.get("full_name")).split())
-            year_text = text(row.get("birth_year"))
-            obligation = obligation_from(text(row.get("obligation")))
-            row_problems = len(problems)
-            if not name:
-                problems.append(RowProblem(number, "full_name", "Thiếu họ và tên.", "The name is empty."))
-            if not year_text.isdigit():
-                problems.append(
-                    RowProblem(number, "birth_year", f"Năm sinh «{year_text}» không hợp lệ.", "Invalid birth year.")
-                )
-            if obligation is None:
-                problems.append(
-                    RowProblem(
-                        number,
-                        "obligation",
-                        f"Diện «{text(row.get('obligation'))}» không có trong danh mục (D12).",
-                        "Unknown category (D12).",
-                    )
-                )
-            if len(problems) > row_problems or obligation is None:
-                continue
-            rec = MemberRecord(
-                id=new_id(),
-                owner=owner.id,
-                audience=None,
-                rev=1,
-                deleted=False,
-                full_name=name,
-                birth_year=int(year_text),
-                obligation=obligation,
-                post=text(row.get("post")),
-                rural_cell=_bool_cell(row.get("rural_cell")),
-                note=text(row.get("note")),
-            )
-            try:
-                check_member(rec, year)
-            except Refusal as exc:
-                p = exc.problem
-                problems.append(RowProblem(number, p.field or "", p.message, p.message_en))
-                continue
-            key = (name.casefold(), rec.birth_year)
-            if key in seen:
-                problems.append(
-                    RowProblem(
-                        number,
-                        "full_name",
-                        f"Trùng với dòng {seen[key]} (cùng họ tên và năm sinh).",
-                        f"Duplicates row {seen[key]} (same name and birth year).",
-                    )
-                )
-                continue
-            seen[key] = number
-            old = held.get(key)
-            if old is None:
-                created.append(rec)
-                continue
-            fields = ("obligation", "post", "rural_cell", "note")
-            if all(getattr(old, f) == getattr(rec, f) for f in fields):
-                unchanged += 1
-            else:
-                updated.append(msgspec.structs.replace(old, rev=old.rev + 1, **{f: getattr(rec, f) for f in fields}))
-        if problems:
-            raise refuse(problems)
-        if not dry_run:
-            await save_many(conn, created + updated)
-            await roster_changed(conn, owner.id)
-    return ImportResult(len(created), len(updated), unchanged, dry_run)
-
-
-__all__ = ["XlsxUpload", "roster", "save"]
+ROUTES = (MemberController,)

@@ -15,8 +15,8 @@ from litestar.response import Redirect
 from shared.core.errors import Refusal, RowProblem
 from shared.core.scope import Caller, page, records, units_info, up_select
 from shared.domain.obligations import OVER_60_ASSUMPTION_VI, RURAL_CELL_ASSUMPTION_VI
-from shared.members.api import import_roster_file, member_out
 from shared.members.records import MEMBER
+from shared.members.service import import_roster_file, member_out
 from shared.ui.forms import GENERAL, Form
 from shared.ui.web import Page, page_for, render
 
@@ -84,9 +84,9 @@ async def import_roster(
     result = None
     if form.ok and upload is not None:
         try:
-            result = await import_roster_file(
-                request.app.state.db, caller, await upload.read(), frame.viewer.id, dry_run
-            )
+            content = await upload.read()
+            async with request.app.state.db.write() as conn:
+                result = await import_roster_file(conn, caller, content, frame.viewer.id, dry_run)
         except Refusal as exc:
             problems = exc.problem.rows or []
             form.errors[GENERAL if problems else "file"] = exc.problem.message

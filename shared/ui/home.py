@@ -18,7 +18,7 @@ from shared.db.engine import Database
 from shared.documents.service import visible_documents
 from shared.due.schemas import WhatIsDue
 from shared.due.service import collect_due
-from shared.essays.api import list_open_rewrites
+from shared.essays.service import list_open_rewrites
 from shared.essays.ui import rewrite_rows
 from shared.ui.sync import sync_health
 from shared.ui.web import page_for, render
@@ -55,8 +55,8 @@ async def home(
     plan_due = [m for m in items if m.status == "plan_due"]
     upcoming = [m for m in items if m.status == "upcoming" and m.due <= horizon]
     later = sum(1 for m in items if m.status == "upcoming" and m.due > horizon)
-    rewrites = await list_open_rewrites(state.db, caller, None, page.viewer.id)
     async with state.db.read() as conn:
+        rewrites = await list_open_rewrites(conn, caller, None, page.viewer.id)
         shown = await rewrite_rows(conn, page.viewer, rewrites[:REWRITES_SHOWN])
     return render(
         "home.html",

@@ -1,0 +1,506 @@
+"""Essay templates (D11) and graded essays (D10, D13): attempts, bands, rewrites, .xlsx grades, open rewrites.
+
+The rules, queries and workflow; each function runs in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+import msgspec
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.core.errors import Refusal, RowProblem, invalid
+from shared.core.scope import (
+    Caller,
+    UnitInfo,
+    changes_of,
+    check_rev,
+    down_select,
+    get_visible,
+    out,
+    page,
+    records,
+    revise,
+    save,
+    unit_in_scope,
+    units_info,
+    up_select,
+    writable_owner,
+)
+from shared.core.xlsx import date_cell, decimal_text, read_rows, refuse, text
+from shared.documents.service import visible_document
+from shared.domain.errors import ScoreError
+from shared.domain.grades import Attempt, Band, band_of, format_score, latest_result, parse_score
+from shared.domain.obligations import OBLIGATIONS, is_obliged, participation
+from shared.essays.records import ESSAY_GRADE, ESSAY_TEMPLATE, EssayGradeRecord, EssayTemplateRecord
+from shared.essays.schemas import (
+    Essay,
+    EssayCreate,
+    EssaySummary,
+    EssayTemplate,
+    EssayTemplateCreate,
+    EssayTemplateUpdate,
+    EssayUpdate,
+    GroupOut,
+    Rewrite,
+)
+from shared.ids import new_id
+from shared.members.records import MEMBER, MemberRecord
+from shared.members.schemas import ImportResult
+from shared.members.service import roster
+from shared.sync import store
+
+_TEMPLATE = ("mẫu bài thu hoạch", "essay template")
+
+
+_ESSAY = ("bài thu hoạch", "essay")
+
+
+async def _check_template(conn: AsyncConnection, owner: UnitInfo, rec: EssayTemplateRecord) -> EssayTemplateRecord:
+    if not rec.title.strip():
+        raise invalid("title", "D11", "Thiếu tên mẫu bài thu hoạch.", "The title is empty.")
+    questions = [q.strip() for q in rec.questions if q.strip()]
+    if not questions:
+        raise invalid(
+            "questions", "D11", "Mẫu bài thu hoạch cần ít nhất một câu hỏi.", "A template needs at least one question."
+        )
+    await visible_document(conn, owner, rec.document, "document")
+    table = ESSAY_TEMPLATE.table
+    clash = (
+        await conn.execute(
+            select(table.c.id).where(
+                table.c.owner == owner.id,
+                table.c.document == rec.document,
+                table.c.deleted.is_(False),
+                table.c.id != rec.id,
+            )
+        )
+    ).first()
+    if clash is not None:
+        raise Refusal(
+            409,
+            "template.duplicate",
+            "Cấp này đã có mẫu bài thu hoạch cho văn bản này; hãy sửa mẫu đã có.",
+            "This level already has a template for the document; edit it.",
+            field="document",
+            rule="D11",
+        )
+    return msgspec.structs.replace(rec, questions=questions, title=rec.title.strip())
+
+
+def essay_out(rec: EssayGradeRecord) -> Essay:
+    band = Band(rec.band)
+    return out(
+        rec,
+        Essay,
+        score_vi=format_score(rec.score),
+        band_en=band.english,
+        rewrite_open=band.rank < Band.AVERAGE.rank,
+    )
+
+
+def _score(value: str | Decimal, field: str = "score") -> Decimal:
+    try:
+        return parse_score(value)
+    except ScoreError as exc:
+        raise Refusal.from_domain(exc, field=field, rule="D13") from None
+
+
+async def _attempts(
+    conn: AsyncConnection, grader: UnitInfo, member: uuid.UUID, document: uuid.UUID
+) -> list[EssayGradeRecord]:
+    table = ESSAY_GRADE.table
+    stmt = up_select(ESSAY_GRADE, grader).where(
+        table.c.member == member, table.c.document == document, table.c.deleted.is_(False)
+    )
+    return await records(conn, ESSAY_GRADE, stmt)
+
+
+def rewrite_refusal(held: Iterable[EssayGradeRecord]) -> Refusal | None:
+    """D13: a new attempt is taken only while the latest one is below Trung bình."""
+    result = latest_result(Attempt(g.attempt, g.score) for g in held)
+    if result is None or result.rewrite_open:
+        return None
+    return Refusal(
+        409,
+        "essay.no_rewrite_owed",
+        f"Bài lần {result.attempt} đạt {result.band} ({format_score(result.score)}): không phải viết lại; "
+        "hãy sửa điểm của lần đó nếu chấm nhầm.",
+        f"Attempt {result.attempt} is {result.band.english}: no rewrite is owed; correct that attempt's score instead.",
+        field="member",
+        rule="D13",
+    )
+
+
+async def _member_here(conn: AsyncConnection, grader: UnitInfo, member_id: uuid.UUID) -> MemberRecord | None:
+    table = MEMBER.table
+    rows = await records(
+        conn, MEMBER, up_select(MEMBER, grader).where(table.c.id == member_id, table.c.deleted.is_(False))
+    )
+    return rows[0] if rows else None
+
+
+GRADE_COLUMNS = {
+    "member": ("Mã đảng viên?", "member"),
+    "full_name": ("Họ và tên?", "Họ tên", "full_name"),
+    "birth_year": ("Năm sinh?", "birth_year"),
+    "score": ("Điểm", "score"),
+    "graded_on": ("Ngày chấm?", "graded_on"),
+}
+
+
+def _find_member(
+    number: int,
+    row: dict[str, object],
+    by_id: dict[uuid.UUID, MemberRecord],
+    by_name: dict[tuple[str, int], list[MemberRecord]],
+    problems: list[RowProblem],
+) -> MemberRecord | None:
+    code = text(row.get("member"))
+    if code:
+        try:
+            found = by_id.get(uuid.UUID(code))
+        except ValueError:
+            found = None
+        if found is None:
+            problems.append(
+                RowProblem(number, "member", f"Mã đảng viên «{code}» không có trong danh sách.", "Unknown member id.")
+            )
+        return found
+    name = " ".join(text(row.get("full_name")).split()).casefold()
+    year = text(row.get("birth_year"))
+    matches = by_name.get((name, int(year)), []) if year.isdigit() else []
+    if len(matches) == 1:
+        return matches[0]
+    problems.append(
+        RowProblem(
+            number,
+            "full_name",
+            "Không tìm thấy đảng viên có họ tên và năm sinh này trong danh sách."
+            if not matches
+            else "Có nhiều đảng viên trùng họ tên và năm sinh; hãy dùng cột Mã đảng viên.",
+            "No member with this name and birth year on the roster."
+            if not matches
+            else "Several members share this name and birth year; use the member id column.",
+        )
+    )
+    return None
+
+
+async def grade_essay(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> Essay:
+    """Grade a member's essay: the first attempt, or a rewrite while the latest is Yếu (D13)."""
+    score = _score(data.score)
+    grader = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    await visible_document(conn, grader, data.document, "document")
+    held = await _member_here(conn, grader, data.member)
+    if held is not None:
+        member_unit, obligation = held.owner, held.obligation
+    else:
+        # Above the roster's ceiling: a delegate this level summoned; the grader names the member's unit
+        # and no name travels (personal data stays at the roster's unit and its parent).
+        if data.member_unit is None:
+            raise invalid(
+                "member_unit",
+                "D13",
+                "Đảng viên không có trong danh sách tại đây: cần ghi đơn vị của người được triệu tập.",
+                "The member is not on a roster held here: give the delegate's unit.",
+            )
+        if data.obligation not in OBLIGATIONS:
+            raise invalid("obligation", "D12", "Diện đối tượng không hợp lệ.", "Unknown category.")
+        member_unit = (await unit_in_scope(conn, caller, data.member_unit)).id
+        obligation = data.obligation
+    unit = (await units_info(conn, [member_unit])).get(member_unit)
+    if unit is None or not grader.covers(unit):
+        raise invalid(
+            "unit",
+            "D13",
+            "Cấp triệu tập chấm bài: đơn vị chấm phải là đơn vị của đảng viên hoặc cấp trên.",
+            "The summoning level grades: the grading unit must be the member's unit or above it.",
+        )
+    attempts = await _attempts(conn, grader, data.member, data.document)
+    refusal = rewrite_refusal(attempts)
+    if refusal is not None:
+        raise refusal
+    rec = EssayGradeRecord(
+        id=new_id(),
+        owner=grader.id,
+        audience=None,
+        rev=1,
+        deleted=False,
+        member=data.member,
+        member_unit=member_unit,
+        document=data.document,
+        attempt=max((a.attempt for a in attempts), default=0) + 1,
+        score=score,
+        band=str(band_of(score)),
+        graded_on=data.graded_on,
+        obligation=obligation,
+    )
+    await save(conn, ESSAY_GRADE, rec)
+    return essay_out(rec)
+
+
+async def list_open_rewrites(
+    conn: AsyncConnection, caller: Caller, document: uuid.UUID | None, unit: uuid.UUID | None
+) -> list[Rewrite]:
+    """Members whose latest attempt is Yếu, so a rewrite is owed, per unit of the subtree (D13)."""
+    table = ESSAY_GRADE.table
+    viewer = await unit_in_scope(conn, caller, unit)
+    scoped = up_select(ESSAY_GRADE, viewer).where(table.c.deleted.is_(False))
+    if document is not None:
+        scoped = scoped.where(table.c.document == document)
+    graded = scoped.subquery()
+    latest = (
+        select(graded.c.member, graded.c.document, func.max(graded.c.attempt).label("attempt"))
+        .group_by(graded.c.member, graded.c.document)
+        .subquery()
+    )
+    stmt = (
+        select(graded)
+        .join(
+            latest,
+            and_(
+                latest.c.member == graded.c.member,
+                latest.c.document == graded.c.document,
+                latest.c.attempt == graded.c.attempt,
+            ),
+        )
+        .where(graded.c.band == str(Band.WEAK))
+        .order_by(graded.c.member_unit, graded.c.graded_on)
+    )
+    rows = [store.from_row(ESSAY_GRADE, r) for r in await conn.execute(stmt)]
+    return [
+        Rewrite(r.member, r.member_unit, r.document, r.attempt, r.score, r.band, r.graded_on, r.owner)
+        for r in rows
+        if isinstance(r, EssayGradeRecord)
+    ]
+
+
+async def essay_summary(
+    conn: AsyncConnection, caller: Caller, document: uuid.UUID, unit: uuid.UUID | None
+) -> EssaySummary:
+    """Participation for a document over a subtree: obliged and encouraged apart (D12), bands by latest attempt."""
+    table = ESSAY_GRADE.table
+    viewer = await unit_in_scope(conn, caller, unit)
+    await visible_document(conn, viewer, document, "document")
+    grades: list[EssayGradeRecord] = await records(
+        conn,
+        ESSAY_GRADE,
+        up_select(ESSAY_GRADE, viewer).where(table.c.document == document, table.c.deleted.is_(False)),
+    )
+    members = await roster(conn, viewer)
+    by_member: dict[uuid.UUID, list[EssayGradeRecord]] = {}
+    for g in grades:
+        by_member.setdefault(g.member, []).append(g)
+    results = {m: latest_result(Attempt(g.attempt, g.score) for g in gs) for m, gs in by_member.items()}
+    latest = {m: r for m, r in results.items() if r is not None}
+    if members:
+        counted = participation({m.id: m.obligation for m in members}, latest)
+        return EssaySummary(
+            document,
+            True,
+            GroupOut(
+                counted.obliged.members,
+                counted.obliged.wrote,
+                dict(counted.obliged.bands),
+                counted.obliged.rewrites_open,
+            ),
+            GroupOut(
+                counted.encouraged.members,
+                counted.encouraged.wrote,
+                dict(counted.encouraged.bands),
+                counted.encouraged.rewrites_open,
+            ),
+            counted.shortfall,
+        )
+    # Above the roster's ceiling: the category travels on each grade, so who wrote is still split (D12).
+    obligations = {m: gs[0].obligation for m, gs in by_member.items()}
+    counted = participation(obligations, latest)
+    return EssaySummary(
+        document,
+        False,
+        GroupOut(None, counted.obliged.wrote, dict(counted.obliged.bands), counted.obliged.rewrites_open),
+        GroupOut(None, counted.encouraged.wrote, dict(counted.encouraged.bands), counted.encouraged.rewrites_open),
+        None,
+    )
+
+
+async def import_grade_file(
+    conn: AsyncConnection,
+    caller: Caller,
+    content: bytes,
+    document: uuid.UUID,
+    unit: uuid.UUID | None,
+    graded_on: date | None,
+    dry_run: bool,
+) -> ImportResult:
+    """Grades from an .xlsx file, all or nothing: any bad row refuses the file, every problem listed by row (D13)."""
+    grader = await writable_owner(conn, caller, unit or caller.unit.id)
+    await visible_document(conn, grader, document, "document")
+    members = await roster(conn, grader)
+    by_id = {m.id: m for m in members}
+    by_name: dict[tuple[str, int], list[MemberRecord]] = {}
+    for m in members:
+        by_name.setdefault((m.full_name.casefold(), m.birth_year), []).append(m)
+    table = ESSAY_GRADE.table
+    prior: dict[uuid.UUID, list[EssayGradeRecord]] = {}
+    for g in await records(
+        conn,
+        ESSAY_GRADE,
+        up_select(ESSAY_GRADE, grader).where(table.c.document == document, table.c.deleted.is_(False)),
+    ):
+        prior.setdefault(g.member, []).append(g)
+    problems: list[RowProblem] = []
+    new: list[EssayGradeRecord] = []
+    seen: dict[uuid.UUID, int] = {}
+    for number, row in read_rows(content, GRADE_COLUMNS):
+        member = _find_member(number, row, by_id, by_name, problems)
+        try:
+            score = parse_score(decimal_text(row.get("score")))
+        except ScoreError as exc:
+            problems.append(RowProblem(number, "score", exc.message_vi, exc.message_en))
+            score = None
+        day = date_cell(row.get("graded_on")) if row.get("graded_on") is not None else graded_on
+        if not isinstance(day, date):
+            problems.append(
+                RowProblem(number, "graded_on", "Thiếu hoặc sai ngày chấm.", "The grading date is missing or invalid.")
+            )
+        if member is None or score is None or not isinstance(day, date):
+            continue
+        if member.id in seen:
+            problems.append(
+                RowProblem(
+                    number,
+                    "full_name",
+                    f"Trùng đảng viên ở dòng {seen[member.id]}.",
+                    f"Same member as row {seen[member.id]}.",
+                )
+            )
+            continue
+        seen[member.id] = number
+        refusal = rewrite_refusal(prior.get(member.id, []))
+        if refusal is not None:
+            problems.append(RowProblem(number, "score", refusal.problem.message, refusal.problem.message_en))
+            continue
+        new.append(
+            EssayGradeRecord(
+                id=new_id(),
+                owner=grader.id,
+                audience=None,
+                rev=1,
+                deleted=False,
+                member=member.id,
+                member_unit=member.owner,
+                document=document,
+                attempt=max((g.attempt for g in prior.get(member.id, [])), default=0) + 1,
+                score=score,
+                band=str(band_of(score)),
+                graded_on=day,
+                obligation=member.obligation,
+            )
+        )
+    if problems:
+        raise refuse(problems)
+    if new and not dry_run:
+        await store.apply(conn, ESSAY_GRADE, new, origin=None)
+    return ImportResult(len(new), 0, 0, dry_run)
+
+
+__all__ = ["is_obliged"]
+
+
+async def list_templates(
+    conn: AsyncConnection, caller: Caller, document: uuid.UUID | None = None, unit: uuid.UUID | None = None
+) -> list[EssayTemplate]:
+    """Templates of the unit's own level and of the levels above it, and those written in its subtree (D11)."""
+    table = ESSAY_TEMPLATE.table
+    viewer = await unit_in_scope(conn, caller, unit)
+    stmt = down_select(ESSAY_TEMPLATE, viewer).where(table.c.deleted.is_(False))
+    if document is not None:
+        stmt = stmt.where(table.c.document == document)
+    return [out(r, EssayTemplate) for r in await records(conn, ESSAY_TEMPLATE, stmt.order_by(table.c.id))]
+
+
+async def create_essay_template(conn: AsyncConnection, caller: Caller, data: EssayTemplateCreate) -> EssayTemplate:
+    """A level's lead agency writes the template for the members it summons (D11)."""
+    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    rec = EssayTemplateRecord(
+        id=new_id(),
+        owner=owner.id,
+        audience=owner.id,
+        rev=1,
+        deleted=False,
+        document=data.document,
+        title=data.title,
+        for_whom=data.for_whom.strip() or f"Đảng viên do {owner.name} triệu tập",
+        questions=list(data.questions),
+        issued_on=data.issued_on,
+    )
+    rec = await _check_template(conn, owner, rec)
+    await save(conn, ESSAY_TEMPLATE, rec)
+    return out(rec, EssayTemplate)
+
+
+async def edit_essay_template(
+    conn: AsyncConnection, caller: Caller, template_id: uuid.UUID, data: EssayTemplateUpdate
+) -> EssayTemplate:
+    held: EssayTemplateRecord = await get_visible(
+        conn, ESSAY_TEMPLATE, caller.unit, template_id, down=True, what=_TEMPLATE
+    )
+    owner = await writable_owner(conn, caller, held.owner)
+    check_rev(data.rev, held)
+    checked = await _check_template(conn, owner, msgspec.structs.replace(held, **changes_of(data)))
+    changes = changes_of(data)
+    changes.update(title=checked.title, questions=checked.questions)
+    new = await revise(conn, ESSAY_TEMPLATE, caller, held, changes)
+    return out(new, EssayTemplate)
+
+
+async def remove_essay_template(conn: AsyncConnection, caller: Caller, template_id: uuid.UUID) -> None:
+    held = await get_visible(conn, ESSAY_TEMPLATE, caller.unit, template_id, down=True, what=_TEMPLATE)
+    await revise(conn, ESSAY_TEMPLATE, caller, held, {"deleted": True})
+
+
+async def list_essays(
+    conn: AsyncConnection,
+    caller: Caller,
+    document: uuid.UUID | None = None,
+    member: uuid.UUID | None = None,
+    unit: uuid.UUID | None = None,
+    after: uuid.UUID | None = None,
+    limit: int = 200,
+) -> list[Essay]:
+    """Graded attempts in a unit's subtree (grades travel up to the province)."""
+    table = ESSAY_GRADE.table
+    viewer = await unit_in_scope(conn, caller, unit)
+    stmt = up_select(ESSAY_GRADE, viewer)
+    if document is not None:
+        stmt = stmt.where(table.c.document == document)
+    if member is not None:
+        stmt = stmt.where(table.c.member == member)
+    return [essay_out(r) for r in await records(conn, ESSAY_GRADE, page(stmt, ESSAY_GRADE, after, limit))]
+
+
+async def get_essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID) -> Essay:
+    return essay_out(await get_visible(conn, ESSAY_GRADE, caller.unit, essay_id, down=False, what=_ESSAY))
+
+
+async def correct_essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID, data: EssayUpdate) -> Essay:
+    """Correct a score or date; the band follows the score (D13)."""
+    held: EssayGradeRecord = await get_visible(conn, ESSAY_GRADE, caller.unit, essay_id, down=False, what=_ESSAY)
+    check_rev(data.rev, held)
+    changes = changes_of(data, skip=("rev", "score"))
+    if isinstance(data.score, str):
+        score = _score(data.score)
+        changes.update(score=score, band=str(band_of(score)))
+    new = await revise(conn, ESSAY_GRADE, caller, held, changes)
+    return essay_out(new)
+
+
+async def remove_essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID) -> None:
+    held = await get_visible(conn, ESSAY_GRADE, caller.unit, essay_id, down=False, what=_ESSAY)
+    await revise(conn, ESSAY_GRADE, caller, held, {"deleted": True})
