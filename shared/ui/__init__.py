@@ -14,7 +14,7 @@ from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 
 from shared.settings import Settings
-from shared.ui import consolidation, documents, essays, home, login, members, study, sync, units
+from shared.ui import accounts, consolidation, documents, essays, home, login, members, study, sync, units
 from shared.ui.web import (
     EXCEPTION_HANDLERS,
     STATIC,
@@ -48,6 +48,7 @@ PAGES = (
     consolidation.consolidation_page,
     sync.sync_page,
     units.units_page,
+    *accounts.PAGES,
 )
 
 
