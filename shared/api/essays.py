@@ -35,7 +35,7 @@ from shared.api.scope import (
     up_select,
     writable_owner,
 )
-from shared.api.xlsx import date_cell, decimal_text, read_rows, refuse, text
+from shared.api.xlsx import date_cell, decimal_text, read_rows, refuse, require_upload, text
 from shared.db.engine import Database
 from shared.domain.errors import ScoreError
 from shared.domain.grades import Attempt, Band, band_of, format_score, latest_result, parse_score
@@ -396,7 +396,7 @@ class EssayController(Controller):
         """Participation for a document over a subtree: obliged and encouraged apart (D12), bands by latest attempt."""
         return await essay_summary(state.db, caller, document, unit)
 
-    @post("/import", status_code=200)
+    @post("/import", status_code=200, before_request=require_upload)
     async def import_grades(
         self,
         state: State,

@@ -30,7 +30,7 @@ from shared.api.scope import (
     up_select,
     writable_owner,
 )
-from shared.api.xlsx import read_rows, refuse, text
+from shared.api.xlsx import read_rows, refuse, require_upload, text
 from shared.db.engine import Database
 from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.obligations import (
@@ -227,7 +227,7 @@ class MemberController(Controller):
             await revise(conn, MEMBER, caller, held, {"deleted": True, "full_name": "", "note": ""})
             await roster_changed(conn, held.owner)
 
-    @post("/import", status_code=200)
+    @post("/import", status_code=200, before_request=require_upload)
     async def import_roster(
         self,
         state: State,
