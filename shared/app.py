@@ -12,12 +12,13 @@ from typing import Any
 
 from litestar import Litestar, get
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from shared.api.router import api_router
 from shared.catalogue import build_registry
+from shared.core.errors import Problem
 from shared.db.engine import Database
 from shared.serving import security_headers
 from shared.settings import Settings
@@ -66,7 +67,7 @@ def create_app(settings: Settings, *, role: str, route_handlers: Sequence[Contro
             await parent.flush_activity()
             await db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, api_router(child_nodes), sync_router(), *route_handlers],
         lifespan=[lifespan],
         plugins=[UIPlugin(settings)],
@@ -85,3 +86,28 @@ def create_app(settings: Settings, *, role: str, route_handlers: Sequence[Contro
             ),
         ),
     )
+    _document_problems(app)
+    return app
+
+
+PROBLEM_STATUSES = {
+    400: "The request does not match the schema.",
+    401: "Not signed in, or the session expired or idled out.",
+    403: "The role or the unit's scope does not allow it, or the password must be changed first.",
+    404: "No such record in the caller's scope.",
+    409: "Conflicts with what is stored.",
+    413: "Too large (body, upload or rows).",
+    422: "Refused by a domain rule; `field` and `rule` say where.",
+    429: "Too many failed sign-ins: wait the seconds given.",
+}
+
+
+def _document_problems(app: Litestar) -> None:
+    """Every API route answers its refusals as a `Problem`; say so in the OpenAPI schema instead of Litestar's
+    default error shape, so clients (and the fuzzer) can rely on it."""
+    for route in app.routes:
+        if not route.path.startswith("/api/"):
+            continue
+        for handler in getattr(route, "route_handlers", ()):
+            documented = {status: ResponseSpec(Problem, description=text) for status, text in PROBLEM_STATUSES.items()}
+            handler.responses = {**documented, **(handler.responses or {})}

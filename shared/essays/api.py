@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from shared.api.resource import XlsxUpload
+from shared.api.resource import XlsxUpload, require_upload
 from shared.core.scope import (
     Caller,
 )
@@ -152,7 +152,7 @@ class EssayController(Controller):
         async with db.read() as conn:
             return await service.essay_summary(conn, caller, document, unit)
 
-    @post("/import", status_code=200)
+    @post("/import", status_code=200, before_request=require_upload)
     async def import_grades(
         self,
         state: State,

@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from shared.api.resource import XlsxUpload
+from shared.api.resource import XlsxUpload, require_upload
 from shared.core.scope import (
     Caller,
 )
@@ -67,7 +67,7 @@ class MemberController(Controller):
         async with db.write() as conn:
             await service.remove_member(conn, caller, member_id)
 
-    @post("/import", status_code=200)
+    @post("/import", status_code=200, before_request=require_upload)
     async def import_roster(
         self,
         state: State,

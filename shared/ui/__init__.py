@@ -13,6 +13,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 
+from shared.accounts import ui as accounts
 from shared.consolidation import ui as consolidation
 from shared.documents import ui as documents
 from shared.drafts import ui as drafts
@@ -34,7 +35,7 @@ from shared.units import ui as units
 
 PAGES = tuple(
     page
-    for module in (login, home, documents, essays, members, study, drafts, consolidation, sync, units)
+    for module in (login, home, documents, essays, members, study, drafts, consolidation, sync, units, accounts)
     for page in module.PAGES
 )
 

@@ -70,6 +70,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/dong-bo", "Đồng bộ"),
     ("/don-vi", "Đơn vị"),
 )
+ADMIN_NAV: tuple[tuple[str, str], ...] = (("/tai-khoan", "Tài khoản"), ("/nut-cap-duoi", "Nút cấp dưới"))
 
 
 # Secrets and CSRF.
@@ -174,7 +175,7 @@ def _register(engine: JinjaTemplateEngine) -> None:
     env.filters.update(
         date=_date, moment=_moment, score=_score, number=_number, role=lambda r: ROLE_LABELS_VI.get(r, r), kind=_kind
     )
-    env.globals.update(percent=_percent, nav=NAV)
+    env.globals.update(percent=_percent, nav=NAV, admin_nav=ADMIN_NAV)
     env.trim_blocks = True
     env.lstrip_blocks = True
 
