@@ -28,7 +28,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from server.jobs import Jobs
-from shared.accounts.auth import create_user, hash_password
+from shared.accounts.service import create_user, hash_password
 from shared.catalogue import build_registry
 from shared.commands import unit_by_code
 from shared.consolidation.labels import document_name, groups_vi, question_result_vi

@@ -14,7 +14,7 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 from sqlalchemy import insert
 
-from shared.accounts.auth import create_user, hash_password, open_session
+from shared.accounts.service import create_user, hash_password, open_session
 from shared.app import create_app
 from shared.db.engine import Database
 from shared.domain.tree import Unit, UnitKind, Version

@@ -37,7 +37,7 @@ def user_commands(group: click.Group) -> None:
     ) -> None:
         """Create a sign-in account for a unit (the first admin, then more from the web)."""
         # Imported here: the API's modules are heavy, and every other command of the group starts without them.
-        from shared.accounts.auth import check_new_user, create_user, hash_password
+        from shared.accounts.service import check_new_user, create_user, hash_password
         from shared.core.errors import Refusal
         from shared.core.scope import unit_info
 

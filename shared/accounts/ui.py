@@ -15,15 +15,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from shared.accounts.auth import (
-    UserCreate,
-    UserUpdate,
-    add_account,
-    edit_account,
-    list_accounts,
-    sign_out_account,
-)
+from shared.accounts.admin import add_account, edit_account, list_accounts, sign_out_account
 from shared.accounts.records import ROLES
+from shared.accounts.service import UserCreate, UserUpdate
 from shared.core.errors import Refusal, forbidden_scope
 from shared.core.scope import Caller, UnitInfo, unit_info
 from shared.db.engine import Database

@@ -5,7 +5,8 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from shared.accounts.auth import AuthController, UserController, auth_guard, provide_caller
+from shared.accounts import api as accounts
+from shared.accounts.http import auth_guard, provide_caller
 from shared.api.errors import EXCEPTION_HANDLERS
 from shared.calendar import api as calendar
 from shared.consolidation.api import ConsolidationController
@@ -21,8 +22,7 @@ from shared.units.api import UnitController
 
 CONTROLLERS = (
     *calendar.ROUTES,
-    AuthController,
-    UserController,
+    *accounts.ROUTES,
     UnitController,
     *documents.ROUTES,
     *study.ROUTES,

@@ -11,14 +11,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from shared.accounts.auth import (
+from shared.accounts.http import client_address, session_cookie
+from shared.accounts.service import (
     MIN_PASSWORD,
     PASSWORD_CHANGE_OK,
     SESSION_COOKIE,
     change_password,
-    client_address,
     end_sessions,
-    session_cookie,
     sign_in,
     sign_out,
 )

@@ -39,7 +39,8 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from shared.accounts.auth import PASSWORD_CHANGE_OK, SESSION_COOKIE, required_role, session_for
+from shared.accounts.http import required_role
+from shared.accounts.service import PASSWORD_CHANGE_OK, SESSION_COOKIE, session_for
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, UnitInfo, unit_in_scope
 from shared.db.engine import Database

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from shared.accounts.auth import verify_password
 from shared.accounts.cli import user_commands
+from shared.accounts.service import verify_password
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.settings import sqlite_url

@@ -23,7 +23,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from shared.accounts.auth import create_user, open_session
+from shared.accounts.service import create_user, open_session
 from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.settings import sqlite_url

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared.accounts.auth import password_problem, throttle_delay
 from shared.accounts.records import SignInAttemptRow
+from shared.accounts.service import password_problem, throttle_delay
 from shared.db.engine import Database
 from shared.settings import AuthSettings
 from tests.domain_harness import PASSWORD, Api, account, running_api

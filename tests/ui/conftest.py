@@ -13,7 +13,7 @@ import httpx
 import pytest
 from litestar.middleware.csrf import generate_csrf_token
 
-from shared.accounts.auth import SESSION_COOKIE
+from shared.accounts.service import SESSION_COOKIE
 from shared.db.engine import Database
 from shared.ui.web import CSRF_COOKIE, instance_secret
 from tests.domain_harness import Api, Maker, running_api

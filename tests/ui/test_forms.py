@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from shared.accounts.auth import SESSION_COOKIE
+from shared.accounts.service import SESSION_COOKIE
 from shared.core.scope import records
 from shared.db.engine import Database
 from shared.documents.records import DOCUMENT
@@ -43,7 +43,7 @@ def _error_after(html: str, field_id: str) -> str:
 
 
 async def test_sign_in_reaches_the_page_asked_for_and_sign_out_ends_the_session(ui: Ui) -> None:
-    from shared.accounts.auth import create_user
+    from shared.accounts.service import create_user
     from tests.domain_harness import password_hash
 
     async with ui.api.db.write() as conn:

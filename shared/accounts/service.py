@@ -15,20 +15,13 @@ from typing import Annotated, Any
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie, State
-from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.handlers import BaseRouteHandler
-from litestar.params import FromPath, JSONBody
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.accounts.records import ROLES, SessionRow, SignInAttemptRow, UserRow
-from shared.core.errors import Refusal, forbidden_scope, invalid, not_found
-from shared.core.scope import Caller, UnitInfo, unit_in_scope, unit_info
+from shared.core.errors import Refusal, invalid
+from shared.core.scope import Caller, UnitInfo, unit_info
 from shared.db.engine import Database
 from shared.ids import new_id
 from shared.settings import AuthSettings
@@ -218,18 +211,6 @@ async def end_sessions(conn: AsyncConnection, user_id: uuid.UUID, keep: str | No
     await conn.execute(query)
 
 
-def _token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    header = connection.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return connection.cookies.get(SESSION_COOKIE) or None
-
-
-def _auth_settings(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthSettings:
-    settings = connection.app.state.get("settings")
-    return settings.auth if settings is not None else AuthSettings()
-
-
 async def session_for(db: Database, token: str, auth: AuthSettings | None = None) -> tuple[Caller, bool] | None:
     """The caller of a live session and whether they must still change their password; None when the session is
     unknown, past its expiry or idle too long (an idle session is ended here)."""
@@ -286,35 +267,6 @@ def password_change_required() -> Refusal:
         field="password",
         rule="auth",
     )
-
-
-def required_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> str:
-    """A route's `opt["role"]`, else viewer to read and editor to write."""
-    role = handler.opt.get("role")
-    if isinstance(role, str):
-        return role
-    return "viewer" if connection.scope.get("method") in ("GET", "HEAD") else "editor"
-
-
-async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Every API route: a live session, and a role that allows the action (D27). Unit scope is checked per record."""
-    if handler.opt.get("public"):
-        return
-    token = _token_of(connection)
-    found = None if token is None else await session_for(connection.app.state.db, token, _auth_settings(connection))
-    if found is None:
-        raise NotAuthorizedException()
-    caller, must_change = found
-    if must_change and not handler.opt.get(PASSWORD_CHANGE_OK):
-        raise password_change_required()
-    if not caller.at_least(required_role(connection, handler)):
-        raise PermissionDeniedException()
-    connection.state.caller = caller
-
-
-def provide_caller(request: Request[Any, Any, State]) -> Caller:
-    caller: Caller = request.state.caller
-    return caller
 
 
 # The API: signing in and out, accounts.
@@ -507,171 +459,10 @@ async def change_password(db: Database, caller: Caller, current: str, new: str, 
         await end_sessions(conn, caller.user_id, keep=keep_token)
 
 
-def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The client's address as uvicorn gives it (already the X-Forwarded-For of a trusted proxy)."""
-    client = connection.scope.get("client")
-    return str(client[0]) if client else "unknown"
-
-
-def session_cookie(token: str, hours: float = SESSION_HOURS) -> Cookie:
-    """The session cookie: HttpOnly (no script reads it) and SameSite=Lax (not sent on cross-site posts); Secure is
-    added by the security-headers middleware when the request came over HTTPS."""
-    return Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", max_age=int(hours * 3600), path="/")
-
-
 async def sign_out(db: Database, token: str) -> None:
     """End the session this token opened."""
     async with db.write() as conn:
         await conn.execute(sql_delete(SessionRow).where(SessionRow.token_hash == _token_hash(token)))
-
-
-class AuthController(Controller):
-    path = "/auth"
-    tags = ["auth"]  # noqa: RUF012
-
-    @post("/login", opt={"public": True}, status_code=200)
-    async def login(self, request: Request[Any, Any, State], data: JSONBody[Login]) -> Response[LoginResult]:
-        """Sign in with username and password; returns a bearer token and sets the session cookie.
-
-        After repeated failures the answer is 429 `too_many_attempts` with the seconds to wait; when
-        `must_change_password` is true every other route answers 403 `password_change_required` until
-        POST /auth/password is done.
-        """
-        auth = _auth_settings(request)
-        result = await sign_in(request.app.state.db, data.username, data.password, client_address(request), auth)
-        return Response(result, cookies=[session_cookie(result.token, auth.session_hours)])
-
-    @post("/password", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
-    async def password(
-        self, request: Request[Any, Any, State], caller: NamedDependency[Caller], data: JSONBody[PasswordChange]
-    ) -> dict[str, str]:
-        """Change one's own password (at least 10 characters, not the username, not a common one); signs out the
-        account's other sessions and ends the first-login requirement."""
-        await change_password(
-            request.app.state.db, caller, data.current_password, data.new_password, _token_of(request)
-        )
-        return {"status": "changed"}
-
-    @post("/logout-all", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
-    async def logout_all(self, state: State, caller: NamedDependency[Caller]) -> Response[dict[str, str]]:
-        """Sign out everywhere: end every session of this account, this one included."""
-        db: Database = state.db
-        async with db.write() as conn:
-            await end_sessions(conn, caller.user_id)
-        return Response({"status": "signed_out"}, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
-
-    @post("/logout", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
-    async def logout(self, request: Request[Any, Any, State], state: State) -> Response[dict[str, str]]:
-        """End this session."""
-        token = _token_of(request)
-        if token:
-            await sign_out(state.db, token)
-        return Response({"status": "signed_out"}, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
-
-    @get("/me", opt={PASSWORD_CHANGE_OK: True})
-    async def me(self, caller: NamedDependency[Caller]) -> User:
-        """The signed-in account, its unit and role."""
-        return User(caller.user_id, caller.username, "", caller.unit.id, caller.unit.code, caller.role, True)
-
-
-async def list_accounts(db: Database, caller: Caller) -> list[User]:
-    """Accounts of units in the admin's subtree (D4)."""
-    async with db.read() as conn:
-        rows = (await conn.execute(select(UserRow).order_by(UserRow.username))).all()
-        units = {r.unit: await unit_info(conn, r.unit) for r in rows}
-    return [_user(r, u) for r in rows if (u := units[r.unit]) is not None and caller.unit.covers(u)]
-
-
-async def add_account(db: Database, caller: Caller, data: UserCreate) -> User:
-    """Create an account for a unit in the admin's subtree (D4, D27); its first password must be changed."""
-    check_new_user(data.username, data.role, data.password)
-    password_hash = await asyncio.to_thread(hash_password, data.password)
-    async with db.write() as conn:
-        unit = await unit_in_scope(conn, caller, data.unit)
-        user_id = await create_user(
-            conn,
-            username=data.username,
-            unit=unit.id,
-            role=data.role,
-            password_hash=password_hash,
-            full_name=data.full_name,
-            must_change_password=True,
-        )
-        row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).one()
-    return _user(row, unit)
-
-
-async def _account_in_scope(conn: AsyncConnection, caller: Caller, user_id: uuid.UUID) -> tuple[Any, UnitInfo]:
-    row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).first()
-    unit = None if row is None else await unit_info(conn, row.unit)
-    if row is None or unit is None:
-        raise not_found("tài khoản", "account")
-    if not caller.unit.covers(unit):
-        raise forbidden_scope()
-    return row, unit
-
-
-async def edit_account(db: Database, caller: Caller, user_id: uuid.UUID, data: UserUpdate) -> User:
-    """Change an account's role, name or password, or disable it. Disabling or a new password ends its sessions;
-    a password set by an admin must be changed at the account's next sign-in."""
-    if isinstance(data.role, str):
-        check_new_user("x", data.role, None)
-    password = data.password if isinstance(data.password, str) else None
-    async with db.read() as conn:
-        row, unit = await _account_in_scope(conn, caller, user_id)
-    values: dict[str, Any] = {
-        k: v
-        for k, v in (("role", data.role), ("active", data.active), ("full_name", data.full_name))
-        if v is not msgspec.UNSET
-    }
-    if password is not None:
-        check_password(password, row.username)
-        values["password_hash"] = await asyncio.to_thread(hash_password, password)
-        values["must_change_password"] = user_id != caller.user_id
-    async with db.write() as conn:
-        if values:
-            await conn.execute(update(UserRow).where(UserRow.id == user_id).values(**values))
-        if values.get("active") is False or password is not None:
-            await end_sessions(conn, user_id)
-        row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).one()
-    return _user(row, unit)
-
-
-async def sign_out_account(db: Database, caller: Caller, user_id: uuid.UUID) -> None:
-    """End every session of an account of the admin's subtree (a lost laptop)."""
-    async with db.write() as conn:
-        await _account_in_scope(conn, caller, user_id)
-        await end_sessions(conn, user_id)
-
-
-class UserController(Controller):
-    path = "/users"
-    tags = ["auth"]  # noqa: RUF012
-    opt = {"role": "admin"}  # noqa: RUF012
-
-    @get("/")
-    async def list_users(self, state: State, caller: NamedDependency[Caller]) -> list[User]:
-        """Accounts of units in the admin's subtree."""
-        return await list_accounts(state.db, caller)
-
-    @post("/")
-    async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[UserCreate]) -> User:
-        """Create an account for a unit in the admin's subtree (D4, D27); it must change its password first."""
-        return await add_account(state.db, caller, data)
-
-    @patch("/{user_id:uuid}")
-    async def edit(
-        self, state: State, caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID], data: JSONBody[UserUpdate]
-    ) -> User:
-        """Change an account's role, name or password, or disable it; disabling ends its sessions."""
-        return await edit_account(state.db, caller, user_id, data)
-
-    @delete("/{user_id:uuid}/sessions", status_code=204)
-    async def sign_out_everywhere(
-        self, state: State, caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-    ) -> None:
-        """End every session of an account (a lost laptop)."""
-        await sign_out_account(state.db, caller, user_id)
 
 
 __all__ = ["Annotated"]
