@@ -32,11 +32,12 @@ from shared.accounts.service import create_user, hash_password
 from shared.catalogue import build_registry
 from shared.commands import unit_by_code
 from shared.consolidation.labels import document_name, groups_vi, question_result_vi
-from shared.consolidation.service import consolidate, refresh_roster_counts
+from shared.consolidation.service import consolidate
 from shared.db.engine import Database
 from shared.domain.consolidation import BANDS, Consolidation, total
 from shared.domain.formatting import format_date, format_decimal, format_percent
 from shared.domain.tree import UnitKind
+from shared.members.counts import refresh_roster_counts
 from shared.sample_province import LEVEL_COMMUNE
 from shared.settings import Settings, SyncSettings, sqlite_url
 from shared.sync.parent import Parent

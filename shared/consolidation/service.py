@@ -17,16 +17,16 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
-from sqlalchemy import String, Uuid, and_, any_, case, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.calendar.records import REVIEW_REPORT
 from shared.calendar.service import document_milestones
+from shared.consolidation.tree import Then, among, rollup, tree_then
 from shared.core.scope import UnitInfo
 from shared.documents.service import visible_document
 from shared.domain.calendar import ReviewKind
@@ -45,7 +45,6 @@ from shared.domain.consolidation import (
     StudyFigures,
     SurveyFigures,
     TargetState,
-    UnitRef,
     programme_figures,
     questionnaire_figures,
     report_figures,
@@ -54,118 +53,11 @@ from shared.domain.deadlines import Timeliness, timeliness
 from shared.domain.grades import Band
 from shared.domain.obligations import OBLIGED
 from shared.domain.surveys import Answer, Question
-from shared.domain.tree import Unit, UnitKind, tree_as_known
 from shared.essays.records import ESSAY_GRADE
-from shared.members.records import MEMBER
-from shared.members.rosters import ROSTER_COUNT, RosterCountRecord, roster_count_id
+from shared.members.rosters import ROSTER_COUNT
 from shared.programmes.records import ACTION_PROGRAMME, PROGRAMME_PROGRESS, Target
 from shared.study.records import PROPAGANDA, STUDY_SESSION
 from shared.surveys.records import QUESTIONNAIRE, SURVEY_RESPONSE, AnswerWire, QuestionWire
-from shared.sync import store
-from shared.sync.tables import UnitRow
-from shared.units.records import load_units
-
-SEGMENT = 33
-"""Characters one unit adds to a path: `/` and 32 hex digits."""
-REPORTING_KINDS = (str(UnitKind.COMMITTEE), str(UnitKind.BASE_ORGANISATION))
-"""Units expected to hold and report their own review (D21); cells report through their base organisation."""
-
-_units = UnitRow.__table__
-_UUID_ARRAY = ARRAY(Uuid())
-T = TypeVar("T", StudyFigures, PropagandaFigures, ProgrammeFigures)
-
-
-@dataclass(frozen=True, slots=True)
-class Then:
-    """`top`'s subtree as it stood on the cut-off (D1a): the group every unit's records count in, and its units."""
-
-    top: UnitRef
-    path: str
-    """`top`'s path then."""
-    counts_in: dict[uuid.UUID, str]
-    """Every unit whose records count in the subtree (closed and later units too) → the path they count under."""
-    units: dict[str, UnitRef]
-    """The subtree's units then, by their path then, as they were named then."""
-    reporting: list[tuple[uuid.UUID, str, int]]
-    """Units expected to report their review (D21): id, path and depth then; armed forces plan their own (D3)."""
-
-    def child(self, path: str) -> str:
-        """The direct child subtree (or `top` itself) a path belongs to."""
-        return path[: len(self.path) + SEGMENT]
-
-    def group(self, by: Callable[[str], str]) -> Callable[[uuid.UUID], str]:
-        return lambda unit: by(self.counts_in[unit])
-
-
-async def tree_then(conn: AsyncConnection, top: UnitInfo, day: date) -> Then:
-    """The subtree as it stood on `day`: straight from the stored paths unless some unit has a history (D1a)."""
-    changed = await conn.scalar(
-        select(func.count())
-        .select_from(_units)
-        .where(
-            _units.c.deleted.is_(False),
-            (_units.c.valid_to.is_not(None)) | (func.json_array_length(_units.c.versions) > 1),
-        )
-    )
-    if changed:
-        return _then_from_history(top, await load_units(conn), day)
-    u = _units
-    stmt = select(u.c.id, u.c.code, u.c.name, u.c.level, u.c.depth, u.c.path, u.c.kind, u.c.armed_forces).where(
-        u.c.path.startswith(top.path, autoescape=True), u.c.deleted.is_(False)
-    )
-    counts_in: dict[uuid.UUID, str] = {}
-    units: dict[str, UnitRef] = {}
-    reporting = []
-    for row in await conn.execute(stmt):
-        counts_in[row.id] = row.path
-        units[row.path] = UnitRef(row.id, row.code, row.name, row.level, row.depth)
-        if row.kind in REPORTING_KINDS and not row.armed_forces:
-            reporting.append((row.id, row.path, row.depth))
-    top_ref = units.get(top.path) or UnitRef(top.id, top.code, top.name, "", top.depth)
-    return Then(top_ref, top.path, counts_in, units, reporting)
-
-
-def _then_from_history(top: UnitInfo, held: list[Unit], day: date) -> Then:
-    tree, counts_under = tree_as_known(held, day)
-    if top.id not in tree.units:  # `top` did not exist yet: the figures can only follow today's tree
-        tree, counts_under = tree_as_known(held, max(u.valid_from for u in held if u.id == top.id))
-    top_path = tree.path(top.id)
-    paths = {unit_id: tree.path(unit_id) for unit_id in tree.units}
-    units: dict[str, UnitRef] = {}
-    reporting = []
-    for unit_id, path in paths.items():
-        if not path.startswith(top_path):
-            continue
-        version = tree.version(unit_id)
-        depth = path.count("/") - 2
-        units[path] = UnitRef(unit_id, version.code, version.name, version.level, depth)
-        if str(version.kind) in REPORTING_KINDS and not tree.units[unit_id].armed_forces:
-            reporting.append((unit_id, path, depth))
-    counts_in = {unit_id: paths[under] for unit_id, under in counts_under.items() if paths[under].startswith(top_path)}
-    return Then(units[top_path], top_path, counts_in, units, reporting)
-
-
-def _among(conn: AsyncConnection, column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
-    """`column` is one of `ids`: one bound parameter whatever the count."""
-    if conn.dialect.name == "postgresql":
-        # An array: PostgreSQL then knows how many units match and hashes the join, where a path-prefix subquery
-        # is estimated at a handful of units and planned as one index probe per essay.
-        among: ColumnElement[bool] = column == any_(cast(literal(list(ids), _UUID_ARRAY), _UUID_ARRAY))
-        return among
-    # SQLite keeps these UUIDs as 32-digit hex text.
-    each = func.json_each(msgspec.json.encode([i.hex for i in ids]).decode()).table_valued("value")
-    inside: ColumnElement[bool] = column.in_(select(each.c.value))
-    return inside
-
-
-def rollup(per_unit: Mapping[uuid.UUID, T], group: Callable[[uuid.UUID], str]) -> dict[str, T]:
-    """Add per-unit figures into groups (`group` names the group a unit's records count in)."""
-    result: dict[str, T] = {}
-    for unit, figures in per_unit.items():
-        key = group(unit)
-        held = result.get(key)
-        result[key] = figures if held is None else held + figures
-    return result
 
 
 async def essay_figures(
@@ -207,7 +99,7 @@ async def essay_figures(
             g.c.document == document,
             g.c.deleted.is_(False),
             g.c.graded_on <= cut_off,
-            _among(conn, g.c.member_unit, then.counts_in),
+            among(conn, g.c.member_unit, then.counts_in),
             ~other_attempt(newer=True),
         )
         .group_by(g.c.member_unit, obliged, g.c.band)
@@ -233,7 +125,7 @@ async def essay_figures(
         counts[unit] = [0, *values[:half], 0, *values[half:]]
     rc = ROSTER_COUNT.table
     rosters = select(rc.c.owner, rc.c.obliged, rc.c.encouraged).where(
-        _among(conn, rc.c.owner, then.counts_in), rc.c.deleted.is_(False)
+        among(conn, rc.c.owner, then.counts_in), rc.c.deleted.is_(False)
     )
     for r in await conn.execute(rosters):
         vec = counts.setdefault(r.owner, [0] * _WIDTH)
@@ -295,7 +187,7 @@ async def study_figures(
             func.sum(s.c.attended).label("attended"),
         )
         .where(
-            _among(conn, s.c.owner, then.counts_in),
+            among(conn, s.c.owner, then.counts_in),
             s.c.deleted.is_(False),
             s.c.held_on <= cut_off,
             # The document list is a JSON array of canonical UUID strings on both engines.
@@ -317,7 +209,7 @@ async def propaganda_figures(
     stmt = (
         select(p.c.owner, p.c.channel, func.sum(p.c.count).label("n"), func.sum(p.c.reached).label("reached"))
         .where(
-            _among(conn, p.c.owner, then.counts_in),
+            among(conn, p.c.owner, then.counts_in),
             p.c.deleted.is_(False),
             p.c.period_start <= cut_off,
             p.c.document == document,
@@ -341,7 +233,7 @@ async def programme_unit_figures(
     """
     a = ACTION_PROGRAMME.table
     built = select(a.c.id).where(
-        _among(conn, a.c.owner, then.counts_in),
+        among(conn, a.c.owner, then.counts_in),
         a.c.deleted.is_(False),
         a.c.document == document,
         a.c.issued_on <= cut_off,
@@ -408,7 +300,7 @@ async def survey_rows(conn: AsyncConnection, then: Then, document: uuid.UUID, cu
     stmt = (
         select(r.c.owner, r.c.questionnaire, r.c.group, answers, func.count().label("n"))
         .where(
-            _among(conn, r.c.owner, then.counts_in),
+            among(conn, r.c.owner, then.counts_in),
             r.c.deleted.is_(False),
             r.c.answered_on <= cut_off,
             r.c.questionnaire.in_(list(questionnaires)),
@@ -466,7 +358,7 @@ async def expected_reports(
         r.c.document == document,
         r.c.kind == kind,
         r.c.deleted.is_(False),
-        _among(conn, r.c.owner, [unit for unit, _path, _depth in then.reporting]),
+        among(conn, r.c.owner, [unit for unit, _path, _depth in then.reporting]),
     )
     held_on = {row.owner: row.held_on for row in await conn.execute(held.group_by(r.c.owner))}
     fallback = min(due_by_depth.values())
@@ -573,83 +465,3 @@ async def consolidate(
         late=late,
     )
 
-
-async def refresh_roster_counts(conn: AsyncConnection, as_of: date) -> int:
-    """Publish the member counts of every roster written on this instance (D12, D26); returns records revised.
-
-    Only rosters written here (no origin) are counted: their unit's instance is the single writer of its count.
-    """
-    m = MEMBER.table
-    stmt = (
-        select(m.c.owner, m.c.obligation, func.count().label("n"))
-        .where(m.c.deleted.is_(False), m.c.origin.is_(None))
-        .group_by(m.c.owner, m.c.obligation)
-    )
-    per_unit: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
-    for row in await conn.execute(stmt):
-        per_unit[row.owner][row.obligation] = int(row.n)
-    written_here = select(m.c.owner).where(m.c.origin.is_(None)).distinct()
-    for owner in (await conn.execute(written_here)).scalars():
-        per_unit.setdefault(owner, {})
-    if not per_unit:
-        return 0
-    rc = ROSTER_COUNT.table
-    ids = {roster_count_id(owner): owner for owner in per_unit}
-    held = {
-        row.id: row
-        for row in await conn.execute(select(*[rc.c[n] for n in ROSTER_COUNT.columns]).where(rc.c.id.in_(list(ids))))
-    }
-    changed = [
-        rec
-        for rid, owner in ids.items()
-        if (rec := _revised_count(owner, per_unit[owner], held.get(rid), as_of)) is not None
-    ]
-    await store.apply(conn, ROSTER_COUNT, changed, origin=None)
-    return len(changed)
-
-
-def _revised_count(owner: uuid.UUID, counts: dict[str, int], old: Any, as_of: date) -> RosterCountRecord | None:
-    """The next version of a unit's count record, or None when the held version already says the same."""
-    obliged = counts.get(OBLIGED, 0)
-    encouraged = sum(v for k_, v in counts.items() if k_ != OBLIGED)
-    if old is not None and (old.obliged, old.encouraged, dict(old.by_category)) == (obliged, encouraged, counts):
-        return None
-    return RosterCountRecord(
-        id=roster_count_id(owner),
-        owner=owner,
-        audience=None,
-        rev=(old.rev if old is not None else 0) + 1,
-        deleted=False,
-        as_of=as_of,
-        obliged=obliged,
-        encouraged=encouraged,
-        by_category=counts,
-    )
-
-
-async def refresh_roster_count(conn: AsyncConnection, owner: uuid.UUID, as_of: date) -> bool:
-    """Publish one unit's member counts in the transaction that changed its roster (D12, D26); True if revised.
-
-    Cheap enough for every roster write: one GROUP BY over the owner's members (indexed) and one key lookup.
-    As in `refresh_roster_counts`, only members written here count: this instance is the roster's single writer.
-    """
-    m = MEMBER.table
-    stmt = (
-        select(m.c.obligation, func.count().label("n"))
-        .where(m.c.owner == owner, m.c.deleted.is_(False), m.c.origin.is_(None))
-        .group_by(m.c.obligation)
-    )
-    counts = {row.obligation: int(row.n) for row in await conn.execute(stmt)}
-    rc = ROSTER_COUNT.table
-    old = (
-        await conn.execute(select(*[rc.c[n] for n in ROSTER_COUNT.columns]).where(rc.c.id == roster_count_id(owner)))
-    ).first()
-    if old is None and not counts:
-        return False
-    rec = _revised_count(owner, counts, old, as_of)
-    if rec is not None:
-        await store.apply(conn, ROSTER_COUNT, [rec], origin=None)
-    return rec is not None
-
-
-__all__ = ["consolidate", "refresh_roster_count", "refresh_roster_counts"]

@@ -10,7 +10,6 @@ from datetime import date, datetime
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.consolidation.service import refresh_roster_count
 from shared.core.errors import Refusal, RowProblem, invalid
 from shared.core.scope import (
     Caller,
@@ -38,6 +37,7 @@ from shared.domain.obligations import (
     is_obliged,
 )
 from shared.ids import new_id
+from shared.members.counts import refresh_roster_count
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.schemas import ImportResult, Member, MemberCreate, MemberUpdate
 

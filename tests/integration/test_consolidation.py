@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from shared.calendar.records import REVIEW_REPORT, ReviewReportRecord
-from shared.consolidation.service import consolidate, refresh_roster_counts
+from shared.consolidation.service import consolidate
 from shared.core.scope import UnitInfo, unit_info
 from shared.db.engine import Database
 from shared.documents.records import DOCUMENT, DocumentRecord
@@ -24,6 +24,7 @@ from shared.domain.programmes import target_met
 from shared.domain.tree import Tree, Unit, merge
 from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
+from shared.members.counts import refresh_roster_counts
 from shared.members.records import MEMBER, MemberRecord
 from shared.programmes.records import (
     ACTION_PROGRAMME,
