@@ -26,9 +26,9 @@ from shared.drafts.api import (
 from shared.due.api import DueController
 from shared.essays.api import EssayController, EssayTemplateController
 from shared.members.api import MemberController
-from shared.programmes.api import ProgrammeController, ProgressController
+from shared.programmes import api as programmes
 from shared.study import api as study
-from shared.surveys.api import QuestionnaireController, RespondentController, SurveyResponseController
+from shared.surveys import api as surveys
 from shared.units.api import UnitController
 
 CONTROLLERS = (
@@ -45,11 +45,8 @@ CONTROLLERS = (
     MemberController,
     EssayTemplateController,
     EssayController,
-    ProgrammeController,
-    ProgressController,
-    QuestionnaireController,
-    RespondentController,
-    SurveyResponseController,
+    *programmes.ROUTES,
+    *surveys.ROUTES,
     DraftController,
     MeetingController,
     CommentController,

@@ -56,7 +56,7 @@ from shared.drafts.records import (
     Section,
 )
 from shared.ids import new_id
-from shared.programmes.api import doc_number
+from shared.programmes.service import doc_number
 from shared.sync.registry import RecordType
 from shared.sync.tables import UnitRow
 
