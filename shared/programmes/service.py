@@ -20,6 +20,7 @@ from shared.core.errors import Refusal, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
+    down_select,
     get_visible,
     out,
     records,
@@ -32,6 +33,7 @@ from shared.core.scope import (
 )
 from shared.core.service import RecordKind, RecordService
 from shared.documents.api import visible_document
+from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.consolidation import ProgrammeFigures, TargetState, programme_figures
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
@@ -72,6 +74,14 @@ def doc_number(text: str, field: str) -> str:
         return parse_document_number(text).format()
     except DocumentNumberError as exc:
         raise Refusal.from_domain(exc, field=field, rule="D5a") from None
+
+
+async def documents_for(conn: AsyncConnection, viewer: UnitInfo) -> list[DocumentRecord]:
+    """The live documents a unit sees (its own and those sent down to it), newest first: what a programme or a
+    questionnaire may be built on."""
+    table = DOCUMENT.table
+    found = await records(conn, DOCUMENT, down_select(DOCUMENT, viewer).where(table.c.deleted.is_(False)))
+    return sorted(found, key=lambda d: d.signed_on, reverse=True)
 
 
 def plain(value: Decimal) -> Decimal:

@@ -17,8 +17,10 @@ from shared.consolidation import ui as consolidation
 from shared.documents import ui as documents
 from shared.essays import ui as essays
 from shared.members import ui as members
+from shared.programmes import ui as programmes
 from shared.settings import Settings
 from shared.study import ui as study
+from shared.surveys import ui as surveys
 from shared.ui import home, login, sync
 from shared.ui.web import (
     EXCEPTION_HANDLERS,
@@ -33,7 +35,7 @@ from shared.units import ui as units
 
 PAGES = tuple(
     page
-    for module in (login, home, documents, essays, members, study, consolidation, sync, units)
+    for module in (login, home, documents, essays, members, study, programmes, surveys, consolidation, sync, units)
     for page in module.PAGES
 )
 
