@@ -7,7 +7,7 @@ the handlers are made at run time and Litestar reads their annotations as real t
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -15,13 +15,15 @@ from litestar import Request, Router, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import BodyKwarg, FromPath, FromQuery, JSONBody
+from litestar.params import BodyKwarg, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, out
 from shared.core.service import RecordService
 from shared.db.engine import Database
+
+_NO_FILTER = "_"
 
 
 def record_routes(
@@ -36,10 +38,21 @@ def record_routes(
     to_out: Callable[[Any], Any] | None = None,
     extra: Sequence[ControllerRouterHandler] = (),
     what: str = "",
+    filter_by: str | None = None,
+    detail: Callable[[Any, Any], Awaitable[Any]] | None = None,
 ) -> Router:
-    """Routes under `path` for one record type; `create`/`update` None leaves that verb out (workflow types)."""
+    """Routes under `path` for one record type; `create`/`update` None leaves that verb out (workflow types).
+
+    `filter_by` names a uuid column the list may be narrowed by (`?document=...`); `detail(conn, record)` is the
+    answer of get, create and revise when it needs more than the record (e.g. a programme's progress).
+    """
     shape: Callable[[Any], msgspec.Struct] = to_out or (lambda rec: out(rec, read))
     label = what or service.kind.what[1]
+    column = service.rt.table.c[filter_by] if filter_by else None
+
+    async def answer(conn: Any, rec: Any) -> msgspec.Struct:
+        shaped: msgspec.Struct = await detail(conn, rec) if detail is not None else shape(rec)
+        return shaped
 
     @get("/", summary=f"List {label}s", description=f"Live {label}s of a unit's subtree (the caller's by default).")
     async def list_records(
@@ -48,16 +61,21 @@ def record_routes(
         unit: FromQuery[uuid.UUID | None] = None,
         after: FromQuery[uuid.UUID | None] = None,
         limit: FromQuery[int] = 200,
+        by: Annotated[
+            uuid.UUID | None, QueryParameter(name=filter_by or _NO_FILTER, include_in_schema=column is not None)
+        ] = None,
     ) -> list[read]:  # type: ignore[valid-type]
         db: Database = state.db
+        where = [column == by] if column is not None and by is not None else []
         async with db.read() as conn:
-            return [shape(r) for r in await service.list_page(conn, caller, unit, after=after, limit=limit)]
+            found = await service.list_page(conn, caller, unit, after=after, limit=limit, where=where)
+            return [shape(r) for r in found]
 
     @get("/{record_id:uuid}", summary=f"One {label}")
     async def get_record(state: State, caller: NamedDependency[Caller], record_id: FromPath[uuid.UUID]) -> read:  # type: ignore[valid-type]
         db: Database = state.db
         async with db.read() as conn:
-            return shape(await service.get(conn, caller, record_id))
+            return await answer(conn, await service.get(conn, caller, record_id))
 
     handlers: list[ControllerRouterHandler] = [list_records, get_record]
 
@@ -67,7 +85,7 @@ def record_routes(
         async def create_record(state: State, caller: NamedDependency[Caller], data: JSONBody[create]) -> read:  # type: ignore[valid-type]
             db: Database = state.db
             async with db.write() as conn:
-                return shape(await service.create(conn, caller, data))
+                return await answer(conn, await service.create(conn, caller, data))
 
         handlers.append(create_record)
 
@@ -82,7 +100,7 @@ def record_routes(
         ) -> read:  # type: ignore[valid-type]
             db: Database = state.db
             async with db.write() as conn:
-                return shape(await service.revise(conn, caller, record_id, data))
+                return await answer(conn, await service.revise(conn, caller, record_id, data))
 
         handlers.append(revise_record)
 

@@ -15,9 +15,9 @@ from shared.drafts import api as drafts
 from shared.due import api as due
 from shared.essays import api as essays
 from shared.members import api as members
-from shared.programmes.api import ProgrammeController, ProgressController
+from shared.programmes import api as programmes
 from shared.study import api as study
-from shared.surveys.api import QuestionnaireController, RespondentController, SurveyResponseController
+from shared.surveys import api as surveys
 from shared.units.api import UnitController
 
 CONTROLLERS = (
@@ -28,11 +28,8 @@ CONTROLLERS = (
     *study.ROUTES,
     *members.ROUTES,
     *essays.ROUTES,
-    ProgrammeController,
-    ProgressController,
-    QuestionnaireController,
-    RespondentController,
-    SurveyResponseController,
+    *programmes.ROUTES,
+    *surveys.ROUTES,
     *drafts.ROUTES,
     *due.ROUTES,
     ConsolidationController,

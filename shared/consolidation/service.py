@@ -16,10 +16,8 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-import msgspec
 from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -44,20 +42,17 @@ from shared.domain.consolidation import (
     ReportFigures,
     StudyFigures,
     SurveyFigures,
-    TargetState,
-    programme_figures,
     questionnaire_figures,
     report_figures,
 )
 from shared.domain.deadlines import Timeliness, timeliness
 from shared.domain.grades import Band
 from shared.domain.obligations import OBLIGED
-from shared.domain.surveys import Answer, Question
 from shared.essays.records import ESSAY_GRADE
 from shared.members.rosters import ROSTER_COUNT
-from shared.programmes.records import ACTION_PROGRAMME, PROGRAMME_PROGRESS, Target
+from shared.programmes import service as programmes_service
 from shared.study.records import PROPAGANDA, STUDY_SESSION
-from shared.surveys.records import QUESTIONNAIRE, SURVEY_RESPONSE, AnswerWire, QuestionWire
+from shared.surveys import service as surveys_service
 
 
 async def essay_figures(
@@ -222,101 +217,9 @@ async def propaganda_figures(
     return dict(result)
 
 
-async def programme_unit_figures(
-    conn: AsyncConnection, then: Then, document: uuid.UUID, cut_off: date
-) -> dict[uuid.UUID, ProgrammeFigures]:
-    """Programmes on the document issued by the cut-off (D14), each target's latest progress as of it (D15, D18),
-    per building unit.
-
-    Targets live in the programme's JSON, so the met rule runs here on one row per programme and one per target
-    with progress: a few per unit, never per member.
-    """
-    a = ACTION_PROGRAMME.table
-    built = select(a.c.id).where(
-        among(conn, a.c.owner, then.counts_in),
-        a.c.deleted.is_(False),
-        a.c.document == document,
-        a.c.issued_on <= cut_off,
-    )
-    programmes = await conn.execute(built.add_columns(a.c.owner, a.c.targets).order_by(a.c.id))
-    p = PROGRAMME_PROGRESS.table
-    # The latest year reported by the cut-off; a year reported twice keeps its later report (D18).
-    ranked = (
-        select(
-            p.c.programme,
-            p.c.target,
-            p.c.value,
-            func.row_number()
-            .over(partition_by=(p.c.programme, p.c.target), order_by=(p.c.year.desc(), p.c.reported_on.desc()))
-            .label("rn"),
-        )
-        .where(p.c.deleted.is_(False), p.c.reported_on <= cut_off, p.c.programme.in_(built))
-        .subquery("ranked")
-    )
-    latest: dict[tuple[uuid.UUID, uuid.UUID], Decimal] = {
-        (r.programme, r.target): r.value
-        for r in await conn.execute(select(ranked.c.programme, ranked.c.target, ranked.c.value).where(ranked.c.rn == 1))
-    }
-    result: dict[uuid.UUID, ProgrammeFigures] = {}
-    for row in programmes:
-        targets = msgspec.convert(row.targets or [], list[Target])
-        states = (TargetState(t.baseline, t.target_value, t.deadline, latest.get((row.id, t.key))) for t in targets)
-        held = result.get(row.owner)
-        one = programme_figures(states, cut_off, new_unit=held is None)
-        result[row.owner] = one if held is None else held + one
-    return result
-
-
-Answered = list[tuple[str, list[Answer], int]]
-"""Responses to one questionnaire: (respondent group, answers, how many responses gave exactly those answers)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyRows:
-    """Responses answered by the cut-off to the document's questionnaires, per answering unit, not yet counted."""
-
-    questionnaires: dict[uuid.UUID, tuple[str, list[Question]]]
-    per_unit: dict[uuid.UUID, dict[uuid.UUID, Answered]]
-
-
-async def survey_rows(conn: AsyncConnection, then: Then, document: uuid.UUID, cut_off: date) -> SurveyRows:
-    """Responses answered by the cut-off to questionnaires on the document (D22), per answering unit.
-
-    Answers are JSON, so SQL groups identical answer sets and `survey_groups` counts each distinct set once per
-    grouping with its weight: at most one row per response, usually fewer, never per member.
-    """
-    qt = QUESTIONNAIRE.table
-    on_document = select(qt.c.id, qt.c.title, qt.c.questions).where(qt.c.document == document, qt.c.deleted.is_(False))
-    questionnaires = {
-        r.id: (r.title, [Question(q.key, q.kind, q.text, tuple(q.options), q.scale_min, q.scale_max, q.required)
-                         for q in msgspec.convert(r.questions or [], list[QuestionWire])])
-        for r in await conn.execute(on_document)
-    }  # fmt: skip
-    per_unit: dict[uuid.UUID, dict[uuid.UUID, Answered]] = {}
-    if not questionnaires:
-        return SurveyRows(questionnaires, per_unit)
-    r = SURVEY_RESPONSE.table
-    answers = cast(r.c.answers, String).label("answers")
-    stmt = (
-        select(r.c.owner, r.c.questionnaire, r.c.group, answers, func.count().label("n"))
-        .where(
-            among(conn, r.c.owner, then.counts_in),
-            r.c.deleted.is_(False),
-            r.c.answered_on <= cut_off,
-            r.c.questionnaire.in_(list(questionnaires)),
-        )
-        .group_by(r.c.owner, r.c.questionnaire, r.c.group, answers)
-    )
-    decode = msgspec.json.Decoder(list[AnswerWire]).decode
-    for row in await conn.execute(stmt):
-        given = [Answer(a.question, tuple(a.choices), a.value, a.text) for a in decode(row.answers or "[]")]
-        per_unit.setdefault(row.owner, {}).setdefault(row.questionnaire, []).append((row.group, given, int(row.n)))
-    return SurveyRows(questionnaires, per_unit)
-
-
-def survey_groups(rows: SurveyRows, group: Callable[[uuid.UUID], str]) -> dict[str, SurveyFigures]:
+def survey_groups(rows: surveys_service.SurveyRows, group: Callable[[uuid.UUID], str]) -> dict[str, SurveyFigures]:
     """Count the rows of the units of each group once (the province has thousands of answering units)."""
-    grouped: dict[str, dict[uuid.UUID, Answered]] = {}
+    grouped: dict[str, dict[uuid.UUID, surveys_service.Answered]] = {}
     for unit, by_questionnaire in rows.per_unit.items():
         mine = grouped.setdefault(group(unit), {})
         for qid, answered in by_questionnaire.items():
@@ -403,8 +306,12 @@ async def consolidate(
     study = await study_figures(conn, then, document, cut)
     propaganda = await propaganda_figures(conn, then, document, cut)
     expected = await expected_reports(conn, then, document, review.name.lower(), due_by_depth, today)
-    programmes = await programme_unit_figures(conn, then, document, cut)
-    surveys = await survey_rows(conn, then, document, cut)
+
+    def in_subtree(column: Any) -> ColumnElement[bool]:
+        return among(conn, column, then.counts_in)
+
+    programmes = await programmes_service.unit_figures(conn, in_subtree, document, cut)
+    surveys = await surveys_service.survey_rows(conn, in_subtree, document, cut)
 
     def figures(by: Callable[[str], str]) -> dict[str, Figures]:
         per = (
@@ -464,4 +371,3 @@ async def consolidate(
         bases=tuple(bases),
         late=late,
     )
-

@@ -16,7 +16,7 @@ from typing import Any
 from shared.domain.deadlines import Timeliness
 from shared.domain.formatting import format_percent
 from shared.domain.grades import Band
-from shared.domain.programmes import target_met
+from shared.domain.programmes import target_state
 from shared.domain.surveys import Answer, Question
 
 BANDS: tuple[Band, ...] = (Band.GOOD, Band.FAIR, Band.AVERAGE, Band.WEAK)
@@ -216,10 +216,10 @@ def programme_figures(targets: Iterable[TargetState], cut_off: date, *, new_unit
     n = reported = met = overdue = 0
     for t in targets:
         n += 1
-        reached = t.latest is not None and target_met(t.baseline, t.target_value, t.latest)
+        state = target_state(t.baseline, t.target_value, t.deadline, t.latest, cut_off)
         reported += t.latest is not None
-        met += reached
-        overdue += t.deadline < cut_off and not reached
+        met += state == "met"
+        overdue += state == "overdue"
     return ProgrammeFigures(1, int(new_unit), n, reported, met, overdue)
 
 

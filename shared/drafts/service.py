@@ -54,7 +54,7 @@ from shared.drafts.schemas import (
     VersionCreate,
 )
 from shared.ids import new_id
-from shared.programmes.api import doc_number
+from shared.programmes.service import doc_number
 
 _DRAFT = ("dự thảo báo cáo", "report draft")
 

@@ -19,8 +19,10 @@ from shared.documents import ui as documents
 from shared.drafts import ui as drafts
 from shared.essays import ui as essays
 from shared.members import ui as members
+from shared.programmes import ui as programmes
 from shared.settings import Settings
 from shared.study import ui as study
+from shared.surveys import ui as surveys
 from shared.ui import home, login, sync
 from shared.ui.web import (
     EXCEPTION_HANDLERS,
@@ -35,7 +37,21 @@ from shared.units import ui as units
 
 PAGES = tuple(
     page
-    for module in (login, home, documents, essays, members, study, drafts, consolidation, sync, units, accounts)
+    for module in (
+        login,
+        home,
+        documents,
+        essays,
+        members,
+        study,
+        drafts,
+        programmes,
+        surveys,
+        consolidation,
+        sync,
+        units,
+        accounts,
+    )
     for page in module.PAGES
 )
 

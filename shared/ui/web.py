@@ -66,6 +66,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/bai-thu-hoach", "Bài thu hoạch"),
     ("/dang-vien", "Đảng viên"),
     ("/hoc-tap", "Học tập & tuyên truyền"),
+    ("/chuong-trinh", "Chương trình hành động"),
+    ("/khao-sat", "Khảo sát"),
     ("/bao-cao", "Báo cáo sơ kết, tổng kết"),
     ("/tong-hop", "Tổng hợp sơ kết, tổng kết"),
     ("/dong-bo", "Đồng bộ"),

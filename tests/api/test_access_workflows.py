@@ -107,6 +107,12 @@ async def _progress_add(mk: Maker, s: Side) -> Request:
     return "POST", f"{V}/programme-progress", {"json": await _progress_body(mk, s)}
 
 
+@route("viewer", "GET /programme-progress/{id}")
+async def _progress_get(mk: Maker, s: Side) -> Request:
+    done = await mk.api.ok("POST", f"{V}/programme-progress", json=await _progress_body(mk, s))
+    return "GET", f"{V}/programme-progress/{done['id']}", {}
+
+
 @route("viewer", "GET /questionnaires")
 async def _questionnaires(mk: Maker, s: Side) -> Request:
     await _flow(mk).questionnaire(s.unit)
@@ -151,6 +157,21 @@ async def _respondent_add(mk: Maker, s: Side) -> Request:
     q = await _flow(mk).questionnaire("TU")
     body = {"questionnaire": q["id"], "full_name": "Người B", "group": "member", "unit": _u(mk, s.base)}
     return "POST", f"{V}/survey-respondents", {"json": body}
+
+
+@route("viewer", "GET /survey-respondents/{id}")
+async def _respondent_get(mk: Maker, s: Side) -> Request:
+    q = await _flow(mk).questionnaire("TU")
+    body = {"questionnaire": q["id"], "full_name": "Người C", "group": "cadre", "unit": _u(mk, s.base)}
+    named = await mk.api.ok("POST", f"{V}/survey-respondents", json=body)
+    return "GET", f"{V}/survey-respondents/{named['id']}", {}
+
+
+@route("viewer", "GET /survey-responses/{id}")
+async def _response_get(mk: Maker, s: Side) -> Request:
+    flow = _flow(mk)
+    done = await flow.response(s.base, await flow.questionnaire("TU"))
+    return "GET", f"{V}/survey-responses/{done['id']}", {}
 
 
 @route("viewer", "GET /survey-responses")

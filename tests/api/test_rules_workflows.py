@@ -101,7 +101,9 @@ async def test_d18_progress_is_reported_per_target_per_year(api: Api) -> None:
     await _refused(api, "POST", url, 422, "programme", "D18", json={**body, "programme": key})
     await api.ok("POST", url, json={**body, "year": 2022, "value": "99", "reported_on": "2022-12-30"})
     status = await api.ok("GET", f"{V}/action-programmes/{programme['id']}")
-    assert status["progress"] == [{"key": key, "latest_year": 2022, "latest_value": "99", "achieved": True}]
+    assert status["progress"] == [
+        {"key": key, "latest_year": 2022, "latest_value": "99", "achieved": True, "state": "met"}
+    ]
     due = await api.ok("GET", f"{V}/due", ("H1", "viewer"), params={"today": "2024-01-10"})
     years = [i["subject"] for i in due["items"] if i["kind"] == "progress"]
     assert years == ["Chương trình hành động thực hiện nghị quyết: Tỷ lệ đảng viên viết bài thu hoạch (2023)"]

@@ -1,0 +1,327 @@
+"""Khảo sát (D22): questionnaires built at a level and sent down to the units chosen, respondents named and responses
+entered at the base (offline at its node if need be), and the results per question at any level."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect
+
+from shared.core.errors import Refusal
+from shared.core.scope import Caller, subtree_units
+from shared.domain.formatting import format_decimal, format_percent
+from shared.domain.surveys import QUESTION_KINDS
+from shared.programmes.export import xlsx_response
+from shared.programmes.service import documents_for
+from shared.surveys.records import RESPONDENT_GROUPS, AnswerWire, QuestionnaireRecord, QuestionWire
+from shared.surveys.schemas import (
+    GROUP_LABELS_VI,
+    KIND_LABELS_VI,
+    METHOD_LABELS_VI,
+    QuestionnaireCreate,
+    RespondentCreate,
+    SurveyResponseCreate,
+)
+from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
+from shared.ui.forms import Form
+from shared.ui.web import Page, page_for, render
+
+QUESTION_ROWS = 5
+StateQuery = Annotated[str | None, QueryParameter(name="state")]
+STATE_LABELS_VI = {"upcoming": "Chưa mở", "open": "Đang khảo sát", "closed": "Đã kết thúc"}
+
+
+def state_of(q: QuestionnaireRecord, today: date) -> str:
+    return "upcoming" if today < q.opens_on else "closed" if today > q.closes_on else "open"
+
+
+def fmt(value: Decimal | None) -> str:
+    return "—" if value is None else format_decimal(value.normalize(), trim=True)
+
+
+async def _list_context(
+    request: Request[Any, Any, State], frame: Page, document: uuid.UUID | None, state: str | None
+) -> dict[str, Any]:
+    today = date.today()
+    async with request.app.state.db.read() as conn:
+        where = [QUESTIONNAIRES.rt.table.c.document == document] if document else []
+        found = await QUESTIONNAIRES.list_all(conn, frame.me, frame.viewer.id, where=where)
+        docs = await documents_for(conn, frame.viewer)
+        below = [u for u in await subtree_units(conn, frame.viewer) if u.id != frame.viewer.id]
+    if state:
+        found = [q for q in found if state_of(q, today) == state]
+    return {
+        "rows": sorted(found, key=lambda q: q.opens_on, reverse=True),
+        "today": today,
+        "state_of": state_of,
+        "states": STATE_LABELS_VI,
+        "docs": docs,
+        "numbers": {d.id: d.number for d in docs},
+        "below": [u for u in below if u.parent == frame.viewer.id],
+        "methods": METHOD_LABELS_VI,
+        "kinds": KIND_LABELS_VI,
+        "document": str(document or ""),
+        "state": state or "",
+        "form": {},
+        "errors": {},
+        "n_questions": QUESTION_ROWS,
+    }
+
+
+@get("/khao-sat")
+async def surveys_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+    which: StateQuery = None,
+    saved: FromQuery[str | None] = None,
+) -> Response[Any]:
+    frame = await page_for(request, caller, unit)
+    return render("surveys.html", frame, saved=saved, **await _list_context(request, frame, document, which))
+
+
+@get("/khao-sat.xlsx")
+async def surveys_xlsx(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+    which: StateQuery = None,
+) -> Response[Any]:
+    frame = await page_for(request, caller, unit)
+    c = await _list_context(request, frame, document, which)
+    header = ("Phiếu khảo sát", "Văn bản", "Phương pháp", "Từ ngày", "Đến ngày", "Số câu hỏi", "Tình trạng")
+    rows = [
+        (
+            q.title,
+            c["numbers"].get(q.document, "") if q.document else "",
+            METHOD_LABELS_VI.get(q.method, q.method),
+            q.opens_on,
+            q.closes_on,
+            len(q.questions),
+            STATE_LABELS_VI[state_of(q, c["today"])],
+        )
+        for q in c["rows"]
+    ]
+    return xlsx_response("khao-sat.xlsx", "Khảo sát", header, rows)
+
+
+def _to(path: str, frame: Page, saved: str) -> Redirect:
+    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
+    return Redirect(f"{path}?{query}", status_code=303)
+
+
+def _refused(form: Form, exc: Refusal) -> None:
+    """A question's refusal (`questions[2].options`) next to that row; others as the shell's forms do."""
+    found = re.fullmatch(r"questions\[(\d+)\]\.(\w+)", exc.problem.field or "")
+    if found:
+        name = {"options": "options", "scale_min": "scale", "scale_max": "scale", "kind": "kind"}.get(found.group(2))
+        form.errors[f"q{found.group(1)}_{name or 'text'}"] = exc.problem.message
+    elif exc.problem.field == "questions":
+        form.errors["q0_text"] = exc.problem.message
+    else:
+        form.refused(exc)
+
+
+def _read_questions(form: Form) -> list[QuestionWire]:
+    found: list[QuestionWire] = []
+    for i in range(QUESTION_ROWS):
+        p = f"q{i}_"
+        text = form.text(p + "text")
+        kind = form.text(p + "kind")
+        options = [o.strip() for o in form.text(p + "options").splitlines() if o.strip()]
+        scale = form.text(p + "scale") or "1-5"
+        if not text:
+            continue
+        if kind not in QUESTION_KINDS:
+            form.errors[p + "kind"] = "Chọn loại câu hỏi."
+            continue
+        low, high = 1, 5
+        if kind == "scale":
+            parts = re.fullmatch(r"\s*(\d+)\s*[-–]\s*(\d+)\s*", scale)
+            if parts is None:
+                form.errors[p + "scale"] = "Ghi thang điểm dạng 1-5."
+                continue
+            low, high = int(parts.group(1)), int(parts.group(2))
+        found.append(QuestionWire(f"q{len(found) + 1}", kind, text, options, low, high))
+    return found
+
+
+@post("/khao-sat", status_code=303)
+async def add_questionnaire(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Response[Any]:
+    """Build a questionnaire at the viewed unit and send it down to the units chosen (D22)."""
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    title = form.text("title", required="Nhập tên phiếu khảo sát.")
+    document = form.ident("document")
+    method = form.choice("method", METHOD_LABELS_VI, message="Chọn phương pháp khảo sát.")
+    opens_on = form.day("opens_on")
+    closes_on = form.day("closes_on")
+    per_unit = (
+        form.number("respondents_per_unit", label="Số người mỗi đơn vị") if form.data.get("respondents_per_unit") else 0
+    )
+    selected = form.idents("selected_units")
+    questions = _read_questions(form)
+    if not questions and form.ok:
+        form.errors["q0_text"] = "Phiếu khảo sát cần ít nhất một câu hỏi."
+    if form.ok and opens_on is not None and closes_on is not None:
+        data = QuestionnaireCreate(
+            title, opens_on, closes_on, questions, method, selected, per_unit or 0, document, frame.viewer.id
+        )
+        try:
+            async with request.app.state.db.write() as conn:
+                rec = await QUESTIONNAIRES.create(conn, caller, data)
+        except Refusal as exc:
+            _refused(form, exc)
+        else:
+            return _to(f"/khao-sat/{rec.id}", frame, "created")
+    context = await _list_context(request, frame, None, None)
+    context.update(form=form.values, errors=form.errors)
+    return render("surveys.html", frame, status_code=422, saved=None, **context)
+
+
+async def _detail(request: Request[Any, Any, State], frame: Page, qid: uuid.UUID) -> dict[str, Any]:
+    async with request.app.state.db.read() as conn:
+        q = await QUESTIONNAIRES.get(conn, frame.me, qid)
+        figures = await results(conn, frame.viewer, q.id)
+        named = await respondents_of(conn, frame.viewer, q.id)
+        answered = {r.respondent for r in await RESPONSES.list_all(conn, frame.me, frame.viewer.id) if r.respondent}
+    mine = [r for r in named if r.owner == frame.viewer.id]
+    return {
+        "q": q,
+        "figures": figures,
+        "respondents": sorted(named, key=lambda r: r.full_name),
+        "waiting": [r for r in mine if r.id not in answered],
+        "answered": answered,
+        "groups": GROUP_LABELS_VI,
+        "kinds": KIND_LABELS_VI,
+        "methods": METHOD_LABELS_VI,
+        "state": STATE_LABELS_VI[state_of(q, date.today())],
+        "fmt": fmt,
+        "rate": lambda part, whole: format_percent(part, whole) if whole else "—",
+        "can_enter": frame.can_edit and frame.viewer.id != q.owner,
+        "respondent_form": {},
+        "respondent_errors": {},
+        "response_form": {},
+        "response_errors": {},
+    }
+
+
+@get("/khao-sat/{questionnaire_id:uuid}")
+async def survey_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    questionnaire_id: FromPath[uuid.UUID],
+    unit: FromQuery[uuid.UUID | None] = None,
+    saved: FromQuery[str | None] = None,
+) -> Response[Any]:
+    frame = await page_for(request, caller, unit)
+    return render("survey.html", frame, saved=saved, **await _detail(request, frame, questionnaire_id))
+
+
+@post("/khao-sat/{questionnaire_id:uuid}/nguoi-tra-loi", status_code=303)
+async def add_respondent(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    questionnaire_id: FromPath[uuid.UUID],
+    unit: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """A unit chosen to answer names a respondent of a group (D22: representative and honest)."""
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    name = form.text("full_name", required="Nhập họ và tên người được khảo sát.")
+    group = form.choice("group", RESPONDENT_GROUPS, message="Chọn nhóm: đảng viên, cán bộ hoặc quần chúng.")
+    note = form.text("note")
+    if form.ok:
+        try:
+            async with request.app.state.db.write() as conn:
+                await RESPONDENTS.create(
+                    conn, caller, RespondentCreate(questionnaire_id, name, group, note, frame.viewer.id)
+                )
+        except Refusal as exc:
+            form.refused(exc)
+        else:
+            return _to(f"/khao-sat/{questionnaire_id}", frame, "respondent")
+    context = await _detail(request, frame, questionnaire_id)
+    context.update(respondent_form=form.values, respondent_errors=form.errors)
+    return render("survey.html", frame, status_code=422, saved=None, **context)
+
+
+def _answers(form: Form, q: QuestionnaireRecord) -> list[AnswerWire]:
+    """One answer per question filled in, read by the question's kind; a blank one is left out."""
+    found = []
+    for question in q.questions:
+        name = f"a_{question.key}"
+        if question.kind == "multiple":
+            chosen = [str(v) for v in form.data.getall(name, [])]
+            form.values[name] = chosen
+            if chosen:
+                found.append(AnswerWire(question.key, chosen))
+            continue
+        text = form.text(name)
+        if not text:
+            continue
+        if question.kind == "single":
+            found.append(AnswerWire(question.key, [text]))
+        elif question.kind in ("scale", "number"):
+            try:
+                value = Decimal(text.replace(".", "").replace(",", ".") if "," in text else text)
+            except InvalidOperation:
+                form.errors[name] = "Ghi một số, ví dụ 4 hoặc 2,5."
+                continue
+            found.append(AnswerWire(question.key, value=value))
+        else:
+            found.append(AnswerWire(question.key, text=text))
+    given = {a.question for a in found}
+    for question in q.questions:
+        name = f"a_{question.key}"
+        if question.required and question.key not in given and name not in form.errors:
+            form.errors[name] = "Câu hỏi bắt buộc: hãy ghi câu trả lời của người được khảo sát."
+    return found
+
+
+@post("/khao-sat/{questionnaire_id:uuid}/phieu", status_code=303)
+async def add_response(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    questionnaire_id: FromPath[uuid.UUID],
+    unit: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """Enter one respondent's answers at the base (D22), with every check of `POST /api/v1/survey-responses`."""
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    context = await _detail(request, frame, questionnaire_id)
+    q: QuestionnaireRecord = context["q"]
+    respondent = form.ident("respondent")
+    group = form.text("group")
+    answered_on = form.day("answered_on")
+    answers = _answers(form, q)
+    if form.ok and answered_on is not None:
+        data = SurveyResponseCreate(q.id, answered_on, answers, respondent, group, "", frame.viewer.id)
+        try:
+            async with request.app.state.db.write() as conn:
+                await RESPONSES.create(conn, caller, data)
+        except Refusal as exc:
+            found = re.fullmatch(r"answers\[(\d+)\].*", exc.problem.field or "")
+            if found and int(found.group(1)) < len(answers):
+                form.errors[f"a_{answers[int(found.group(1))].question}"] = exc.problem.message
+            else:
+                form.refused(exc)
+        else:
+            return _to(f"/khao-sat/{q.id}", frame, "response")
+    context.update(response_form=form.values, response_errors=form.errors)
+    return render("survey.html", frame, status_code=422, saved=None, **context)
+
+
+PAGES = (surveys_page, surveys_xlsx, add_questionnaire, survey_page, add_respondent, add_response)
