@@ -393,6 +393,10 @@ class Scope:
     exclude_origin: uuid.UUID | None = None
     exclude_own: bool = True
     ceiling_depth: int | None = None
+    owners: tuple[uuid.UUID, ...] = ()
+    """Optional index hint for `scan`: every unit in the peer's subtree (a superset of the owners `up` admits)."""
+    audiences: tuple[uuid.UUID, ...] = ()
+    """With `owners`: every unit above, at or below the peer (a superset of the audiences `down` admits)."""
 
 
 def _scope_filter(rt: RecordType, scope: Scope) -> tuple[ColumnElement[bool], Any, Any]:
@@ -427,12 +431,16 @@ def _scope_filter(rt: RecordType, scope: Scope) -> tuple[ColumnElement[bool], An
 
 
 def _scope_params(scope: Scope) -> dict[str, Any]:
-    return {
+    params: dict[str, Any] = {
         "s_path": scope.path,
         "s_unit": scope.unit,
         "s_origin": scope.exclude_origin,
         "s_ceiling": scope.ceiling_depth,
     }
+    if scope.owners:
+        params["s_owners"] = list(scope.owners)
+        params["s_audiences"] = list(scope.audiences)
+    return params
 
 
 def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
@@ -447,11 +455,29 @@ def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
 _scan_cache: dict[tuple[Any, ...], tuple[Select[Any], tuple[RecordType, ...]]] = {}
 
 
-def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool) -> Select[Any]:
+def _reach(rt: RecordType, pg: bool) -> ColumnElement[bool]:
+    """`owner IN owners OR audience IN audiences`: lets the (owner, seq) and (audience, seq) indexes find a scope's
+    rows in a seq window without reading anyone else's (rows read grow with rows in scope, not with the feed)."""
+    table = rt.table
+    if pg:
+        return or_(
+            table.c.owner == any_(bindparam("s_owners", type_=_UUIDS)),
+            table.c.audience == any_(bindparam("s_audiences", type_=_UUIDS)),
+        )
+    return or_(
+        table.c.owner.in_(bindparam("s_owners", expanding=True, type_=Uuid())),
+        table.c.audience.in_(bindparam("s_audiences", expanding=True, type_=Uuid())),
+    )
+
+
+def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool, pg: bool = False) -> Select[Any]:
     """The scan's UNION ALL, built once per shape of scope: building it (an aliased units table per record type)
     cost more than running it, and was most of a hub's CPU in a burst of small pulls."""
     types = tuple(registry)
+    hinted = bool(scope.owners)
     key = (
+        hinted,
+        pg,
         tuple(id(rt) for rt in types),
         scope.down,
         scope.up,
@@ -475,6 +501,8 @@ def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool) -> Sele
             .order_by(table.c.seq)
             .limit(bindparam("limit"))
         )
+        if hinted:
+            part = part.where(_reach(rt, pg))
         parts.append(select(part.subquery()))
     union = union_all(*parts).subquery()
     stmt = select(*union.c).order_by(union.c.seq).limit(bindparam("limit"))
@@ -486,7 +514,7 @@ async def scan(
     conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
 ) -> list[tuple[str, uuid.UUID, int, bytes]]:
     """(type, id, seq, wire) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`: one query."""
-    stmt = _scan_statement(registry, scope, with_ids=True)
+    stmt = _scan_statement(registry, scope, with_ids=True, pg=conn.dialect.name == "postgresql")
     rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
     return [(r.type, r.id, r.seq, r.wire) for r in rows]
 
@@ -495,7 +523,7 @@ async def scan_wires(
     conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
 ) -> list[tuple[int, str, bytes]]:
     """(seq, type, wire) of what `scan` finds: what pull and push send, without making a UUID per row."""
-    stmt = _scan_statement(registry, scope, with_ids=False)
+    stmt = _scan_statement(registry, scope, with_ids=False, pg=conn.dialect.name == "postgresql")
     rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
     return [(r[1], r[0], r[2]) for r in rows]
 
