@@ -31,6 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
@@ -194,7 +195,22 @@ def _row_values(
 
 
 SMALL_BATCH = 64
-"""Up to this many rows, PostgreSQL gets one pipelined executemany upsert; above, COPY through a staging table."""
+"""Up to this many rows, PostgreSQL gets one multi-row upsert that takes its own seqs; above, COPY through a staging
+table."""
+
+_TAKE_SQL = "UPDATE feed_counter SET last = last + $1 WHERE id = 1 RETURNING last - $1 AS base"
+"""`take_seqs` as a CTE: `base` + 1 is the first seq taken (the rows' offsets count from there)."""
+_casts: dict[str, list[str]] = {}
+
+
+def _pg_casts(rt: RecordType) -> list[str]:
+    """PostgreSQL type names of the upsert's columns, so a VALUES list's parameters are typed as the table's."""
+    found = _casts.get(rt.name)
+    if found is None:
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+        found = [rt.table.c[c].type.compile(dialect=dialect) for c in _all_columns(rt)]
+        _casts[rt.name] = found
+    return found
 
 
 async def _pg_upsert(
@@ -230,12 +246,21 @@ async def _pg_upsert(
             out = [tuple(msgspec.json.encode(v).decode() if i in json_idx else v for i, v in enumerate(r)) for r in out]
         return out
 
-    if len(winners) <= SMALL_BATCH:
-        first = await take_seqs(conn, len(winners))
-        marks = ", ".join(f"${i + 1}" for i in range(len(cols)))
-        await raw.executemany(
-            f'INSERT INTO {table} ({quoted}) VALUES ({marks}) ON CONFLICT ("id") DO UPDATE SET {updates}', rows(first)
+    n = len(winners)
+    if n <= SMALL_BATCH:
+        # One statement takes the seqs and writes the rows: the feed lock is held from here to the commit only
+        # (a separate `take_seqs` held it across one more round trip, an event-loop turn of a saturated worker).
+        casts = _pg_casts(rt)
+        width = len(cols)
+        values = ", ".join(
+            "(" + ", ".join(f"${r * width + i + 2}::{casts[i]}" for i in range(width)) + f", {r + 1})" for r in range(n)
         )
+        select_cols = ", ".join("s.base + v.ord" if c == "seq" else f'v."{c}"' for c in cols)
+        sql = (
+            f"WITH s AS ({_TAKE_SQL}) INSERT INTO {table} ({quoted}) SELECT {select_cols} "
+            f'FROM (VALUES {values}) AS v({quoted}, ord), s ON CONFLICT ("id") DO UPDATE SET {updates}'
+        )
+        await raw.execute(sql, n, *(v for row in rows(1) for v in row))
         return
     # DELETE, not TRUNCATE: the table is empty unless this transaction filled it already, and TRUNCATE inside a
     # transaction makes a new file each time (~2 ms measured).
@@ -255,12 +280,17 @@ async def _pg_upsert(
             f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS; DELETE FROM {staging}"
         )
     await raw.copy_records_to_table(staging, records=rows(0, raw_uuids=raw_uuids), columns=cols)
-    first = await take_seqs(conn, len(winners))
+    # The seqs are taken by the INSERT itself (staged rows carry offsets 0..n-1): the lock is held from this
+    # statement to the commit, not across a round trip before it.
     select_cols = ", ".join(
-        f'"{c}" + $1' if c == "seq" else f"encode(\"{c}\", 'hex')::uuid" if c in uuid_cols else f'"{c}"' for c in cols
+        '"seq" + s.base + 1' if c == "seq" else f"encode(\"{c}\", 'hex')::uuid" if c in uuid_cols else f'"{c}"'
+        for c in cols
     )
-    upsert = f'INSERT INTO {table} ({quoted}) SELECT {select_cols} FROM {staging} ON CONFLICT ("id") DO UPDATE SET '
-    await raw.execute(upsert + updates, first)
+    upsert = (
+        f"WITH s AS ({_TAKE_SQL}) INSERT INTO {table} ({quoted}) SELECT {select_cols} FROM {staging}, s "
+        f'ON CONFLICT ("id") DO UPDATE SET '
+    )
+    await raw.execute(upsert + updates, n)
 
 
 async def _executemany_upsert(
