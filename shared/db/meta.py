@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, LargeBinary, MetaData, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, Index, LargeBinary, MetaData, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Named constraints make Alembic migrations reproducible on both engines (SQLite batch mode needs names).
 NAMING_CONVENTION = {
@@ -32,7 +33,7 @@ class Envelope:
     """
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    owner: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    owner: Mapped[uuid.UUID] = mapped_column(Uuid)
     audience: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     rev: Mapped[int] = mapped_column(BigInteger)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -40,6 +41,12 @@ class Envelope:
     origin: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     wire: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[int] = mapped_column(BigInteger)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        """Scoped feed reads: a pull reaches in-scope rows by (owner, seq) and (audience, seq), not by seq alone."""
+        name = cls.__tablename__  # type: ignore[attr-defined]
+        return (Index(f"ix_{name}_owner_seq", "owner", "seq"), Index(f"ix_{name}_audience_seq", "audience", "seq"))
 
 
 ENVELOPE_WIRE_FIELDS = ("id", "owner", "audience", "rev", "deleted")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Uuid, any_, bindparam, insert, select, update
+from sqlalchemy import String, Uuid, any_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
@@ -61,6 +61,11 @@ _AUTH = (
 )
 _SUBTREE = select(UnitRow.id, UnitRow.path).where(UnitRow.path.startswith(bindparam("path"))).order_by(UnitRow.id)
 _HEAD = select(FeedCounter.last).where(FeedCounter.id == 1)
+# Every unit related to a child's place: its subtree (owners it may hold) and its ancestors (audiences above it).
+_PATH = bindparam("path", type_=String())
+_REACH = select(UnitRow.id, UnitRow.path).where(
+    or_(UnitRow.path.startswith(_PATH), _PATH.startswith(UnitRow.path, autoescape=False))
+)
 # The push's bookkeeping in one statement on PostgreSQL: the acked cursor as it was, and the row updated.
 _PUSHED_PG = """
 WITH old AS (SELECT acked_push FROM child_nodes WHERE id = $1 FOR UPDATE)
@@ -144,6 +149,7 @@ class Parent:
         self._auth_cache: dict[str, tuple[float, Child]] = {}
         self._activity: dict[uuid.UUID, dict[str, Any]] = {}
         self._token_cache: dict[tuple[uuid.UUID, str], tuple[float, str]] = {}
+        self._reach_cache: dict[uuid.UUID, tuple[float, Scope]] = {}
         self._my_unit: tuple[float, tuple[uuid.UUID, str, int]] | None = None
         # Pushes serialise on the feed counter's row lock until commit; more of them in flight than this per
         # process only hold pooled connections while they wait, starving the pulls of connections in a burst.
@@ -344,6 +350,29 @@ class Parent:
     def pull_scope(self, child: Child) -> Scope:
         return Scope(unit=child.unit, path=child.path, down=True, up=True, exclude_origin=child.unit)
 
+    async def scoped_pull_scope(self, conn: Any, child: Child) -> Scope:
+        """`pull_scope` with the units it can reach, so the scan reads only rows the child may hold.
+
+        Cached like the scope token, and for the same reason: a move of a unit is seen within
+        `SyncSettings.cache_seconds`, and the token changes with it (so the cursor is not trusted across it).
+        """
+        cached = self._reach_cache.get(child.unit)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        rows = await fetch(conn, _REACH, {"path": child.path})
+        owners = tuple(unit for unit, path in rows if path.startswith(child.path))
+        scope = Scope(
+            unit=child.unit,
+            path=child.path,
+            down=True,
+            up=True,
+            exclude_origin=child.unit,
+            owners=owners or (child.unit,),
+            audiences=tuple(unit for unit, _ in rows),
+        )
+        self._reach_cache[child.unit] = (time.monotonic() + self.settings.cache_seconds, scope)
+        return scope
+
     async def pull(self, child: Child, req: PullRequest) -> PullResponse:
         limit = min(req.limit or self.settings.batch_rows, self.settings.batch_rows)
         async with self.db.read() as conn:
@@ -354,7 +383,7 @@ class Parent:
                 return PullResponse(cursor=req.cursor, more=False, scope=token, batches=[], rescope=True)
             if req.cursor == head:
                 return PullResponse(cursor=head, more=False, scope=token, batches=[])
-            scope = self.pull_scope(child)
+            scope = await self.scoped_pull_scope(conn, child)
             found = await store.scan_wires(
                 conn, self._types(req.types), scope, after=req.cursor, upto=head, limit=limit
             )

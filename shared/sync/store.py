@@ -31,6 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
@@ -194,7 +195,22 @@ def _row_values(
 
 
 SMALL_BATCH = 64
-"""Up to this many rows, PostgreSQL gets one pipelined executemany upsert; above, COPY through a staging table."""
+"""Up to this many rows, PostgreSQL gets one multi-row upsert that takes its own seqs; above, COPY through a staging
+table."""
+
+_TAKE_SQL = "UPDATE feed_counter SET last = last + $1 WHERE id = 1 RETURNING last - $1 AS base"
+"""`take_seqs` as a CTE: `base` + 1 is the first seq taken (the rows' offsets count from there)."""
+_casts: dict[str, list[str]] = {}
+
+
+def _pg_casts(rt: RecordType) -> list[str]:
+    """PostgreSQL type names of the upsert's columns, so a VALUES list's parameters are typed as the table's."""
+    found = _casts.get(rt.name)
+    if found is None:
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+        found = [rt.table.c[c].type.compile(dialect=dialect) for c in _all_columns(rt)]
+        _casts[rt.name] = found
+    return found
 
 
 async def _pg_upsert(
@@ -230,12 +246,21 @@ async def _pg_upsert(
             out = [tuple(msgspec.json.encode(v).decode() if i in json_idx else v for i, v in enumerate(r)) for r in out]
         return out
 
-    if len(winners) <= SMALL_BATCH:
-        first = await take_seqs(conn, len(winners))
-        marks = ", ".join(f"${i + 1}" for i in range(len(cols)))
-        await raw.executemany(
-            f'INSERT INTO {table} ({quoted}) VALUES ({marks}) ON CONFLICT ("id") DO UPDATE SET {updates}', rows(first)
+    n = len(winners)
+    if n <= SMALL_BATCH:
+        # One statement takes the seqs and writes the rows: the feed lock is held from here to the commit only
+        # (a separate `take_seqs` held it across one more round trip, an event-loop turn of a saturated worker).
+        casts = _pg_casts(rt)
+        width = len(cols)
+        values = ", ".join(
+            "(" + ", ".join(f"${r * width + i + 2}::{casts[i]}" for i in range(width)) + f", {r + 1})" for r in range(n)
         )
+        select_cols = ", ".join("s.base + v.ord" if c == "seq" else f'v."{c}"' for c in cols)
+        sql = (
+            f"WITH s AS ({_TAKE_SQL}) INSERT INTO {table} ({quoted}) SELECT {select_cols} "
+            f'FROM (VALUES {values}) AS v({quoted}, ord), s ON CONFLICT ("id") DO UPDATE SET {updates}'
+        )
+        await raw.execute(sql, n, *(v for row in rows(1) for v in row))
         return
     # DELETE, not TRUNCATE: the table is empty unless this transaction filled it already, and TRUNCATE inside a
     # transaction makes a new file each time (~2 ms measured).
@@ -255,12 +280,17 @@ async def _pg_upsert(
             f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS; DELETE FROM {staging}"
         )
     await raw.copy_records_to_table(staging, records=rows(0, raw_uuids=raw_uuids), columns=cols)
-    first = await take_seqs(conn, len(winners))
+    # The seqs are taken by the INSERT itself (staged rows carry offsets 0..n-1): the lock is held from this
+    # statement to the commit, not across a round trip before it.
     select_cols = ", ".join(
-        f'"{c}" + $1' if c == "seq" else f"encode(\"{c}\", 'hex')::uuid" if c in uuid_cols else f'"{c}"' for c in cols
+        '"seq" + s.base + 1' if c == "seq" else f"encode(\"{c}\", 'hex')::uuid" if c in uuid_cols else f'"{c}"'
+        for c in cols
     )
-    upsert = f'INSERT INTO {table} ({quoted}) SELECT {select_cols} FROM {staging} ON CONFLICT ("id") DO UPDATE SET '
-    await raw.execute(upsert + updates, first)
+    upsert = (
+        f"WITH s AS ({_TAKE_SQL}) INSERT INTO {table} ({quoted}) SELECT {select_cols} FROM {staging}, s "
+        f'ON CONFLICT ("id") DO UPDATE SET '
+    )
+    await raw.execute(upsert + updates, n)
 
 
 async def _executemany_upsert(
@@ -393,6 +423,10 @@ class Scope:
     exclude_origin: uuid.UUID | None = None
     exclude_own: bool = True
     ceiling_depth: int | None = None
+    owners: tuple[uuid.UUID, ...] = ()
+    """Optional index hint for `scan`: every unit in the peer's subtree (a superset of the owners `up` admits)."""
+    audiences: tuple[uuid.UUID, ...] = ()
+    """With `owners`: every unit above, at or below the peer (a superset of the audiences `down` admits)."""
 
 
 def _scope_filter(rt: RecordType, scope: Scope) -> tuple[ColumnElement[bool], Any, Any]:
@@ -427,12 +461,16 @@ def _scope_filter(rt: RecordType, scope: Scope) -> tuple[ColumnElement[bool], An
 
 
 def _scope_params(scope: Scope) -> dict[str, Any]:
-    return {
+    params: dict[str, Any] = {
         "s_path": scope.path,
         "s_unit": scope.unit,
         "s_origin": scope.exclude_origin,
         "s_ceiling": scope.ceiling_depth,
     }
+    if scope.owners:
+        params["s_owners"] = list(scope.owners)
+        params["s_audiences"] = list(scope.audiences)
+    return params
 
 
 def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
@@ -447,11 +485,29 @@ def scoped_select(rt: RecordType, scope: Scope, *columns: Any) -> Select[Any]:
 _scan_cache: dict[tuple[Any, ...], tuple[Select[Any], tuple[RecordType, ...]]] = {}
 
 
-def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool) -> Select[Any]:
+def _reach(rt: RecordType, pg: bool) -> ColumnElement[bool]:
+    """`owner IN owners OR audience IN audiences`: lets the (owner, seq) and (audience, seq) indexes find a scope's
+    rows in a seq window without reading anyone else's (rows read grow with rows in scope, not with the feed)."""
+    table = rt.table
+    if pg:
+        return or_(
+            table.c.owner == any_(bindparam("s_owners", type_=_UUIDS)),
+            table.c.audience == any_(bindparam("s_audiences", type_=_UUIDS)),
+        )
+    return or_(
+        table.c.owner.in_(bindparam("s_owners", expanding=True, type_=Uuid())),
+        table.c.audience.in_(bindparam("s_audiences", expanding=True, type_=Uuid())),
+    )
+
+
+def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool, pg: bool = False) -> Select[Any]:
     """The scan's UNION ALL, built once per shape of scope: building it (an aliased units table per record type)
     cost more than running it, and was most of a hub's CPU in a burst of small pulls."""
     types = tuple(registry)
+    hinted = bool(scope.owners)
     key = (
+        hinted,
+        pg,
         tuple(id(rt) for rt in types),
         scope.down,
         scope.up,
@@ -475,6 +531,8 @@ def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool) -> Sele
             .order_by(table.c.seq)
             .limit(bindparam("limit"))
         )
+        if hinted:
+            part = part.where(_reach(rt, pg))
         parts.append(select(part.subquery()))
     union = union_all(*parts).subquery()
     stmt = select(*union.c).order_by(union.c.seq).limit(bindparam("limit"))
@@ -486,7 +544,7 @@ async def scan(
     conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
 ) -> list[tuple[str, uuid.UUID, int, bytes]]:
     """(type, id, seq, wire) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`: one query."""
-    stmt = _scan_statement(registry, scope, with_ids=True)
+    stmt = _scan_statement(registry, scope, with_ids=True, pg=conn.dialect.name == "postgresql")
     rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
     return [(r.type, r.id, r.seq, r.wire) for r in rows]
 
@@ -495,7 +553,7 @@ async def scan_wires(
     conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
 ) -> list[tuple[int, str, bytes]]:
     """(seq, type, wire) of what `scan` finds: what pull and push send, without making a UUID per row."""
-    stmt = _scan_statement(registry, scope, with_ids=False)
+    stmt = _scan_statement(registry, scope, with_ids=False, pg=conn.dialect.name == "postgresql")
     rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
     return [(r[1], r[0], r[2]) for r in rows]
 
