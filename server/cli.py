@@ -43,7 +43,8 @@ async def init(data_dir: str, database_url: str | None, units_file: str | None, 
         await set_identity(db, "hub", None)
         console.print(f"Cơ sở dữ liệu sẵn sàng: {_redact(settings.database.url)}")
         if units_file:
-            from shared.tree_import import ImportRejected, import_units
+            from shared.tree_files import ImportRejected
+            from shared.tree_import import import_units
 
             try:
                 summary = await import_units(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from shared.domain.tree import Unit, UnitKind, Version
 from shared.ids import new_id
-from shared.tree_import import write_units_xlsx
+from shared.tree_export import write_units_xlsx
 
 SAMPLE_ROOT_CODE = "TU"
 SAMPLE_ROOT_NAME = "Tỉnh ủy Mẫu (dữ liệu mô phỏng)"

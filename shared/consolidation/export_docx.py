@@ -11,22 +11,18 @@ states what the figures show and leaves marked places for that text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from docx.table import Table, _Cell
 
+from shared.consolidation.docx_appendix import _appendix
+from shared.consolidation.docx_parts import FONT, _cell_text, _figures_table, _n, _no_borders, _para
 from shared.consolidation.labels import (
     FORM_LABELS_VI,
     KIND_TITLE,
@@ -39,13 +35,11 @@ from shared.domain.consolidation import (
     BANDS,
     CHANNEL_LABELS_VI,
     CHANNELS,
-    GROUP_LABELS_VI,
     Consolidation,
     Figures,
 )
-from shared.domain.formatting import format_date, format_decimal, format_percent
+from shared.domain.formatting import format_date, format_percent
 
-FONT = "Times New Roman"
 TO_FILL = "(Cơ quan chủ trì tham mưu bổ sung khi hoàn thiện dự thảo báo cáo — D23, D24.)"
 
 
@@ -61,114 +55,6 @@ class Letterhead:
     signer_name: str = ""
     years: int | None = None
     """The span in the title (`Sơ kết 3 năm`), when the review has one."""
-
-
-def _n(value: int) -> str:
-    return format_decimal(value)
-
-
-def _run(
-    paragraph: Any, text: str, *, bold: bool = False, italic: bool = False, size: float = 14, underline: bool = False
-) -> Any:
-    run = paragraph.add_run(text)
-    run.bold, run.italic, run.underline = bold, italic, underline
-    run.font.size = Pt(size)
-    run.font.name = FONT
-    run._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    return run
-
-
-def _para(
-    container: Any,
-    text: str = "",
-    *,
-    align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY,
-    bold: bool = False,
-    italic: bool = False,
-    size: float = 14.0,
-    indent: bool = True,
-    after: float = 6,
-) -> Any:
-    p = container.add_paragraph()
-    p.alignment = align
-    fmt = p.paragraph_format
-    fmt.space_after = Pt(after)
-    fmt.space_before = Pt(0)
-    fmt.line_spacing = 1.15
-    if indent and align == WD_ALIGN_PARAGRAPH.JUSTIFY:
-        fmt.first_line_indent = Cm(1.0)
-    if text:
-        _run(p, text, bold=bold, italic=italic, size=size)
-    return p
-
-
-def _no_borders(table: Table) -> None:
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "nil")
-        borders.append(el)
-    table._tbl.tblPr.append(borders)
-
-
-def _cell_text(
-    cell: _Cell,
-    text: str,
-    *,
-    bold: bool = False,
-    italic: bool = False,
-    size: float = 12,
-    align: Any = WD_ALIGN_PARAGRAPH.CENTER,
-    underline: bool = False,
-) -> None:
-    p = cell.paragraphs[0] if not cell.paragraphs[0].text else cell.add_paragraph()
-    p.alignment = align
-    p.paragraph_format.space_after = Pt(0)
-    _run(p, text, bold=bold, italic=italic, size=size, underline=underline)
-
-
-def _shade(cell: _Cell, fill: str = "E7EDF3") -> None:
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shading)
-
-
-def _figures_table(
-    doc: DocxDocument,
-    head: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    widths: Sequence[float],
-    *,
-    size: float = 11,
-    bold_last: bool = True,
-) -> Table:
-    table = doc.add_table(rows=1, cols=len(head))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, title in enumerate(head):
-        _cell_text(table.rows[0].cells[i], title, bold=True, size=size)
-        _shade(table.rows[0].cells[i])
-    # The heading row repeats at the top of every page the table runs onto.
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    table.rows[0]._tr.get_or_add_trPr().append(repeat)
-    for r, values in enumerate(rows):
-        cells = table.add_row().cells
-        last = bold_last and r == len(rows) - 1
-        for i, value in enumerate(values):
-            align = WD_ALIGN_PARAGRAPH.LEFT if i == 1 or (i == 0 and len(head) == 2) else WD_ALIGN_PARAGRAPH.CENTER
-            _cell_text(cells[i], value, size=size, bold=last, align=align)
-    # LibreOffice and Word lay out by the grid columns; cell widths alone are ignored once autofit is on.
-    table.autofit = False
-    for i, w in enumerate(widths):
-        table.columns[i].width = Cm(w)
-    for row in table.rows:
-        for i, w in enumerate(widths):
-            row.cells[i].width = Cm(w)
-    doc.add_paragraph().paragraph_format.space_after = Pt(2)
-    result: Table = table
-    return result
 
 
 def _header(doc: DocxDocument, c: Consolidation, lh: Letterhead) -> None:
@@ -399,133 +285,6 @@ def _signature(doc: DocxDocument, c: Consolidation, lh: Letterhead) -> None:
     for _ in range(3):
         _cell_text(right, "")
     _cell_text(right, lh.signer_name or "", bold=True, size=14)
-
-
-def _appendix(doc: DocxDocument, c: Consolidation) -> None:
-    section = doc.add_section()
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    section.left_margin, section.right_margin, section.top_margin, section.bottom_margin = Cm(2), Cm(1.5), Cm(2), Cm(2)
-    _para(doc, "PHỤ LỤC", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, after=0)
-    _para(
-        doc,
-        f"Số liệu tổng hợp theo đơn vị trực thuộc, tính đến ngày {format_date(c.cut_off)}",
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        italic=True,
-        after=0,
-    )
-    _para(
-        doc,
-        f"(Kèm theo Báo cáo {KIND_TITLE[c.kind].lower()} {c.document_number})",
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        italic=True,
-        after=8,
-    )
-    head = [
-        "TT",
-        "Đơn vị",
-        "ĐV bắt buộc",
-        "Đã viết",
-        "Tỷ lệ",
-        "ĐV khuyến khích",
-        "Đã viết",
-        *[str(b) for b in BANDS],
-        "Yếu chưa viết lại",
-        "Buổi học tập",
-        "Lượt dự",
-        "Hoạt động tuyên truyền",
-        "Báo cáo đã nộp/phải có",
-        "Đúng hạn",
-    ]
-
-    def row(label: str, f: Figures) -> list[str]:
-        e, s, r = f.essays, f.study, f.reports
-        return [
-            label,
-            _n(e.obliged.members),
-            _n(e.obliged.wrote),
-            e.obliged.rate,
-            _n(e.encouraged.members),
-            _n(e.encouraged.wrote),
-            *[_n(e.band(b)) for b in BANDS],
-            _n(e.rewrites_open),
-            _n(s.sessions),
-            _n(s.attended),
-            _n(f.propaganda.total.activities),
-            f"{_n(r.received)}/{_n(r.expected)}",
-            _n(r.on_time),
-        ]
-
-    rows = [[str(i + 1), *row(r.unit.name, r.figures)] for i, r in enumerate(c.children)]
-    rows.append(["", *row(f"{c.top.name} (trực tiếp)", c.own)])
-    rows.append(["", *row("Tổng cộng", c.figures)])
-    widths = [1.0, 4.6, 1.5, 1.4, 1.4, 1.6, 1.3, 1.2, 1.2, 1.4, 1.2, 1.5, 1.3, 1.3, 1.6, 1.7, 1.3]
-    _figures_table(doc, head, rows, widths, size=9)
-    _para(
-        doc,
-        "Tổng cộng = dòng của cấp mình + tổng các đơn vị trực thuộc (D26). Tỷ lệ viết bài tính trên số đảng "
-        "viên theo danh sách do đơn vị giữ danh sách báo cáo (D12).",
-        italic=True,
-        size=11,
-    )
-    _appendix_programmes(doc, c)
-    _appendix_surveys(doc, c)
-    if c.late:
-        _para(doc, "Đơn vị nộp báo cáo trễ hạn hoặc chưa nộp", bold=True, indent=False)
-        late_rows = [
-            [
-                str(i + 1),
-                item.unit.name,
-                format_date(item.due),
-                format_date(item.held_on) if item.held_on else "—",
-                item.status.value,
-            ]
-            for i, item in enumerate(c.late[:60])
-        ]
-        _figures_table(
-            doc,
-            ["TT", "Đơn vị", "Hạn nộp", "Ngày nộp", "Tình trạng"],
-            late_rows,
-            [1, 12, 3, 3, 5],
-            size=10,
-            bold_last=False,
-        )
-        if len(c.late) > 60:
-            _para(doc, f"… và {_n(len(c.late) - 60)} đơn vị khác (xem tệp Excel).", italic=True)
-
-
-def _by_unit(c: Consolidation) -> list[tuple[str, Figures]]:
-    return [
-        *((r.unit.name, r.figures) for r in c.children),
-        (f"{c.top.name} (trực tiếp)", c.own),
-        ("Tổng cộng", c.figures),
-    ]
-
-
-def _appendix_programmes(doc: DocxDocument, c: Consolidation) -> None:
-    if not c.figures.programmes.programmes:
-        return
-    _para(doc, "Chương trình hành động và chỉ tiêu (D14, D15, D18)", bold=True, indent=False)
-    rows = []
-    for label, f in _by_unit(c):
-        p = f.programmes
-        rows.append([label, _n(p.programmes), _n(p.targets), _n(p.reported), _n(p.met), p.met_rate, _n(p.overdue)])
-    numbered = [[str(i + 1) if i < len(c.children) else "", *r] for i, r in enumerate(rows)]
-    head = ["TT", "Đơn vị", "Chương trình", "Chỉ tiêu", "Đã báo cáo tiến độ", "Đạt", "Tỷ lệ đạt", "Quá hạn chưa đạt"]
-    _figures_table(doc, head, numbered, [1.0, 8.0, 2.4, 2.2, 2.6, 2.0, 2.2, 2.6], size=10)
-
-
-def _appendix_surveys(doc: DocxDocument, c: Consolidation) -> None:
-    for qid, q in c.figures.surveys.ordered():
-        _para(doc, f"Phiếu trả lời khảo sát «{q.title}» theo đơn vị (D22)", bold=True, indent=False)
-        rows = []
-        for label, f in _by_unit(c):
-            mine = f.surveys.questionnaires.get(qid)
-            counts = [mine.group(g) if mine else 0 for g in GROUP_LABELS_VI]
-            rows.append([label, *map(_n, counts), _n(sum(counts))])
-        numbered = [[str(i + 1) if i < len(c.children) else "", *r] for i, r in enumerate(rows)]
-        head = ["TT", "Đơn vị", *GROUP_LABELS_VI.values(), "Tổng số phiếu"]
-        _figures_table(doc, head, numbered, [1.0, 9.0, 2.8, 2.8, 2.8, 3.0], size=10)
 
 
 def build_document(c: Consolidation, letterhead: Letterhead | None = None) -> DocxDocument:

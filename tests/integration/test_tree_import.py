@@ -14,14 +14,9 @@ from shared.db.engine import Database
 from shared.domain.tree import Tree, Unit, UnitKind, merge, move, rename
 from shared.sample_province import sample_units, small_sample_units
 from shared.sync.store import head
-from shared.tree_import import (
-    ImportProblem,
-    ImportRejected,
-    ImportSummary,
-    export_units_xlsx,
-    import_units,
-    read_unit_rows,
-)
+from shared.tree_export import export_units_xlsx
+from shared.tree_files import ImportProblem, ImportRejected
+from shared.tree_import import ImportSummary, import_units, read_unit_rows
 from shared.units.records import load_tree, load_units, store_units
 
 HEADER = ["ma", "ten", "ma_cap_tren", "cap", "loai", "luc_luong_vu_trang", "hieu_luc_tu"]
