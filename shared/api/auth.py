@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.errors import ApiError, forbidden_scope, invalid, not_found
 from shared.api.scope import Caller, UnitInfo, unit_in_scope, unit_info
+from shared.audit.actor import signed_in
 from shared.db.engine import Database
 from shared.ids import new_id
 from shared.records.users import ROLES, SessionRow, UserRow
@@ -165,6 +166,7 @@ async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if not caller.at_least(required_role(connection, handler)):
         raise PermissionDeniedException()
     connection.state.caller = caller
+    signed_in(caller, connection, "api")  # D27: the audit trail names who wrote
 
 
 def provide_caller(request: Request[Any, Any, State]) -> Caller:

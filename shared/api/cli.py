@@ -40,6 +40,8 @@ def user_commands(group: click.Group) -> None:
         from shared.api.auth import check_new_user, create_user, hash_password
         from shared.api.errors import ApiError
         from shared.api.scope import unit_info
+        from shared.audit.actor import acting, cli_actor
+        from shared.audit.hook import log_account
 
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
@@ -65,9 +67,12 @@ def user_commands(group: click.Group) -> None:
                         f"Đơn vị {unit_code} không thuộc phạm vi của nút này ({here.code}).",
                         f"Unit {unit_code} is not served by this node ({here.code}).",
                     )
-                await create_user(
+                user_id = await create_user(
                     conn, username=username, unit=unit.id, role=role, password_hash=password_hash, full_name=full_name
                 )
+                with acting(cli_actor()):  # D27: the account's creation is in the audit trail
+                    values = {"username": username, "full_name": full_name, "unit": unit.id, "role": role}
+                    await log_account(conn, user_id, values)
         except ApiError as exc:
             err_console.print(f"[red]Lỗi:[/red] {exc.problem.message}\n[dim]{exc.problem.message_en}[/dim]")
             sys.exit(1)

@@ -36,6 +36,8 @@ from shared.api.scope import (
     writable_owner,
 )
 from shared.api.xlsx import date_cell, decimal_text, read_rows, refuse, text
+from shared.audit.actor import as_import
+from shared.audit.hook import apply_local
 from shared.db.engine import Database
 from shared.domain.errors import ScoreError
 from shared.domain.grades import Attempt, Band, band_of, format_score, latest_result, parse_score
@@ -609,6 +611,7 @@ async def import_grade_file(
     dry_run: bool,
 ) -> ImportResult:
     """Grades from an .xlsx file, all or nothing: any bad row refuses the file, every problem listed by row (D13)."""
+    as_import()  # D27: entries of this write say it came from a file
     async with db.write() as conn:
         grader = await writable_owner(conn, caller, unit or caller.unit.id)
         await visible_document(conn, grader, document, "document")
@@ -679,7 +682,7 @@ async def import_grade_file(
         if problems:
             raise refuse(problems)
         if new and not dry_run:
-            await store.apply(conn, ESSAY_GRADE, new, origin=None)
+            await apply_local(conn, ESSAY_GRADE, new)
     return ImportResult(len(new), 0, 0, dry_run)
 
 

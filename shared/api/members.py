@@ -31,6 +31,8 @@ from shared.api.scope import (
     writable_owner,
 )
 from shared.api.xlsx import read_rows, refuse, text
+from shared.audit.actor import as_import
+from shared.audit.hook import apply_local
 from shared.db.engine import Database
 from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.obligations import (
@@ -246,16 +248,15 @@ class MemberController(Controller):
 
 
 async def save_many(conn: AsyncConnection, recs: list[MemberRecord]) -> None:
-    from shared.sync import store
-
     if recs:
-        await store.apply(conn, MEMBER, recs, origin=None)
+        await apply_local(conn, MEMBER, recs)
 
 
 async def import_roster_file(
     db: Database, caller: Caller, content: bytes, unit: uuid.UUID | None, dry_run: bool
 ) -> ImportResult:
     """A unit's roster from .xlsx, all or nothing; a row matching a member held (name and birth year) updates it."""
+    as_import()  # D27: entries of this write say it came from a file
     year = date.today().year
     async with db.write() as conn:
         owner = await writable_owner(conn, caller, unit or caller.unit.id)

@@ -30,6 +30,7 @@ from shared.api.programmes import ProgrammeController, ProgressController
 from shared.api.study import PropagandaController, StudySessionController
 from shared.api.surveys import QuestionnaireController, RespondentController, SurveyResponseController
 from shared.api.units import UnitController
+from shared.audit.api import AuditController
 
 CONTROLLERS = (
     AuthController,
@@ -58,6 +59,7 @@ CONTROLLERS = (
     CompletenessController,
     DueController,
     ConsolidationController,
+    AuditController,
 )
 
 

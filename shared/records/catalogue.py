@@ -1,5 +1,6 @@
 """The registry of every record type this program syncs, in apply order (units first)."""
 
+from shared.audit.records import AUDIT_TYPES
 from shared.records import users as _users  # noqa: F401  (local tables: registered so migrations see them)
 from shared.records.documents import DOCUMENT
 from shared.records.drafts import REPORT_COMMENT, REPORT_DECISION, REPORT_DRAFT, REPORT_MEETING
@@ -39,4 +40,5 @@ def build_registry() -> Registry:
         REPORT_COMMENT,
         REPORT_DECISION,
         ROSTER_COUNT,
+        *AUDIT_TYPES,  # last: an entry never needs another type applied before it
     )

@@ -13,6 +13,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 
+from shared.audit.ui import audit_page
 from shared.settings import Settings
 from shared.ui import consolidation, documents, essays, home, login, members, study, sync, units
 from shared.ui.web import (
@@ -45,6 +46,7 @@ PAGES = (
     consolidation.consolidation_page,
     sync.sync_page,
     units.units_page,
+    audit_page,
 )
 
 

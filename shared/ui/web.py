@@ -42,6 +42,7 @@ from litestar.utils.scope.state import ScopeState
 from shared.api.auth import SESSION_COOKIE, caller_for, required_role
 from shared.api.errors import ApiError
 from shared.api.scope import Caller, UnitInfo, unit_in_scope
+from shared.audit.actor import signed_in
 from shared.db.engine import Database
 from shared.domain.formatting import format_date, format_decimal, format_moment, format_percent
 from shared.domain.grades import format_score
@@ -122,6 +123,7 @@ async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if not caller.at_least(required_role(connection, handler)):
         raise PermissionDeniedException("role")
     connection.state.caller = caller
+    signed_in(caller, connection, "web")  # D27: the audit trail names who wrote
 
 
 def provide_caller(request: Request[Any, Any, State]) -> Caller:
