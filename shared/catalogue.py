@@ -1,6 +1,7 @@
 """The registry of every record type this program syncs, in apply order (units first)."""
 
 from shared.accounts import records as _users  # noqa: F401  (local tables: registered so migrations see them)
+from shared.audit.records import AUDIT_TYPES
 from shared.calendar.records import REVIEW_OVERRIDE, REVIEW_PLAN, REVIEW_PROJECT, REVIEW_REPORT
 from shared.documents.records import DOCUMENT
 from shared.drafts.records import REPORT_COMMENT, REPORT_DECISION, REPORT_DRAFT, REPORT_MEETING
@@ -38,4 +39,5 @@ def build_registry() -> Registry:
         REPORT_COMMENT,
         REPORT_DECISION,
         ROSTER_COUNT,
+        *AUDIT_TYPES,  # last: an entry never needs another type applied before it
     )

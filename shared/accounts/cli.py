@@ -38,6 +38,8 @@ def user_commands(group: click.Group) -> None:
         """Create a sign-in account for a unit (the first admin, then more from the web)."""
         # Imported here: the API's modules are heavy, and every other command of the group starts without them.
         from shared.accounts.service import check_new_user, create_user, hash_password
+        from shared.audit.actor import acting, cli_actor
+        from shared.audit.hook import log_account
         from shared.core.errors import Refusal
         from shared.core.scope import unit_info
 
@@ -66,7 +68,7 @@ def user_commands(group: click.Group) -> None:
                         f"Unit {unit_code} is not served by this node ({here.code}).",
                     )
                 # Whoever typed this password for the account's owner knows it: the owner changes it at first sign-in.
-                await create_user(
+                user_id = await create_user(
                     conn,
                     username=username,
                     unit=unit.id,
@@ -75,6 +77,9 @@ def user_commands(group: click.Group) -> None:
                     full_name=full_name,
                     must_change_password=True,
                 )
+                with acting(cli_actor()):  # D27: the account's creation is in the audit trail
+                    values = {"username": username, "full_name": full_name, "unit": unit.id, "role": role}
+                    await log_account(conn, user_id, values)
         except Refusal as exc:
             err_console.print(f"[red]Lỗi:[/red] {exc.problem.message}\n[dim]{exc.problem.message_en}[/dim]")
             sys.exit(1)

@@ -18,6 +18,7 @@ from shared.accounts.service import (
     password_change_required,
     session_for,
 )
+from shared.audit.actor import signed_in
 from shared.core.scope import Caller
 from shared.settings import AuthSettings
 
@@ -56,6 +57,7 @@ async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if not caller.at_least(required_role(connection, handler)):
         raise PermissionDeniedException()
     connection.state.caller = caller
+    signed_in(caller, connection, "api")  # D27: the audit trail names who wrote
 
 
 def provide_caller(request: Request[Any, Any, State]) -> Caller:

@@ -6,12 +6,14 @@ API's exception handlers as one JSON shape. This module has no `from __future__ 
 the handlers are made at run time and Litestar reads their annotations as real types.
 """
 
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import msgspec
-from litestar import Request, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -139,3 +141,14 @@ async def require_upload(request: Request[Any, Any, Any]) -> None:
             field="file",
             rule="import",
         )
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if c.isascii() and not unicodedata.combining(c))
+
+
+def attachment(content: bytes, name: str, media_type: str) -> Response[bytes]:
+    """A download with its Vietnamese name (RFC 6266 `filename*`) and a plain-ASCII name for older clients."""
+    disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(content=content, media_type=media_type, headers={"Content-Disposition": disposition})

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from shared.accounts import api as accounts
 from shared.accounts.http import auth_guard, provide_caller
 from shared.api.errors import EXCEPTION_HANDLERS
+from shared.audit.api import AuditController
 from shared.calendar import api as calendar
 from shared.consolidation.api import ConsolidationController
 from shared.documents import api as documents
@@ -21,6 +22,7 @@ from shared.surveys import api as surveys
 from shared.units.api import UnitController
 
 CONTROLLERS = (
+    AuditController,
     *calendar.ROUTES,
     *accounts.ROUTES,
     UnitController,
@@ -33,6 +35,7 @@ CONTROLLERS = (
     *drafts.ROUTES,
     *due.ROUTES,
     ConsolidationController,
+    AuditController,
 )
 
 

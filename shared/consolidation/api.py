@@ -7,12 +7,10 @@ is one struct, one function and one field of `FiguresOut`. Counts are integers; 
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import quote
 
 import anyio
 import msgspec
@@ -21,6 +19,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
+from shared.api.resource import attachment
 from shared.consolidation.export_docx import write_docx
 from shared.consolidation.export_xlsx import write_xlsx
 from shared.consolidation.query import ConsolidationQuery, consolidation_for, review_kind
@@ -319,20 +318,9 @@ def consolidation_out(c: Consolidation) -> ConsolidationOut:
     )
 
 
-def _ascii(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if c.isascii() and not unicodedata.combining(c))
-
-
 def file_name(c: Consolidation, extension: str) -> str:
     """`Tổng hợp sơ kết 15-NQ-TU - TU.xlsx`: what the office sees in its downloads folder."""
     return f"Tổng hợp {c.kind_vi.lower()} {c.document_number.replace('/', '-')} - {c.top.code}.{extension}"
-
-
-def attachment(content: bytes, name: str, media_type: str) -> Response[bytes]:
-    """A download with its Vietnamese name (RFC 6266 `filename*`) and a plain-ASCII name for older clients."""
-    disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(content=content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def provide_query(

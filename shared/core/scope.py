@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from shared.accounts.records import ROLES
+from shared.audit.hook import apply_local
 from shared.core.errors import Refusal, forbidden_scope, not_found
 from shared.sync import store
 from shared.sync.registry import Record, RecordType
@@ -208,7 +209,8 @@ async def writable_owner(conn: AsyncConnection, caller: Caller, owner: uuid.UUID
 
 
 async def save(conn: AsyncConnection, rt: RecordType, rec: Record) -> None:
-    await store.apply(conn, rt, [rec], origin=None)
+    """Write one record here, with its audit entry (D27)."""
+    await apply_local(conn, rt, [rec])
 
 
 async def revise(conn: AsyncConnection, rt: RecordType, caller: Caller, old: R, changes: Mapping[str, Any]) -> R:

@@ -13,6 +13,8 @@ import msgspec
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.audit.actor import as_import
+from shared.audit.hook import apply_local
 from shared.core.errors import Refusal, RowProblem, invalid
 from shared.core.scope import (
     Caller,
@@ -339,6 +341,7 @@ async def import_grade_file(
     dry_run: bool,
 ) -> ImportResult:
     """Grades from an .xlsx file, all or nothing: any bad row refuses the file, every problem listed by row (D13)."""
+    as_import()  # D27: entries of this write say it came from a file
     grader = await writable_owner(conn, caller, unit or caller.unit.id)
     await visible_document(conn, grader, document, "document")
     members = await roster(conn, grader)
@@ -406,7 +409,7 @@ async def import_grade_file(
     if problems:
         raise refuse(problems)
     if new and not dry_run:
-        await store.apply(conn, ESSAY_GRADE, new, origin=None)
+        await apply_local(conn, ESSAY_GRADE, new)
     return ImportResult(len(new), 0, 0, dry_run)
 
 

@@ -10,6 +10,8 @@ from datetime import date, datetime
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.audit.actor import as_import
+from shared.audit.hook import apply_local
 from shared.core.errors import Refusal, RowProblem, invalid
 from shared.core.scope import (
     Caller,
@@ -102,16 +104,15 @@ async def roster(conn: AsyncConnection, unit: UnitInfo) -> list[MemberRecord]:
 
 
 async def save_many(conn: AsyncConnection, recs: list[MemberRecord]) -> None:
-    from shared.sync import store
-
     if recs:
-        await store.apply(conn, MEMBER, recs, origin=None)
+        await apply_local(conn, MEMBER, recs)
 
 
 async def import_roster_file(
     conn: AsyncConnection, caller: Caller, content: bytes, unit: uuid.UUID | None, dry_run: bool
 ) -> ImportResult:
     """A unit's roster from .xlsx, all or nothing; a row matching a member held (name and birth year) updates it."""
+    as_import()  # D27: entries of this write say it came from a file
     year = date.today().year
     owner = await writable_owner(conn, caller, unit or caller.unit.id)
     held = {(r.full_name.casefold(), r.birth_year): r for r in await roster(conn, owner) if r.owner == owner.id}

@@ -14,6 +14,7 @@ from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 
 from shared.accounts import ui as accounts
+from shared.audit import ui as audit
 from shared.consolidation import ui as consolidation
 from shared.documents import ui as documents
 from shared.drafts import ui as drafts
@@ -51,6 +52,7 @@ PAGES = tuple(
         sync,
         units,
         accounts,
+        audit,
     )
     for page in module.PAGES
 )

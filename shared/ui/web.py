@@ -41,6 +41,7 @@ from litestar.utils.scope.state import ScopeState
 
 from shared.accounts.http import required_role
 from shared.accounts.service import PASSWORD_CHANGE_OK, SESSION_COOKIE, session_for
+from shared.audit.actor import signed_in
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, UnitInfo, unit_in_scope
 from shared.db.engine import Database
@@ -136,6 +137,7 @@ async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if not caller.at_least(required_role(connection, handler)):
         raise PermissionDeniedException("role")
     connection.state.caller = caller
+    signed_in(caller, connection, "web")  # D27: the audit trail names who wrote
 
 
 def provide_caller(request: Request[Any, Any, State]) -> Caller:

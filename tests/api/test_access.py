@@ -441,6 +441,18 @@ async def _consolidation_docx(mk: Maker, s: Side) -> Request:
     return "GET", f"{V}/consolidations/export.docx", await _consolidation(mk, s)
 
 
+@route("admin", "GET /audit")
+async def _audit(mk: Maker, s: Side) -> Request:
+    await mk.member(s.base)
+    return "GET", f"{V}/audit", {"params": {"unit": _u(mk, s.base)}}
+
+
+@route("admin", "GET /audit/export")
+async def _audit_xlsx(mk: Maker, s: Side) -> Request:
+    await mk.member(s.base)
+    return "GET", f"{V}/audit/export", {"params": {"unit": _u(mk, s.base)}}
+
+
 @route("admin", "GET /sync/nodes")
 async def _nodes(mk: Maker, s: Side) -> Request:
     return "GET", f"{V}/sync/nodes", {}

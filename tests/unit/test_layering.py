@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CONCEPTS = (
     "accounts",
+    "audit",
     "calendar",
     "consolidation",
     "documents",

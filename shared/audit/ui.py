@@ -1,0 +1,90 @@
+"""Nhật ký thao tác: the audit trail of a unit's subtree for its secretary (D27), filtered, paged, exported."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from shared.accounts.records import ROLE_LABELS_VI
+from shared.audit.records import AUDIT_TYPES
+from shared.audit.service import ACTIONS_VI, CLOCK_NOTE_VI, VIA_VI, AuditFilter, entries_in
+from shared.core.scope import Caller
+from shared.domain.errors import DateError
+from shared.domain.formatting import format_date, parse_date
+from shared.ui.web import page_for, render
+
+PAGE_SIZE = 200
+
+
+def _day(text: str | None, errors: dict[str, str], name: str) -> date | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return parse_date(text)
+    except DateError as exc:
+        errors[name] = exc.message_vi
+        return None
+
+
+@get("/nhat-ky", opt={"role": "admin"})
+async def audit_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    username: FromQuery[str | None] = None,
+    record_type: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
+    after: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """Who wrote what, when (the writing machine's clock) and from where, newest first (`GET /api/v1/audit`)."""
+    frame = await page_for(request, caller, unit)
+    errors: dict[str, str] = {}
+    first, last = _day(since, errors, "since"), _day(until, errors, "until")
+    where = AuditFilter((username or "").strip() or None, record_type or None, None, first, last)
+    async with request.app.state.db.read() as conn:
+        entries, next_after = await entries_in(conn, frame.viewer, where, after, PAGE_SIZE)
+    query = {
+        k: v
+        for k, v in (
+            ("unit", str(frame.viewer.id) if frame.other_unit else ""),
+            ("username", where.username or ""),
+            ("record_type", where.record_type or ""),
+        )
+        if v
+    }
+    api_query = {
+        **query,
+        **({"since": first.isoformat()} if first else {}),
+        **({"until": last.isoformat()} if last else {}),
+    }
+    page_query = {
+        **query,
+        **({"since": format_date(first)} if first else {}),
+        **({"until": format_date(last)} if last else {}),
+    }
+    return render(
+        "audit.html",
+        frame,
+        status_code=422 if errors else 200,
+        entries=entries,
+        errors=errors,
+        values={"username": username or "", "record_type": record_type or "", "since": since, "until": until},
+        record_types=[rt.name for rt in request.app.state.registry if rt not in AUDIT_TYPES],
+        next_query=urlencode({**page_query, "after": str(next_after)}) if next_after else None,
+        export_query=urlencode(api_query),
+        clock_note=CLOCK_NOTE_VI,
+        actions_vi=ACTIONS_VI,
+        via_vi=VIA_VI,
+        roles_vi=ROLE_LABELS_VI,
+    )
+
+
+PAGES = (audit_page,)
