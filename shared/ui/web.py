@@ -38,6 +38,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy import func, select
 
 from shared.accounts.http import required_role
 from shared.accounts.service import PASSWORD_CHANGE_OK, SESSION_COOKIE, session_for
@@ -48,6 +49,8 @@ from shared.db.engine import Database
 from shared.domain.formatting import format_date, format_decimal, format_moment, format_percent
 from shared.domain.grades import format_score
 from shared.domain.tree import KIND_LABELS_VI, UnitKind
+from shared.sync import store
+from shared.sync.tables import Identity, Rejection, UnitRow, Upstream
 
 log = logging.getLogger("nqsync.ui")
 
@@ -138,6 +141,48 @@ async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         raise PermissionDeniedException("role")
     connection.state.caller = caller
     signed_in(caller, connection, "web")  # D27: the audit trail names who wrote
+    connection.state.node_state = await node_state(connection.app.state.db, caller)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeState:
+    """What the header of every page shows: the signed-in person's level, and this machine's sync state."""
+
+    role: str
+    """`hub` or `node`."""
+    level: str
+    """The level label of the person's unit, as the unit tree writes it ("Huyện", "Cơ sở")."""
+    last_sync: datetime | None
+    waiting: int
+    """Local changes not yet acknowledged by the upstream that has the fewest."""
+    refused: int
+    failing: bool
+    """The last attempt with an upstream failed."""
+
+
+async def node_state(db: Database, caller: Caller) -> NodeState:
+    """A few small reads per page, so nobody works for days without noticing that sync stopped."""
+    async with db.read() as conn:
+        role = (await conn.execute(select(Identity.role))).scalar_one_or_none() or "hub"
+        level = (
+            await conn.execute(select(UnitRow.level).where(UnitRow.id == caller.unit.id).limit(1))
+        ).scalar_one_or_none()
+        head = await store.head(conn)
+        ups = (
+            await conn.execute(
+                select(Upstream.push_cursor, Upstream.last_push, Upstream.last_pull, Upstream.last_error)
+            )
+        ).all()
+        refused = int((await conn.execute(select(func.count()).select_from(Rejection))).scalar_one())
+    moments = [m for u in ups for m in (u.last_push, u.last_pull) if m is not None]
+    return NodeState(
+        role=role,
+        level=level or "",
+        last_sync=max(moments) if moments else None,
+        waiting=min((max(head - u.push_cursor, 0) for u in ups), default=0),
+        refused=refused,
+        failing=any(u.last_error for u in ups),
+    )
 
 
 def provide_caller(request: Request[Any, Any, State]) -> Caller:

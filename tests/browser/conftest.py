@@ -1,0 +1,220 @@
+"""Real-browser tests: a real hub process on SQLite per xdist worker, Debian's Chromium driven by Playwright.
+
+Fixtures: `hub` (the running hub: url, data folder, unit codes), `accounts` (username → signed-in storage state),
+`browser` (Chromium from /usr/bin/chromium, never downloaded), `open_page` (a page signed in as an account at a
+width, recording console errors and failed responses). Helper: `check_page(page)` asserts what every page must meet;
+`screenshot(page)` writes one to test-artifacts/browser/ (with NQSYNC_BROWSER_SHOTS=1, every checked page is saved).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+NQSYNC = str(Path(sys.executable).with_name("nqsync"))
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+FIRST_PASSWORD = "mat khau tam thoi cap lan dau"
+PASSWORD = "chi bo hop ngay 5 hang thang"
+DESKTOP = 1280
+PHONE = 375
+UNITS_CSV = """ma,ten,ma_cap_tren,cap,loai
+TU,Tỉnh ủy Hòa Bình Mẫu,,Tỉnh,Cấp ủy
+H1,Huyện ủy Lạc Sơn Mẫu,TU,Huyện,Cấp ủy
+H1B1,Đảng bộ xã Gia Tiến,H1,Cơ sở,Đảng bộ cơ sở
+H1B2,Chi bộ Trường Tiểu học Vũ Lâm,H1,Cơ sở,Chi bộ cơ sở
+"""
+# username → (unit code, role): a provincial admin, a district admin, a base organisation's editor.
+ACCOUNTS: dict[str, tuple[str, str]] = {
+    "tinhuy": ("TU", "admin"),
+    "huyenuy": ("H1", "admin"),
+    "giatien": ("H1B1", "editor"),
+}
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: install Debian's chromium package (scripts/test does it when run as root)",
+        allow_module_level=True,
+    )
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+
+@dataclass
+class Hub:
+    url: str
+    data: Path
+
+
+@dataclass
+class Watched:
+    """A page and what went wrong while it was open (console errors, 4xx/5xx responses)."""
+
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
+    env["COLUMNS"] = "200"
+    return env
+
+
+def _nqsync(*args: str, stdin: str | None = None) -> str:
+    done = subprocess.run([NQSYNC, *args], input=stdin, capture_output=True, text=True, timeout=120, env=_env())
+    assert done.returncode == 0, f"nqsync {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """`nqsync server init/user-add/serve` as an office installs it, on SQLite in a temporary folder."""
+    root = tmp_path_factory.mktemp("browser-hub")
+    units = root / "donvi.csv"
+    units.write_text(UNITS_CSV, encoding="utf-8")
+    data = root / "hub"
+    _nqsync("server", "init", "--data", str(data), "--units", str(units))
+    for username, (unit, role) in ACCOUNTS.items():
+        _nqsync(
+            "server", "user-add", "--data", str(data), "--unit", unit, "--role", role,
+            "--username", username, "--password-stdin", stdin=FIRST_PASSWORD + "\n",
+        )  # fmt: skip
+    port = _free_port()
+    log = (root / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [NQSYNC, "server", "serve", "--data", str(data), "--port", str(port)], env=_env(), stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert proc.poll() is None, f"the hub exited: {(root / 'serve.log').read_text()}"
+            assert time.monotonic() < deadline, "the hub did not start in 30 s"
+            time.sleep(0.1)
+    yield Hub(f"http://127.0.0.1:{port}", data)
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def _sign_in(browser: Browser, hub: Hub, username: str) -> dict[str, Any]:
+    """The first sign-in as a new account's owner does it: the given password, then their own (required)."""
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(hub.url + "/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(FIRST_PASSWORD)  # the only such label here
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile("/doi-mat-khau"))
+    page.get_by_label("Mật khẩu hiện tại").fill(FIRST_PASSWORD)
+    page.get_by_label(re.compile(r"^Mật khẩu mới\W*$")).fill(PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu mới").fill(PASSWORD)
+    page.get_by_role("button", name="Đổi mật khẩu").click()
+    page.wait_for_url(lambda url: "/doi-mat-khau" not in url and "/dang-nhap" not in url)
+    state: dict[str, Any] = dict(context.storage_state())
+    context.close()
+    return state
+
+
+@pytest.fixture(scope="session")
+def accounts(browser: Browser, hub: Hub) -> dict[str, dict[str, Any]]:
+    """Each account signed in once (first sign-in changes the password); tests reuse the session cookie."""
+    return {username: _sign_in(browser, hub, username) for username in ACCOUNTS}
+
+
+@pytest.fixture
+def open_page(browser: Browser, accounts: dict[str, dict[str, Any]]) -> Iterator[Callable[[str | None, int], Watched]]:
+    """`open_page(username, width)`: a new page signed in as `username` (None: signed out) whose console errors and
+    4xx/5xx responses are recorded."""
+    contexts = []
+
+    def make(username: str | None, width: int) -> Watched:
+        state = accounts[username] if username else None
+        context = browser.new_context(storage_state=state, viewport={"width": width, "height": 900})  # type: ignore[arg-type]
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        watched = Watched(context.new_page())
+        watched.page.on(
+            "console", lambda m: watched.problems.append(f"console: {m.text}") if m.type == "error" else None
+        )
+        watched.page.on(
+            "response", lambda r: watched.problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None
+        )
+        return watched
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+_AXE = Axe()
+
+
+def _artifact_name(page: Page) -> str:
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    slug = re.sub(r"[^a-z0-9]+", "-", page.url.split("//", 1)[-1].split("/", 1)[-1].lower()).strip("-") or "home"
+    return f"{slug[:60]}-{width}.png"
+
+
+def screenshot(page: Page, name: str | None = None) -> Path:
+    """A full-page screenshot in test-artifacts/browser/ (gitignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / (name or _artifact_name(page))
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def check_page(watched: Watched) -> None:
+    """No console error, no 4xx/5xx, no serious or critical axe-core violation, no sideways scroll at phone width."""
+    page = watched.page
+    failures = list(watched.problems)
+    violations = _AXE.run(page).response["violations"]
+    for v in violations:
+        if v["impact"] in ("serious", "critical"):
+            targets = "; ".join(", ".join(n["target"]) for n in v["nodes"][:5])
+            failures.append(f"axe {v['id']} ({v['impact']}): {v['help']} — {targets}")
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if widths[0] > widths[1]:
+        # The culprits: elements past the right edge none of whose children are (outside `.scroll` boxes).
+        wide = page.evaluate(
+            """() => { const out = e => e.getBoundingClientRect().right > window.innerWidth + 1;
+                 return [...document.querySelectorAll('body *')]
+                   .filter(e => out(e) && !e.closest('.scroll') && ![...e.children].some(out))
+                   .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.className ? '.' + e.className : '')
+                     + ' ' + Math.round(e.getBoundingClientRect().right) + 'px'); }"""
+        )
+        failures.append(f"page is {widths[0]} px wide in a {widths[1]} px window; widest: {wide}")
+    if os.environ.get("NQSYNC_BROWSER_SHOTS"):  # to look at every page, not only the failing ones
+        screenshot(page)
+    if failures:
+        shot = screenshot(page)
+        pytest.fail(f"{page.url} at {widths[1]} px ({shot}):\n  " + "\n  ".join(failures), pytrace=False)

@@ -1,0 +1,97 @@
+"""Every page of the menu, and a report draft started through its form, at laptop and phone width (issue 12)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser
+
+from shared.ui.web import NAV
+from tests.browser.conftest import DESKTOP, PHONE, Hub, Watched, check_page, screenshot
+
+WIDTHS = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("username", ["huyenuy", "giatien"])
+def test_every_menu_page_passes_the_checks(
+    hub: Hub, open_page: Callable[[str | None, int], Watched], username: str, width: int
+) -> None:
+    """One page per menu entry, as a district admin and as a base's editor (roles and levels differ, D4)."""
+    watched = open_page(username, width)
+    for href, label in NAV:
+        watched.page.goto(hub.url + href)
+        assert watched.page.locator("h1").count() == 1, f"{href} ({label}) has no single heading"
+        check_page(watched)
+
+
+@pytest.fixture(scope="module")
+def draft_url(hub: Hub, browser: Browser, accounts: dict[str, dict[str, Any]]) -> str:
+    """A document entered and a report draft started on their pages, as the district's admin does it."""
+    context = browser.new_context(storage_state=accounts["huyenuy"])  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(hub.url + "/van-ban/moi")
+    page.get_by_label("Số, ký hiệu").fill("05-NQ/HU")
+    page.get_by_label("Trích yếu").fill("về xây dựng tổ chức cơ sở đảng trong sạch, vững mạnh")
+    page.get_by_label("Ngày ký").fill("10/03/2021")
+    page.get_by_label("Cơ quan chủ trì tham mưu").fill("Ban Tổ chức Huyện ủy")
+    page.locator("main button", has_text="Ghi văn bản").click()
+    page.goto(hub.url + "/bao-cao")
+    page.get_by_label("Tên báo cáo").fill("Báo cáo sơ kết 3 năm thực hiện Nghị quyết 05-NQ/HU")
+    page.get_by_label("I. Kết quả thực hiện").fill("Đảng bộ đã tổ chức 4 hội nghị học tập, 98,5% đảng viên tham dự.")
+    page.locator("main button", has_text="Lưu dự thảo").click()
+    try:
+        page.wait_for_url(re.compile(r"/bao-cao/[0-9a-f-]{36}"))
+    except Exception:
+        pytest.fail(f"the draft was not started ({screenshot(page, 'draft-start.png')})", pytrace=False)
+    url = page.url.split("?", 1)[0]
+    context.close()
+    return url
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_report_draft_page_passes_the_checks(
+    draft_url: str, open_page: Callable[[str | None, int], Watched], width: int
+) -> None:
+    """The draft page (D23–D25): versions, workshop, submit — with its long forms and tables, also on a phone."""
+    watched = open_page("huyenuy", width)
+    watched.page.goto(draft_url)
+    assert "05-NQ/HU" in watched.page.inner_text("main")
+    check_page(watched)
+    # Printed for the committee's file: the content only, no menu, sync bar, forms or buttons.
+    watched.page.emulate_media(media="print")
+    for chrome in ("header.top", "nav.main", ".syncstate", "main form", "main button"):
+        assert not watched.page.locator(chrome).first.is_visible(), f"{chrome} shows in print"
+    assert watched.page.locator("main h1").is_visible()
+
+
+def test_the_header_says_who_works_where_and_how_sync_stands(
+    hub: Hub, open_page: Callable[[str | None, int], Watched]
+) -> None:
+    """Unit, level and role in the header (D4: what one sees depends on them); sync state on every page."""
+    page = open_page("giatien", PHONE).page
+    page.goto(hub.url + "/van-ban")
+    header = " ".join(page.inner_text("header").split())
+    assert "Đảng bộ xã Gia Tiến" in header
+    assert "Cấp Cơ sở" in header
+    assert "Cập nhật" in header
+    assert "Người dùng: giatien" in header
+    bar = page.locator(".syncstate")
+    assert "Máy chủ tỉnh" in bar.inner_text()
+    bar.get_by_role("link", name="Chi tiết đồng bộ").click()
+    page.wait_for_url(hub.url + "/dong-bo")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_sign_in_page_passes_the_checks(
+    hub: Hub, open_page: Callable[[str | None, int], Watched], width: int
+) -> None:
+    """The first page anyone sees, signed out (every other page leads to it)."""
+    watched = open_page(None, width)
+    watched.page.goto(hub.url + "/")
+    watched.page.wait_for_url(lambda url: "/dang-nhap" in url)
+    check_page(watched)
