@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from shared.accounts import ui as accounts
 from shared.audit import ui as audit
+from shared.calendar import ui as calendar
 from shared.consolidation import ui as consolidation
 from shared.documents import ui as documents
 from shared.drafts import ui as drafts
@@ -42,6 +43,7 @@ PAGES = tuple(
         login,
         home,
         documents,
+        calendar,
         essays,
         members,
         study,

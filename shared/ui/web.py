@@ -67,6 +67,7 @@ ROLE_LABELS_VI: Mapping[str, str] = {"viewer": "Chỉ xem", "editor": "Cập nh�
 NAV: tuple[tuple[str, str], ...] = (
     ("/", "Việc cần làm"),
     ("/van-ban", "Văn bản"),
+    ("/lich-so-ket", "Lịch sơ kết, tổng kết"),
     ("/bai-thu-hoach", "Bài thu hoạch"),
     ("/dang-vien", "Đảng viên"),
     ("/hoc-tap", "Học tập & tuyên truyền"),
