@@ -115,7 +115,7 @@ async def _context(
         "state": state or "",
         "obligations": OBLIGATION_LABELS_VI,
         "writable": writable,
-        "form": {"graded_on": ""},
+        "form": {},
         "errors": {},
         "today": date.today(),
         "graded": None,
