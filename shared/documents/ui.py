@@ -22,10 +22,12 @@ from shared.documents.service import WHAT, document_lineage, document_out, regis
 from shared.domain.calendar import IssuingLevel, annual_evaluations
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
+from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
 from shared.ui.web import Page, page_for, render
 
 PAGE_SIZE = 100
+EXPORTED = 50_000
 LEVEL_LABELS_VI = {level.name: level.value for level in IssuingLevel}
 
 
@@ -61,6 +63,42 @@ async def documents_page(
         next_after=docs[-1].id if more else None,
         levels=LEVEL_LABELS_VI,
     )
+
+
+@get("/van-ban.xlsx")
+async def documents_xlsx(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    number: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """The list as searched, every document (not one page), newest signed first."""
+    frame = await page_for(request, caller, unit)
+    stmt = down_select(DOCUMENT, frame.viewer).where(DOCUMENT.table.c.deleted.is_(False))
+    if number:
+        try:
+            stmt = stmt.where(DOCUMENT.table.c.number == parse_document_number(number).format())
+        except DocumentNumberError:
+            stmt = stmt.where(DOCUMENT.table.c.id.is_(None))
+    async with request.app.state.db.read() as conn:
+        docs = await records(conn, DOCUMENT, stmt.limit(EXPORTED))
+        owners = await units_info(conn, list({d.owner for d in docs}))
+    header = ("Số, ký hiệu", "Trích yếu", "Ngày ký", "Cơ quan ban hành", "Cấp", "Cơ quan chủ trì tham mưu", "Nhiệm kỳ",
+              "Đơn vị nhập")  # fmt: skip
+    rows = [
+        (
+            d.number,
+            d.title,
+            d.signed_on,
+            d.issuer,
+            LEVEL_LABELS_VI.get(d.level, d.level),
+            d.lead_agency,
+            d.term,
+            owners[d.owner].name if d.owner in owners else "",
+        )
+        for d in sorted(docs, key=lambda d: (d.signed_on, d.number), reverse=True)
+    ]
+    return xlsx_response("van-ban.xlsx", "Văn bản", header, rows)
 
 
 @get("/van-ban/{doc_id:uuid}")
@@ -161,4 +199,4 @@ async def create_document(request: Request[Any, Any, State], caller: NamedDepend
     )
 
 
-PAGES = (documents_page, new_document_form, create_document, document_page)
+PAGES = (documents_xlsx, documents_page, new_document_form, create_document, document_page)

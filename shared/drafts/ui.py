@@ -34,6 +34,7 @@ from shared.drafts.schemas import (
     Submit,
     VersionCreate,
 )
+from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
 from shared.ui.web import Page, page_for, render
 
@@ -164,6 +165,26 @@ async def reports_page(
     kind = kind if kind in KIND_LABELS_VI else "preliminary"
     context = await _list_context(request, frame, document, kind, status)
     return render("drafts.html", frame, saved=saved, **context)
+
+
+@get(f"{BASE}.xlsx")
+async def reports_xlsx(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+    kind: FromQuery[str] = "preliminary",
+    status: Annotated[str | None, QueryParameter(name="state")] = None,
+) -> Response[Any]:
+    """The lower units' reports as filtered: due date, state, timeliness (D25b)."""
+    frame = await page_for(request, caller, unit)
+    kind = kind if kind in KIND_LABELS_VI else "preliminary"
+    context = await _list_context(request, frame, document, kind, status)
+    header = ("Mã", "Đơn vị", "Hạn", "Tình trạng", "Hạn sửa", "Đúng hạn", "Gửi lên")
+    rows = [
+        (u.code, u.name, u.due, u.state_vi, u.correct_by, u.timeliness_vi, u.first_sent_on) for u in context["units"]
+    ]
+    return xlsx_response("bao-cao.xlsx", "Báo cáo cấp dưới", header, rows)
 
 
 @post(f"{BASE}/moi", status_code=303)
@@ -397,4 +418,16 @@ async def add_comment(
     return await _step(request, caller, draft_id, "comment", form, act)
 
 
-PAGES = (reports_page, start_draft, decide, draft_page, new_version, submit, approve, issue, add_meeting, add_comment)
+PAGES = (
+    reports_xlsx,
+    reports_page,
+    start_draft,
+    decide,
+    draft_page,
+    new_version,
+    submit,
+    approve,
+    issue,
+    add_meeting,
+    add_comment,
+)

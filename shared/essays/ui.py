@@ -21,10 +21,12 @@ from shared.documents.service import visible_documents
 from shared.domain.errors import ScoreError
 from shared.domain.grades import Band, parse_score
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
+from shared.essays import ui_grading, ui_templates
 from shared.essays.schemas import EssayCreate, EssaySummary, Rewrite
 from shared.essays.service import essay_summary, grade_essay, import_grade_file, list_open_rewrites
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.service import roster
+from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
 from shared.ui.web import Page, page_for, render
 
@@ -208,4 +210,34 @@ async def import_grades(
     return render("essays.html", page, status_code=422, **context)
 
 
-PAGES = (essays_page, grade, import_grades)
+@get("/bai-thu-hoach.xlsx")
+async def essays_xlsx(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """The page's table as .xlsx: participation and bands per unit for the document (D12, D13)."""
+    page = await page_for(request, caller, unit)
+    context = await _context(request, caller, page, document)
+    header = ("Đơn vị", "Bắt buộc: số đảng viên", "Bắt buộc: đã viết", "Bắt buộc: chưa viết",
+              "Khuyến khích: số đảng viên", "Khuyến khích: đã viết", *BANDS, "Phải viết lại")  # fmt: skip
+    named = [(f"{page.viewer.name} (toàn đơn vị)", context["own"])] if context["own"] else []
+    named += [(r.unit.name, r.summary) for r in context["rows"]]
+    rows = [
+        (
+            name,
+            s.obliged.members,
+            s.obliged.wrote,
+            s.shortfall,
+            s.encouraged.members,
+            s.encouraged.wrote,
+            *(s.obliged.bands.get(b, 0) + s.encouraged.bands.get(b, 0) for b in BANDS),
+            s.obliged.rewrites_open + s.encouraged.rewrites_open,
+        )
+        for name, s in named
+    ]
+    return xlsx_response("bai-thu-hoach.xlsx", "Bài thu hoạch", header, rows)
+
+
+PAGES = (essays_page, essays_xlsx, grade, import_grades, *ui_grading.PAGES, *ui_templates.PAGES)

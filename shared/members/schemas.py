@@ -49,3 +49,12 @@ class ImportResult(msgspec.Struct, frozen=True):
     updated: int
     unchanged: int
     dry_run: bool
+
+
+LEAVE_REASONS_VI: dict[str, str] = {
+    "transferred": "Chuyển sinh hoạt đảng đi đơn vị ngoài hệ thống",
+    "deceased": "Từ trần",
+    "removed": "Xóa tên, khai trừ hoặc xin ra khỏi Đảng",
+    "other": "Lý do khác",
+}
+"""Why a member leaves the roster; the reason stays on the removed record (the name does not: personal data)."""

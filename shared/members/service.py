@@ -41,7 +41,7 @@ from shared.domain.obligations import (
 from shared.ids import new_id
 from shared.members.counts import refresh_roster_count
 from shared.members.records import MEMBER, MemberRecord
-from shared.members.schemas import ImportResult, Member, MemberCreate, MemberUpdate
+from shared.members.schemas import LEAVE_REASONS_VI, ImportResult, Member, MemberCreate, MemberUpdate
 
 _MEMBER = ("đảng viên", "member")
 
@@ -244,4 +244,34 @@ async def remove_member(conn: AsyncConnection, caller: Caller, member_id: uuid.U
     """Take a member off the roster (moved away, deceased): a tombstone that clears the name too."""
     held = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
     await revise(conn, MEMBER, caller, held, {"deleted": True, "full_name": "", "note": ""})
+    await roster_changed(conn, held.owner)
+
+
+async def move_member(
+    conn: AsyncConnection, caller: Caller, member_id: uuid.UUID, to_unit: uuid.UUID, rev: int | None = None
+) -> Member:
+    """Move a member to another unit of the caller's subtree written here; the same record, so their essay
+    history follows them, and both units' counts change in this transaction (D12, D26)."""
+    held: MemberRecord = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
+    await writable_owner(conn, caller, held.owner)
+    check_rev(rev, held)
+    target = await writable_owner(conn, caller, to_unit)
+    if target.id == held.owner:
+        raise invalid("unit", "D12", "Đảng viên đã ở đơn vị này; hãy chọn đơn vị khác.", "Already in this unit.")
+    new = await revise(conn, MEMBER, caller, held, {"owner": target.id})
+    await roster_changed(conn, held.owner)
+    await roster_changed(conn, target.id)
+    return member_out(new)
+
+
+async def leave_member(
+    conn: AsyncConnection, caller: Caller, member_id: uuid.UUID, reason: str, rev: int | None = None
+) -> None:
+    """Take a member off the roster for a reason of `LEAVE_REASONS_VI`: the name is cleared, the reason kept."""
+    held: MemberRecord = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
+    check_rev(rev, held)
+    if reason not in LEAVE_REASONS_VI:
+        raise invalid("reason", "D12", "Chọn lý do rời danh sách.", "Choose why the member leaves.")
+    note = f"Rời danh sách: {LEAVE_REASONS_VI[reason]}"
+    await revise(conn, MEMBER, caller, held, {"deleted": True, "full_name": "", "note": note})
     await roster_changed(conn, held.owner)

@@ -20,7 +20,6 @@ from shared.core.errors import Refusal
 from shared.core.scope import Caller, units_info
 from shared.domain.formatting import format_date, format_decimal
 from shared.domain.programmes import target_state
-from shared.programmes.export import xlsx_response
 from shared.programmes.records import PROGRAMME_PROGRESS, ActionProgrammeRecord, ProgressRecord, Target
 from shared.programmes.schemas import (
     KIND_LABELS_VI,
@@ -39,6 +38,7 @@ from shared.programmes.service import (
     progress_of,
     report_progress,
 )
+from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
 from shared.ui.web import Page, page_for, render
 

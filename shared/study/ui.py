@@ -33,6 +33,7 @@ from shared.study.schemas import (
     StudySessionUpdate,
 )
 from shared.study.service import PROPAGANDA_ITEMS, SESSIONS
+from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
 from shared.ui.web import Page, page_for, render
 
@@ -66,6 +67,66 @@ async def _context(request: Request[Any, Any, State], frame: Page) -> dict[str, 
         "propaganda_errors": {},
         "saved": None,
     }
+
+
+@get("/hoc-tap/buoi-hoc.xlsx")
+async def sessions_xlsx(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Response[Any]:
+    """Every study session of the subtree, newest first (D8)."""
+    frame = await page_for(request, caller, unit)
+    async with request.app.state.db.read() as conn:
+        sessions = await SESSIONS.list_all(conn, frame.me, frame.viewer.id)
+        named = await _document_numbers(conn, frame, {d for s in sessions for d in s.documents})
+        units = await units_info(conn, list({s.owner for s in sessions}))
+    header = ("Ngày", "Hội nghị, buổi học", "Thành phần", "Đơn vị tổ chức", "Văn bản", "Hình thức", "Triệu tập",
+              "Tham dự")  # fmt: skip
+    rows = [
+        (
+            s.held_on,
+            s.title,
+            s.participants,
+            units[s.owner].name if s.owner in units else "",
+            ", ".join(named.get(d, "") for d in s.documents),
+            FORM_LABELS_VI.get(s.form, s.form),
+            s.invited,
+            s.attended,
+        )
+        for s in sorted(sessions, key=lambda s: s.held_on, reverse=True)
+    ]
+    return xlsx_response("hoc-tap.xlsx", "Học tập, quán triệt", header, rows)
+
+
+@get("/hoc-tap/tuyen-truyen.xlsx")
+async def propaganda_xlsx(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Response[Any]:
+    """Every propaganda entry of the subtree, newest period first (D9)."""
+    frame = await page_for(request, caller, unit)
+    async with request.app.state.db.read() as conn:
+        items = await PROPAGANDA_ITEMS.list_all(conn, frame.me, frame.viewer.id)
+        named = await _document_numbers(conn, frame, {a.document for a in items if a.document})
+        units = await units_info(conn, list({a.owner for a in items}))
+    header = ("Từ ngày", "Đến ngày", "Kênh", "Đơn vị", "Văn bản", "Số lượt, buổi", "Số người tiếp cận", "Ghi chú")
+    rows = [
+        (
+            a.period_start,
+            a.period_end,
+            CHANNEL_LABELS_VI.get(a.channel, a.channel),
+            units[a.owner].name if a.owner in units else "",
+            named.get(a.document, "") if a.document else "",
+            a.count,
+            a.reached,
+            a.note,
+        )
+        for a in sorted(items, key=lambda a: a.period_start, reverse=True)
+    ]
+    return xlsx_response("tuyen-truyen.xlsx", "Tuyên truyền", header, rows)
+
+
+async def _document_numbers(conn: Any, frame: Page, wanted: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    named = await records(conn, DOCUMENT, down_select(DOCUMENT, frame.viewer).where(DOCUMENT.table.c.id.in_(wanted)))
+    return {d.id: d.number for d in named}
 
 
 @get("/hoc-tap")
@@ -263,4 +324,4 @@ async def remove(
     return _back(await page_for(request, caller, rec.owner), f"{kind.saved}-deleted")
 
 
-PAGES = (study_page, add_session, add_propaganda, edit_page, edit, remove)
+PAGES = (sessions_xlsx, propaganda_xlsx, study_page, add_session, add_propaganda, edit_page, edit, remove)

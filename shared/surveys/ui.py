@@ -19,7 +19,6 @@ from shared.core.errors import Refusal
 from shared.core.scope import Caller, subtree_units
 from shared.domain.formatting import format_decimal, format_percent
 from shared.domain.surveys import QUESTION_KINDS
-from shared.programmes.export import xlsx_response
 from shared.programmes.service import documents_for
 from shared.surveys.records import RESPONDENT_GROUPS, AnswerWire, QuestionnaireRecord, QuestionWire
 from shared.surveys.schemas import (
@@ -31,6 +30,7 @@ from shared.surveys.schemas import (
     SurveyResponseCreate,
 )
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
+from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
 from shared.ui.web import Page, page_for, render
 

@@ -11,6 +11,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from shared.core.scope import Caller, UnitInfo, subtree_units
+from shared.domain.tree import KIND_LABELS_VI, UnitKind
+from shared.ui.export import xlsx_response
 from shared.ui.web import Page, render
 
 OPEN_LEVELS = 2
@@ -47,4 +49,32 @@ async def units_page(request: Request[Any, Any, State], caller: NamedDependency[
     )
 
 
-PAGES = (units_page,)
+@get("/don-vi.xlsx")
+async def units_xlsx(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
+    """The signed-in person's unit and every unit below it, shallowest first, with its parent."""
+    async with request.app.state.db.read() as conn:
+        units = await subtree_units(conn, caller.unit)
+    names = {u.id: u.name for u in units}
+    header = ("Mã", "Tên đơn vị", "Loại", "Cấp trên", "Bậc", "Lực lượng vũ trang")
+    rows = [
+        (
+            u.code,
+            u.name,
+            _kind(u.kind),
+            names.get(u.parent, "") if u.parent else "",
+            u.depth - caller.unit.depth,
+            "Có" if u.armed_forces else "",
+        )
+        for u in units
+    ]
+    return xlsx_response("don-vi.xlsx", "Đơn vị", header, rows)
+
+
+def _kind(value: str) -> str:
+    try:
+        return KIND_LABELS_VI[UnitKind(value)]
+    except ValueError:
+        return value
+
+
+PAGES = (units_page, units_xlsx)

@@ -1,0 +1,167 @@
+"""Mẫu bài thu hoạch: the essay templates a unit sees (its own level's, those sent down from the levels above,
+those written in its subtree) with a form for the viewed level's lead agency to write and revise its own (D11)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from shared.core.errors import Refusal
+from shared.core.scope import Caller, check_writer, units_info
+from shared.documents.records import DocumentRecord
+from shared.documents.service import visible_documents
+from shared.domain.formatting import format_date
+from shared.essays.schemas import EssayTemplate, EssayTemplateCreate, EssayTemplateUpdate
+from shared.essays.service import create_essay_template, edit_essay_template, list_templates
+from shared.ui.export import xlsx_response
+from shared.ui.forms import Form
+from shared.ui.web import Page, page_for, render
+
+PATH = "/bai-thu-hoach/mau"
+
+
+def _questions(form: Form) -> list[str]:
+    """One question per line of the box; blank lines dropped."""
+    text = str(form.data.get("questions") or "")
+    form.values["questions"] = text
+    found = [q.strip() for q in text.splitlines() if q.strip()]
+    if not found:
+        form.errors["questions"] = "Nhập ít nhất một câu hỏi, mỗi câu một dòng (D11)."
+    return found
+
+
+async def _context(request: Request[Any, Any, State], frame: Page, document: uuid.UUID | None) -> dict[str, Any]:
+    async with request.app.state.db.read() as conn:
+        found = await list_templates(conn, frame.me, document, frame.viewer.id)
+        docs: list[DocumentRecord] = sorted(
+            await visible_documents(conn, frame.viewer), key=lambda d: (d.signed_on, d.number), reverse=True
+        )
+        units = await units_info(conn, list({t.unit for t in found}))
+        writable = frame.can_edit
+        try:
+            await check_writer(conn, frame.viewer)
+        except Refusal:
+            writable = False
+    # Sent down from above first (the province's, then the district's), then the viewed level's, then below.
+    found.sort(key=lambda t: (units[t.unit].depth if t.unit in units else 99, t.issued_on))
+    return {
+        "templates": found,
+        "units": units,
+        "docs": docs,
+        "numbers": {d.id: f"{d.number} — {d.title}" for d in docs},
+        "document": str(document or ""),
+        "writable": writable,
+        "form": {"issued_on": format_date(date.today()), "document": str(document or "")},
+        "errors": {},
+        "saved": None,
+        "editing": None,
+        "path": PATH,
+    }
+
+
+@get(PATH)
+async def templates_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+    edit: FromQuery[uuid.UUID | None] = None,
+    saved: FromQuery[str | None] = None,
+) -> Response[Any]:
+    frame = await page_for(request, caller, unit)
+    context = await _context(request, frame, document)
+    context["saved"] = saved
+    chosen = next((t for t in context["templates"] if t.id == edit and t.unit == frame.viewer.id), None)
+    if chosen is not None and context["writable"]:
+        context.update(editing=chosen, form=_values(chosen))
+    return render("essay_templates.html", frame, **context)
+
+
+def _values(t: EssayTemplate) -> dict[str, str]:
+    return {
+        "document": str(t.document),
+        "title": t.title,
+        "for_whom": t.for_whom,
+        "questions": "\n".join(t.questions),
+        "issued_on": format_date(t.issued_on),
+        "rev": str(t.rev),
+    }
+
+
+@get(PATH + ".xlsx")
+async def templates_xlsx(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    document: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    frame = await page_for(request, caller, unit)
+    context = await _context(request, frame, document)
+    units, numbers = context["units"], context["numbers"]
+    header = ("Cấp ban hành", "Văn bản", "Tên mẫu", "Dành cho", "Ngày ban hành", "Câu hỏi")
+    rows = [
+        (
+            units[t.unit].name if t.unit in units else "",
+            numbers.get(t.document, ""),
+            t.title,
+            t.for_whom,
+            t.issued_on,
+            "\n".join(f"{i}. {q}" for i, q in enumerate(t.questions, 1)),
+        )
+        for t in context["templates"]
+    ]
+    return xlsx_response("mau-bai-thu-hoach.xlsx", "Mẫu bài thu hoạch", header, rows)
+
+
+@post(PATH, status_code=303)
+async def save_template(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    edit: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """Write the viewed level's template for a document, or revise it (`edit`): D11, one per level and document."""
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    document = form.ident("document", required="Chọn văn bản của mẫu bài thu hoạch.") if edit is None else None
+    title = form.text("title", required="Nhập tên mẫu, ví dụ «Câu hỏi thu hoạch Nghị quyết 05-NQ/HU».")
+    for_whom = form.text("for_whom")
+    questions = _questions(form)
+    issued_on = form.day("issued_on")
+    rev = str(form.data.get("rev") or "")
+    form.values["rev"] = rev
+    if form.ok and issued_on is not None:
+        try:
+            async with request.app.state.db.write() as conn:
+                if edit is None and document is not None:
+                    data = EssayTemplateCreate(document, title, questions, issued_on, for_whom, frame.viewer.id)
+                    await create_essay_template(conn, caller, data)
+                elif edit is not None:
+                    update = EssayTemplateUpdate(
+                        rev=int(rev) if rev.isdigit() else msgspec.UNSET,
+                        title=title,
+                        questions=questions,
+                        for_whom=for_whom,
+                        issued_on=issued_on,
+                    )
+                    await edit_essay_template(conn, caller, edit, update)
+        except Refusal as exc:
+            form.refused(exc)
+        else:
+            query = "&".join(q for q in (frame.unit_query(), f"saved={'edited' if edit else 'created'}") if q)
+            return Redirect(f"{PATH}?{query}", status_code=303)
+    context = await _context(request, frame, None)
+    editing = next((t for t in context["templates"] if t.id == edit), None) if edit else None
+    context.update(form=form.values, errors=form.errors, editing=editing)
+    return render("essay_templates.html", frame, status_code=422, **context)
+
+
+PAGES = (templates_page, templates_xlsx, save_template)
