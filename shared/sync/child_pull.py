@@ -24,6 +24,7 @@ from shared.sync.protocol import (
 from shared.sync.registry import RecordType
 from shared.sync.store import Scope
 from shared.sync.tables import Upstream
+from shared.sync.tombstones import mark_purged
 from shared.sync.transport import SOFTWARE, _drop, _post
 
 
@@ -177,6 +178,8 @@ class Pulling(ChildBase):
                 gone = [rid for rid in reply.absent if rid not in set(ours)]
                 await store.restamp(conn, rt, ours)
                 await store.purge(conn, rt, gone)
+                if gone:
+                    await mark_purged(conn)  # its own children may hold them too: they verify before pulling on
                 report.purged += len(gone)
             report.bumped += await self._bump(conn, [s for s in reply.push if s.rev >= 0])
             await store.restamp(conn, rt, [s.id for s in reply.push if s.rev < 0])

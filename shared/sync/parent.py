@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import time
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, bindparam, or_, select, update
@@ -33,10 +34,11 @@ from shared.sync.protocol import (
 from shared.sync.registry import RecordType
 from shared.sync.store import Scope
 from shared.sync.tables import ChildNode, FeedCounter, UnitRow
+from shared.sync.tombstones import Collection, collect_tombstones
 
 __all__ = ["Child", "Parent", "ParentBase", "SyncError", "_digest_secret", "utcnow"]
 
-_HEAD = select(FeedCounter.last).where(FeedCounter.id == 1)
+_HEAD = select(FeedCounter.last, FeedCounter.collected).where(FeedCounter.id == 1)
 # Every unit related to a child's place: its subtree (owners it may hold) and its ancestors (audiences above it).
 _PATH = bindparam("path", type_=String())
 _REACH = select(UnitRow.id, UnitRow.path).where(
@@ -78,11 +80,13 @@ class Parent(Enrolment, Pushes):
     async def pull(self, child: Child, req: PullRequest) -> PullResponse:
         limit = min(req.limit or self.settings.batch_rows, self.settings.batch_rows)
         async with self.db.read() as conn:
-            head = int((await fetch(conn, _HEAD, {}))[0][0])
+            head, horizon = (int(v) for v in (await fetch(conn, _HEAD, {}))[0])
             token = await self.scope_token(conn, child, req.types or self.registry.names())
-            if req.cursor > head or (req.cursor > 0 and req.scope != token):
-                # The cursor means nothing here: the child's scope changed, or this parent was restored.
+            if req.cursor > head or (req.cursor > 0 and (req.scope != token or req.cursor < horizon)):
+                # The cursor means nothing here: the child's scope changed, or this parent was restored, or a
+                # tombstone above the cursor was collected (the child may hold what it deleted: a digest repair).
                 return PullResponse(cursor=req.cursor, more=False, scope=token, batches=[], rescope=True)
+            self._ack(child, req.cursor)
             if req.cursor == head:
                 return PullResponse(cursor=head, more=False, scope=token, batches=[])
             scope = await self.scoped_pull_scope(conn, child)
@@ -95,6 +99,13 @@ class Parent(Enrolment, Pushes):
             cursor = head
         self._touch(child, pull_cursor=cursor)
         return PullResponse(cursor=cursor, more=more, scope=token, batches=batches)
+
+    def _ack(self, child: Child, cursor: int) -> None:
+        """Note the cursor a child pulls from: it has applied everything below it (what tombstone collection waits
+        for). Noted once per new value, so a no-op pull still costs no write."""
+        if self._acked.get(child.node_id) != cursor:
+            self._acked[child.node_id] = cursor
+            self._touch(child, acked_pull=cursor)
 
     # Verify and repair
 
@@ -159,6 +170,14 @@ class Parent(Enrolment, Pushes):
             )
             out.update({r.id: (r.path, r.owner_id) for r in rows})
         return out
+
+    # Tombstones
+
+    async def collect_tombstones(self, *, now: datetime | None = None) -> Collection:
+        """Drop the tombstones every child that should see them has acknowledged (`shared.sync.tombstones`)."""
+        await self.flush_activity()  # the acknowledgements noted in memory count too
+        grace = timedelta(days=self.settings.tombstone_grace_days)
+        return await collect_tombstones(self.db, self.registry, grace=grace, now=now or self.clock())
 
     # Observability
 

@@ -61,6 +61,7 @@ class ParentBase:
         self.clock = clock
         self._auth_cache: dict[str, tuple[float, Child]] = {}
         self._activity: dict[uuid.UUID, dict[str, Any]] = {}
+        self._acked: dict[uuid.UUID, int] = {}
         self._token_cache: dict[tuple[uuid.UUID, str], tuple[float, str]] = {}
         self._reach_cache: dict[uuid.UUID, tuple[float, Scope]] = {}
         self._my_unit: tuple[float, tuple[uuid.UUID, str, int]] | None = None

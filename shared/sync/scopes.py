@@ -194,7 +194,14 @@ async def digest(
     # Buckets by content hash: portable SQL on both engines. A record held at different versions on the two sides
     # falls in different buckets; `verify` compares the union of differing buckets, so it is still found.
     key = (table.c.hash % buckets).label("bucket") if buckets else literal(0).label("bucket")
-    stmt = scoped_select(rt, scope, key, func.count(), func.sum(table.c.hash)).group_by(key)
+    # Tombstones are left out: each side drops its own once its children have them (`shared.sync.tombstones`), and
+    # a tombstone held on one side only must not make every verify send it again. A live copy against a tombstone
+    # still differs (the live one counts), and the repair, which sees tombstones, then sends the newer version.
+    stmt = (
+        scoped_select(rt, scope, key, func.count(), func.sum(table.c.hash))
+        .where(table.c.deleted.is_(False))
+        .group_by(key)
+    )
     return {int(b): (int(n), int(s or 0)) for b, n, s in await conn.execute(stmt)}
 
 
