@@ -83,4 +83,4 @@ async def test_d26_the_same_jobs_run_in_process_without_redis(make_database_url,
     assert (figures["programmes"], figures["targets_met"], figures["survey_responses"]) == (3, 2, 4), "D14, D22"
     paths = await jobs.run("render_report", str(doc.id), "preliminary", today="2025-01-10")
     assert Path(paths["docx"]).parent == tmp_path / "bao-cao"
-    assert len(FUNCTIONS) == 4
+    assert len(FUNCTIONS) == 5
