@@ -17,6 +17,9 @@ from pathlib import Path
 
 from bench import env
 from bench.cases import CASES, Config, Result
+from bench.growth import growth
+
+CASES = {**CASES, "growth": growth}
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

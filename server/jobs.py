@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from shared.calendar.service import document_milestones
+from shared.catalogue import build_registry
 from shared.consolidation.export_docx import Letterhead, write_docx
 from shared.consolidation.export_xlsx import write_xlsx
 from shared.consolidation.service import consolidate
@@ -29,6 +30,7 @@ from shared.domain.calendar import MilestoneStatus
 from shared.domain.formatting import VIETNAM_TIME, format_date
 from shared.settings import Settings
 from shared.sync import store
+from shared.sync.parent import Parent
 from shared.sync.tables import UnitRow
 
 log = logging.getLogger("nqsync.jobs")
@@ -175,11 +177,20 @@ async def deadline_reminders(ctx: dict[str, Any], *, today: str | None = None) -
     return reminders
 
 
-FUNCTIONS = (consolidate_review, render_report, refresh_calendar, deadline_reminders)
+async def collect_tombstones(ctx: dict[str, Any]) -> dict[str, int]:
+    """Daily: drop the tombstones every child node that should see them has acknowledged (ARCHITECTURE.md)."""
+    settings: Settings = ctx["settings"]
+    parent = Parent(ctx["db"], build_registry(), settings.sync)
+    done = await parent.collect_tombstones()
+    log.info("collected %d tombstones (horizon %d)", done.total, done.horizon)
+    return done.dropped
+
+
+FUNCTIONS = (consolidate_review, render_report, refresh_calendar, deadline_reminders, collect_tombstones)
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for `arq.Worker`: the jobs, the two daily crons (Vietnam time), startup and shutdown."""
+    """Keyword arguments for `arq.Worker`: the jobs, the three daily crons (Vietnam time), startup and shutdown."""
     from arq import cron
     from arq.connections import RedisSettings
 
@@ -194,6 +205,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "cron_jobs": [
             cron(refresh_calendar, hour=1, minute=0, run_at_startup=False),
             cron(deadline_reminders, hour=7, minute=0, run_at_startup=False),
+            cron(collect_tombstones, hour=2, minute=30, run_at_startup=False),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis.url),
         "on_startup": on_startup,

@@ -103,7 +103,8 @@ async def unit_by_code(parent: Parent, code: str) -> uuid.UUID:
 
 
 def parent_commands(group: click.Group) -> None:
-    """Add `enroll`, `nodes`, `revoke` and `rotate`: what any parent (the hub, a district node) does for children."""
+    """Add `enroll`, `nodes`, `revoke`, `rotate` and `collect-tombstones`: what any parent (the hub, a district node)
+    does for its children."""
 
     @group.command("enroll")
     @click.argument("unit_code")
@@ -164,6 +165,15 @@ def parent_commands(group: click.Group) -> None:
     async def rotate(parent: Parent, node_id: uuid.UUID) -> None:
         """Issue a new credential for a node (printed once); the old one stops working."""
         console.print(await parent.rotate(node_id))
+
+    @group.command("collect-tombstones")
+    @with_parent
+    async def collect_tombstones(parent: Parent) -> None:
+        """Drop deleted records' tombstones once every child node that should see them has acknowledged them."""
+        done = await parent.collect_tombstones()
+        for name, count in sorted(done.dropped.items()):
+            console.print(f"{name}: {count}")
+        console.print(f"Đã dọn {done.total} bản ghi đã xóa mà mọi nút cấp dưới cần biết đều đã nhận.")
 
 
 def when(moment: object) -> str:

@@ -89,6 +89,9 @@ class SyncSettings:
     cache_seconds: float = 10.0
     """How long a parent trusts a checked credential and a child's scope: a revocation or a move of a unit takes
     effect within this time, and a round with nothing to do costs one query."""
+    tombstone_grace_days: float = 30.0
+    """A child not heard from for longer than this no longer holds back the collection of tombstones it would only
+    purge (records owned outside its subtree): when it returns, it verifies by digest instead."""
 
 
 @dataclass(frozen=True, slots=True)

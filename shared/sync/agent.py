@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from shared.settings import SyncSettings
 from shared.sync.client import Child, Clients, Progress, RoundReport, SyncFailed
 from shared.sync.registry import Registry
 from shared.sync.tables import Upstream
+from shared.sync.tombstones import collect_tombstones
 
 log = logging.getLogger("nqsync.sync")
 
@@ -88,10 +90,9 @@ async def _loop_round(
     db: Database, registry: Registry, settings: SyncSettings, clients: Clients, rounds: int, failures: int
 ) -> int:
     """One round of the loop, logged; returns the failures in a row after it."""
+    verify = rounds % max(settings.verify_every_rounds, 1) == 0
     try:
-        url, report = await sync_once(
-            db, registry, settings, verify=rounds % max(settings.verify_every_rounds, 1) == 0, clients=clients
-        )
+        url, report = await sync_once(db, registry, settings, verify=verify, clients=clients)
     except SyncFailed as exc:
         log.warning("sync round failed (%d in a row): %s", failures + 1, exc.message_en)
         return failures + 1
@@ -99,4 +100,18 @@ async def _loop_round(
         log.exception("sync round crashed (%d in a row)", failures + 1)
         return failures + 1
     log.info("synced with %s: pushed %d, pulled %d, refused %d", url, report.pushed, report.pulled, len(report.refused))
+    if verify:
+        await collect_now(db, registry, settings)
     return 0
+
+
+async def collect_now(db: Database, registry: Registry, settings: SyncSettings) -> None:
+    """The loop's tombstone collection, as often as it verifies; a failure is logged, never raised."""
+    try:
+        grace = timedelta(days=settings.tombstone_grace_days)
+        done = await collect_tombstones(db, registry, grace=grace, now=datetime.now(UTC))
+    except Exception:
+        log.exception("tombstone collection failed")
+        return
+    if done.total:
+        log.info("collected %d tombstones (horizon %d)", done.total, done.horizon)

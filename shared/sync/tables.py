@@ -42,6 +42,9 @@ class FeedCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(BigInteger)
+    collected: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The highest seq of a tombstone collected here: a child whose pull cursor is below it may have missed that
+    deletion, so it verifies by digest before pulling on (`shared.sync.tombstones`)."""
 
 
 class Identity(Base):
@@ -97,7 +100,9 @@ class ChildNode(Base):
     acked_push: Mapped[int] = mapped_column(BigInteger, default=0)
     """The child's own seq up to which this parent has applied its pushes."""
     pull_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
-    """This parent's seq up to which the child has pulled (its last reported cursor)."""
+    """This parent's seq up to which the child has been sent what it should hold (the cursor of the last reply)."""
+    acked_pull: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """This parent's seq up to which the child has applied what it pulled: the cursor it last pulled from."""
     child_pending: Mapped[int] = mapped_column(BigInteger, default=0)
     """Rows the child said it still had to push, at its last contact."""
     rejected: Mapped[int] = mapped_column(Integer, default=0)

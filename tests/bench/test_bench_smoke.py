@@ -25,6 +25,18 @@ def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = out.read_text()
-    for name in ("push", "bootstrap", "no-op round", "burst", "consolidation", "node footprint", "bytes on the wire"):
+    for name in (
+        "push",
+        "bootstrap",
+        "no-op round",
+        "burst",
+        "consolidation",
+        "node footprint",
+        "bytes on the wire",
+        "growth: push",
+        "growth: pull n",
+        "growth: pull of 100",
+        "growth: round with nothing",
+    ):
         assert name in table, name
     assert "FAILED" not in table

@@ -41,7 +41,8 @@ async def test_d20_d26_jobs_run_on_a_real_arq_worker(make_database_url, tmp_path
         )
         refreshed = await pool.enqueue_job("refresh_calendar", today="2025-01-10")
         reminded = await pool.enqueue_job("deadline_reminders", today="2025-01-10")
-        assert None not in (consolidated, rendered, refreshed, reminded)
+        collected = await pool.enqueue_job("collect_tombstones")
+        assert None not in (consolidated, rendered, refreshed, reminded, collected)
         # Built inside the running loop; burst runs what is queued and returns.
         worker = Worker(**worker_settings(settings), burst=True, poll_delay=0, handle_signals=False)
         try:
@@ -51,7 +52,7 @@ async def test_d20_d26_jobs_run_on_a_real_arq_worker(make_database_url, tmp_path
                 warnings.simplefilter("ignore", DeprecationWarning)
                 await worker.close()
         assert {c.name for c in worker_settings(settings)["cron_jobs"]} == {
-            "cron:refresh_calendar", "cron:deadline_reminders",
+            "cron:refresh_calendar", "cron:deadline_reminders", "cron:collect_tombstones",
         }  # fmt: skip
         figures = await consolidated.result(timeout=5)  # type: ignore[union-attr]
         assert figures["reconciles"] is True
@@ -63,6 +64,7 @@ async def test_d20_d26_jobs_run_on_a_real_arq_worker(make_database_url, tmp_path
         assert await refreshed.result(timeout=5) == 2  # type: ignore[union-attr]
         reminders = await reminded.result(timeout=5)  # type: ignore[union-attr]
         assert any("Quá hạn: Sơ kết 15-NQ/TU" in r for r in reminders)
+        assert await collected.result(timeout=5) == {}  # type: ignore[union-attr]  # nothing was deleted in the seed
         calendar = json.loads((tmp_path / CALENDAR_FILE).read_text("utf-8"))
         assert calendar[0]["due"] == "20/12/2024"
     finally:
@@ -81,4 +83,4 @@ async def test_d26_the_same_jobs_run_in_process_without_redis(make_database_url,
     assert (figures["programmes"], figures["targets_met"], figures["survey_responses"]) == (3, 2, 4), "D14, D22"
     paths = await jobs.run("render_report", str(doc.id), "preliminary", today="2025-01-10")
     assert Path(paths["docx"]).parent == tmp_path / "bao-cao"
-    assert len(FUNCTIONS) == 4
+    assert len(FUNCTIONS) == 5

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import msgspec
+import pytest
 from sqlalchemy import select
 
 from shared.catalogue import build_registry
@@ -15,7 +16,7 @@ from shared.db.migrate import upgrade
 from shared.domain.tree import Unit, UnitKind, Version
 from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
-from shared.sync import store
+from shared.sync import scopes, store
 from shared.sync.protocol import raw_array
 from shared.sync.store import Scope
 from shared.units.records import UNIT, load_tree, store_units
@@ -142,3 +143,23 @@ async def test_d10_grades_applied_as_views_are_stored_exactly_as_records_and_onl
     async with db.read() as conn:
         held = {rec.id: rec for _, rec in await store.fetch(conn, ESSAY_GRADE, ids[:2])}
     assert held == {newer.id: newer, grades[1].id: grades[1]}
+
+
+async def test_d4_a_wide_scan_planned_for_its_values_finds_the_same_rows_and_leaves_the_session_as_it_was(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units = await small_tree(db)
+    registry = build_registry()
+    async with db.read() as conn:
+        tree = await load_tree(conn)
+        h1 = units["H1"].id
+        reach = tuple(u.id for u in units.values() if u.code.startswith("H1"))
+        scope = Scope(unit=h1, path=tree.path(h1), down=True, up=True, owners=reach, audiences=(*reach, units["TU"].id))
+        head = await store.head(conn)
+        narrow = await store.scan_wires(conn, registry, scope, after=0, upto=head, limit=100)
+        monkeypatch.setattr(scopes, "CUSTOM_PLAN_WINDOW", 0)  # every window counts as wide
+        wide = await store.scan_wires(conn, registry, scope, after=0, upto=head, limit=100)
+        if conn.dialect.name == "postgresql":
+            assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "auto"
+    assert wide == narrow
+    assert len(wide) == 4  # the unit rows the district holds (the D4 test above)

@@ -1,0 +1,140 @@
+"""What the parent's endpoints share: its refusals, the authenticated child, this instance's unit, scope tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, select
+
+from shared.db.engine import Database, fetch
+from shared.settings import SyncSettings
+from shared.sync.registry import Registry
+from shared.sync.store import Scope
+from shared.sync.tables import Identity, UnitRow
+
+_SUBTREE = select(UnitRow.id, UnitRow.path).where(UnitRow.path.startswith(bindparam("path"))).order_by(UnitRow.id)
+
+
+class SyncError(Exception):
+    """A refusal with an HTTP status, a stable code and plain words in Vietnamese and English."""
+
+    def __init__(self, status: int, code: str, message_vi: str, message_en: str, **detail: Any) -> None:
+        super().__init__(message_en)
+        self.status = status
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """An authenticated child node and where its unit stands in the tree now."""
+
+    node_id: uuid.UUID
+    unit: uuid.UUID
+    path: str
+    depth: int
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ParentBase:
+    """Serves the children of this instance's unit: the state and lookups every endpoint shares."""
+
+    def __init__(
+        self, db: Database, registry: Registry, settings: SyncSettings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self._auth_cache: dict[str, tuple[float, Child]] = {}
+        self._activity: dict[uuid.UUID, dict[str, Any]] = {}
+        self._acked: dict[uuid.UUID, int] = {}
+        self._token_cache: dict[tuple[uuid.UUID, str], tuple[float, str]] = {}
+        self._reach_cache: dict[uuid.UUID, tuple[float, Scope]] = {}
+        self._my_unit: tuple[float, tuple[uuid.UUID, str, int]] | None = None
+        # Pushes serialise on the feed counter's row lock until commit; more of them in flight than this per
+        # process only hold pooled connections while they wait, starving the pulls of connections in a burst.
+        self._writers = asyncio.Semaphore(max(1, settings.concurrent_pushes))
+        self._decoders = {rt.name: msgspec.msgpack.Decoder(rt.struct) for rt in registry}
+        signature = ";".join(f"{rt.name}:{rt.ceiling}:{rt.audience.value}" for rt in registry)
+        self._registry_signature = signature
+
+    # Identity and tree
+
+    async def my_unit(self) -> tuple[uuid.UUID, str, int]:
+        """This instance's unit (the root, on the hub) with its path and depth.
+
+        Cached for `SyncSettings.cache_seconds` like credentials: every push asks, and it changes only when the
+        tree is reorganised (two queries per push otherwise).
+        """
+        cached = self._my_unit
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        found = await self._load_my_unit()
+        self._my_unit = (time.monotonic() + self.settings.cache_seconds, found)
+        return found
+
+    async def _load_my_unit(self) -> tuple[uuid.UUID, str, int]:
+        async with self.db.read() as conn:
+            ident = (await conn.execute(select(Identity.unit))).scalar_one_or_none()
+            if ident is None:
+                row = (
+                    await conn.execute(
+                        select(UnitRow.id, UnitRow.path, UnitRow.depth).where(
+                            UnitRow.parent.is_(None), UnitRow.valid_to.is_(None)
+                        )
+                    )
+                ).first()
+            else:
+                row = (
+                    await conn.execute(select(UnitRow.id, UnitRow.path, UnitRow.depth).where(UnitRow.id == ident))
+                ).first()
+        if row is None:
+            raise SyncError(
+                503,
+                "no_tree",
+                "Máy chủ chưa có cây đơn vị; hãy nhập danh sách đơn vị trước.",
+                "This instance has no unit tree yet; import the units first.",
+            )
+        return row.id, row.path, row.depth
+
+    async def scope_token(self, conn: Any, child: Child, types: Sequence[str]) -> str:
+        """Names the scope a cursor was earned under: the child's place, its subtree's shape, the types' rules.
+
+        A unit moved into or out of the child's subtree, or a type the child learns, changes the token, and the
+        child then re-syncs by digest instead of trusting its cursor. Cached briefly per child: a move is seen
+        within `SyncSettings.cache_seconds`.
+        """
+        known = ";".join(sorted(set(types) & set(self.registry.names())))
+        key = (child.unit, known)
+        cached = self._token_cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        shape = hashlib.sha256()
+        for unit, path in await fetch(conn, _SUBTREE, {"path": child.path}):
+            shape.update(f"{unit}{path}".encode())
+        token = hashlib.sha256(
+            f"{child.path}|{self._registry_signature}|{known}|{shape.hexdigest()}".encode()
+        ).hexdigest()[:24]
+        self._token_cache[key] = (time.monotonic() + self.settings.cache_seconds, token)
+        return token
+
+    def _types(self, names: Sequence[str]) -> Registry:
+        """The registry restricted to the types a child knows (all, for a child that does not say)."""
+        if not names:
+            return self.registry
+        wanted = set(names)
+        return Registry(*(rt for rt in self.registry if rt.name in wanted))
