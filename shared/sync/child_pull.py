@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.sync import store
 from shared.sync.child_base import ChildBase, RoundReport, _now, _State
@@ -131,22 +130,6 @@ class Pulling(ChildBase):
                 values.update(pull_cursor=theirs.head, scope=theirs.scope)
             await conn.execute(update(Upstream).where(Upstream.url == self.url).values(**values))
         report.verified = True
-
-    async def _holding_scope(self, conn: AsyncConnection, *, for_parent: bool = True) -> Scope:
-        """What this node holds: its ancestors' down-records, its subtree's records, its own.
-
-        `for_parent` keeps only what may also be at the parent (the ceiling counted from the parent's depth), which
-        is what digests compare; without it, the ceiling counts from this node's depth: what it may keep at all.
-        """
-        unit, path, depth, parent_depth = await self._me(conn)
-        return Scope(
-            unit=unit,
-            path=path or "/",
-            down=True,
-            up=True,
-            exclude_own=False,
-            ceiling_depth=parent_depth if for_parent else depth,
-        )
 
     async def _repair(
         self,
