@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import msgspec
@@ -35,9 +35,12 @@ from shared.core.scope import (
 )
 from shared.core.xlsx import date_cell, decimal_text, read_rows, refuse, text
 from shared.documents.service import visible_document
+from shared.domain.consolidation import EssayFigures, GroupEssays
 from shared.domain.errors import ScoreError
+from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.grades import Attempt, Band, band_of, format_score, latest_result, parse_score
-from shared.domain.obligations import OBLIGATIONS, is_obliged, participation
+from shared.domain.obligations import OBLIGATIONS, is_obliged
+from shared.essays.figures import subtree_essays
 from shared.essays.records import ESSAY_GRADE, ESSAY_TEMPLATE, EssayGradeRecord, EssayTemplateRecord
 from shared.essays.schemas import (
     Essay,
@@ -286,49 +289,25 @@ async def essay_summary(
     conn: AsyncConnection, caller: Caller, document: uuid.UUID, unit: uuid.UUID | None
 ) -> EssaySummary:
     """Participation for a document over a subtree: obliged and encouraged apart (D12), bands by latest attempt."""
-    table = ESSAY_GRADE.table
+    return (await essay_summaries(conn, caller, document, unit))[0]
+
+
+async def essay_summaries(
+    conn: AsyncConnection, caller: Caller, document: uuid.UUID, unit: uuid.UUID | None
+) -> tuple[EssaySummary, dict[uuid.UUID, EssaySummary]]:
+    """The subtree's summary and each direct child's, counted as the consolidation counts them (essays/figures.py)."""
     viewer = await unit_in_scope(conn, caller, unit)
     await visible_document(conn, viewer, document, "document")
-    grades: list[EssayGradeRecord] = await records(
-        conn,
-        ESSAY_GRADE,
-        up_select(ESSAY_GRADE, viewer).where(table.c.document == document, table.c.deleted.is_(False)),
-    )
-    members = await roster(conn, viewer)
-    by_member: dict[uuid.UUID, list[EssayGradeRecord]] = {}
-    for g in grades:
-        by_member.setdefault(g.member, []).append(g)
-    results = {m: latest_result(Attempt(g.attempt, g.score) for g in gs) for m, gs in by_member.items()}
-    latest = {m: r for m, r in results.items() if r is not None}
-    if members:
-        counted = participation({m.id: m.obligation for m in members}, latest)
-        return EssaySummary(
-            document,
-            True,
-            GroupOut(
-                counted.obliged.members,
-                counted.obliged.wrote,
-                dict(counted.obliged.bands),
-                counted.obliged.rewrites_open,
-            ),
-            GroupOut(
-                counted.encouraged.members,
-                counted.encouraged.wrote,
-                dict(counted.encouraged.bands),
-                counted.encouraged.rewrites_open,
-            ),
-            counted.shortfall,
-        )
-    # Above the roster's ceiling: the category travels on each grade, so who wrote is still split (D12).
-    obligations = {m: gs[0].obligation for m, gs in by_member.items()}
-    counted = participation(obligations, latest)
-    return EssaySummary(
-        document,
-        False,
-        GroupOut(None, counted.obliged.wrote, dict(counted.obliged.bands), counted.obliged.rewrites_open),
-        GroupOut(None, counted.encouraged.wrote, dict(counted.encouraged.bands), counted.encouraged.rewrites_open),
-        None,
-    )
+    whole, children, counted = await subtree_essays(conn, viewer, document, datetime.now(VIETNAM_TIME).date())
+    held = await conn.scalar(up_select(MEMBER, viewer).where(MEMBER.table.c.deleted.is_(False)).limit(1)) is not None
+
+    def summary(f: EssayFigures) -> EssaySummary:
+        def group(g: GroupEssays) -> GroupOut:
+            return GroupOut(g.members if counted else None, g.wrote, dict(g.bands), g.rewrites_open)
+
+        return EssaySummary(document, held, group(f.obliged), group(f.encouraged), f.shortfall if counted else None)
+
+    return summary(whole), {child: summary(f) for child, f in children.items()}
 
 
 async def import_grade_file(

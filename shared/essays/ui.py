@@ -23,7 +23,7 @@ from shared.domain.grades import Band, parse_score
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
 from shared.essays import ui_grading, ui_templates
 from shared.essays.schemas import EssayCreate, EssaySummary, Rewrite
-from shared.essays.service import essay_summary, grade_essay, import_grade_file, list_open_rewrites
+from shared.essays.service import essay_summaries, grade_essay, import_grade_file, list_open_rewrites
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.service import roster
 from shared.ui.export import xlsx_response
@@ -118,8 +118,8 @@ async def _context(
         context.update(own=None, rows=[], rewrites=[], rewrites_total=0)
         return context
     async with db.read() as conn:
-        own = await essay_summary(conn, caller, chosen.id, page.viewer.id)
-        rows = [UnitSummary(u, await essay_summary(conn, caller, chosen.id, u.id)) for u in children]
+        own, by_child = await essay_summaries(conn, caller, chosen.id, page.viewer.id)
+        rows = [UnitSummary(u, by_child[u.id]) for u in children if u.id in by_child]
         rewrites = await list_open_rewrites(conn, caller, chosen.id, page.viewer.id)
         context.update(
             own=own,

@@ -129,3 +129,14 @@ async def test_d11_each_level_writes_its_template_and_sees_those_sent_down(ui: U
     assert "Câu hỏi thu hoạch" in other
     got = await ui.get(path + ".xlsx", who)
     assert got.status_code == 200
+
+
+async def test_d13_the_base_page_counts_its_cell_graded_by_the_base(ui: Ui, mk: Maker) -> None:
+    """The cell's row shows who wrote, not every obliged member as not written (grades are the base's, D13)."""
+    doc = await mk.doc("TU")
+    wrote, missing = await mk.member("H1B1C1"), await mk.member("H1B1C1")
+    await mk.essay("H1B1", wrote, doc, "8,5")
+    text = text_of(await ui.page(f"/bai-thu-hoach?document={doc['id']}&unit={ui.api.id('H1B1')}"))
+    # Obliged: 2 members, 1 wrote, 50,0%, 1 not written; encouraged: 0, 0, —.
+    assert "Đơn vị H1B1C1 2 1 50% 1 0 0 —" in text, text
+    assert missing["id"]
