@@ -8,7 +8,7 @@ the handlers are made at run time and Litestar reads their annotations as real t
 
 import unicodedata
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -25,7 +25,8 @@ from shared.core.scope import Caller, out
 from shared.core.service import RecordService
 from shared.db.engine import Database
 
-_NO_FILTER = "_"
+_NO_FILTER = ("_", "__")
+"""Names of the list filters a type does not have (hidden from the schema; Litestar wants distinct names)."""
 
 
 def record_routes(
@@ -40,40 +41,50 @@ def record_routes(
     to_out: Callable[[Any], Any] | None = None,
     extra: Sequence[ControllerRouterHandler] = (),
     what: str = "",
-    filter_by: str | None = None,
+    filter_by: str | Sequence[str] = (),
     detail: Callable[[Any, Any], Awaitable[Any]] | None = None,
+    docs: Mapping[str, str] | None = None,
 ) -> Router:
     """Routes under `path` for one record type; `create`/`update` None leaves that verb out (workflow types).
 
-    `filter_by` names a uuid column the list may be narrowed by (`?document=...`); `detail(conn, record)` is the
-    answer of get, create and revise when it needs more than the record (e.g. a programme's progress).
+    `filter_by` names up to two uuid columns the list may be narrowed by (`?document=...&member=...`);
+    `detail(conn, record)` is the answer of get, create and revise when it needs more than the record (e.g. a
+    programme's progress); `docs` gives a verb (list, get, create, revise, delete) its description in the OpenAPI.
     """
     shape: Callable[[Any], msgspec.Struct] = to_out or (lambda rec: out(rec, read))
     label = what or service.kind.what[1]
-    column = service.rt.table.c[filter_by] if filter_by else None
+    names = (filter_by,) if isinstance(filter_by, str) else tuple(filter_by)
+    if len(names) > 2:
+        raise ValueError(f"record_routes: at most two list filters, got {names}")
+    columns = [service.rt.table.c[n] for n in names]
+    first, second = (*names, *_NO_FILTER)[:2]
+    said = dict(docs or {})
 
     async def answer(conn: Any, rec: Any) -> msgspec.Struct:
         shaped: msgspec.Struct = await detail(conn, rec) if detail is not None else shape(rec)
         return shaped
 
-    @get("/", summary=f"List {label}s", description=f"Live {label}s of a unit's subtree (the caller's by default).")
+    @get(
+        "/",
+        summary=f"List {label}s",
+        description=said.get("list", f"Live {label}s of a unit's subtree (the caller's by default)."),
+    )
     async def list_records(
         state: State,
         caller: NamedDependency[Caller],
         unit: FromQuery[uuid.UUID | None] = None,
         after: FromQuery[uuid.UUID | None] = None,
         limit: FromQuery[int] = 200,
-        by: Annotated[
-            uuid.UUID | None, QueryParameter(name=filter_by or _NO_FILTER, include_in_schema=column is not None)
-        ] = None,
+        by: Annotated[uuid.UUID | None, QueryParameter(name=first, include_in_schema=len(columns) > 0)] = None,
+        and_by: Annotated[uuid.UUID | None, QueryParameter(name=second, include_in_schema=len(columns) > 1)] = None,
     ) -> list[read]:  # type: ignore[valid-type]
         db: Database = state.db
-        where = [column == by] if column is not None and by is not None else []
+        where = [c == v for c, v in zip(columns, (by, and_by), strict=False) if v is not None]
         async with db.read() as conn:
             found = await service.list_page(conn, caller, unit, after=after, limit=limit, where=where)
             return [shape(r) for r in found]
 
-    @get("/{record_id:uuid}", summary=f"One {label}")
+    @get("/{record_id:uuid}", summary=f"One {label}", description=said.get("get"))
     async def get_record(state: State, caller: NamedDependency[Caller], record_id: FromPath[uuid.UUID]) -> read:  # type: ignore[valid-type]
         db: Database = state.db
         async with db.read() as conn:
@@ -83,7 +94,7 @@ def record_routes(
 
     if create is not None:
 
-        @post("/", summary=f"Record a {label}")
+        @post("/", summary=f"Record a {label}", description=said.get("create"))
         async def create_record(state: State, caller: NamedDependency[Caller], data: JSONBody[create]) -> read:  # type: ignore[valid-type]
             db: Database = state.db
             async with db.write() as conn:
@@ -93,7 +104,7 @@ def record_routes(
 
     if update is not None:
 
-        @patch("/{record_id:uuid}", summary=f"Change a {label}")
+        @patch("/{record_id:uuid}", summary=f"Change a {label}", description=said.get("revise"))
         async def revise_record(
             state: State,
             caller: NamedDependency[Caller],
@@ -108,7 +119,7 @@ def record_routes(
 
     if removable:
 
-        @delete("/{record_id:uuid}", status_code=204, summary=f"Delete a {label}")
+        @delete("/{record_id:uuid}", status_code=204, summary=f"Delete a {label}", description=said.get("delete"))
         async def delete_record(
             state: State,
             caller: NamedDependency[Caller],

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from sqlalchemy import and_, func, select
@@ -21,10 +22,7 @@ from shared.core.scope import (
     UnitInfo,
     changes_of,
     check_rev,
-    down_select,
-    get_visible,
     out,
-    page,
     records,
     revise,
     save,
@@ -33,6 +31,7 @@ from shared.core.scope import (
     up_select,
     writable_owner,
 )
+from shared.core.service import RecordKind, RecordService
 from shared.core.xlsx import date_cell, decimal_text, read_rows, refuse, text
 from shared.documents.service import visible_document
 from shared.domain.consolidation import EssayFigures, GroupEssays
@@ -94,7 +93,13 @@ async def _check_template(conn: AsyncConnection, owner: UnitInfo, rec: EssayTemp
             field="document",
             rule="D11",
         )
-    return msgspec.structs.replace(rec, questions=questions, title=rec.title.strip())
+    for_whom = rec.for_whom.strip() or f"Đảng viên do {owner.name} triệu tập"
+    return msgspec.structs.replace(rec, questions=questions, title=rec.title.strip(), for_whom=for_whom)
+
+
+TEMPLATES: RecordService[EssayTemplateRecord] = RecordService(
+    RecordKind(ESSAY_TEMPLATE, _TEMPLATE, _check_template, down=True, audience_of=lambda data, owner: owner.id)
+)
 
 
 def essay_out(rec: EssayGradeRecord) -> Essay:
@@ -196,8 +201,7 @@ def _find_member(
     return None
 
 
-async def grade_essay(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> Essay:
-    """Grade a member's essay: the first attempt, or a rewrite while the latest is Yếu (D13)."""
+async def _grade(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> EssayGradeRecord:
     score = _score(data.score)
     grader = await writable_owner(conn, caller, data.unit or caller.unit.id)
     await visible_document(conn, grader, data.document, "document")
@@ -246,7 +250,40 @@ async def grade_essay(conn: AsyncConnection, caller: Caller, data: EssayCreate) 
         obligation=obligation,
     )
     await save(conn, ESSAY_GRADE, rec)
-    return essay_out(rec)
+    return rec
+
+
+class EssayGrades(RecordService[EssayGradeRecord]):
+    """Graded essays: creating one is grading an attempt (D13); a revision corrects a score or date."""
+
+    async def create(
+        self, conn: AsyncConnection, caller: Caller, data: msgspec.Struct, **extra: Any
+    ) -> EssayGradeRecord:
+        """Grade a member's essay: the first attempt, or a rewrite while the latest is Yếu (D13)."""
+        assert isinstance(data, EssayCreate)
+        return await _grade(conn, caller, data)
+
+    async def revise(
+        self, conn: AsyncConnection, caller: Caller, record_id: uuid.UUID, update: msgspec.Struct
+    ) -> EssayGradeRecord:
+        """Correct a score or date; the band follows the score (D13)."""
+        assert isinstance(update, EssayUpdate)
+        held = await self.get(conn, caller, record_id)
+        check_rev(update.rev, held)
+        changes = changes_of(update, skip=("rev", "score"))
+        if isinstance(update.score, str):
+            score = _score(update.score)
+            changes.update(score=score, band=str(band_of(score)))
+        new: EssayGradeRecord = await revise(conn, ESSAY_GRADE, caller, held, changes)
+        return new
+
+
+GRADES = EssayGrades(RecordKind(ESSAY_GRADE, _ESSAY))
+
+
+async def grade_essay(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> Essay:
+    """Grade a member's essay: the first attempt, or a rewrite while the latest is Yếu (D13)."""
+    return essay_out(await GRADES.create(conn, caller, data))
 
 
 async def list_open_rewrites(
@@ -399,52 +436,19 @@ async def list_templates(
     conn: AsyncConnection, caller: Caller, document: uuid.UUID | None = None, unit: uuid.UUID | None = None
 ) -> list[EssayTemplate]:
     """Templates of the unit's own level and of the levels above it, and those written in its subtree (D11)."""
-    table = ESSAY_TEMPLATE.table
-    viewer = await unit_in_scope(conn, caller, unit)
-    stmt = down_select(ESSAY_TEMPLATE, viewer).where(table.c.deleted.is_(False))
-    if document is not None:
-        stmt = stmt.where(table.c.document == document)
-    return [out(r, EssayTemplate) for r in await records(conn, ESSAY_TEMPLATE, stmt.order_by(table.c.id))]
+    where = [] if document is None else [ESSAY_TEMPLATE.table.c.document == document]
+    return [out(r, EssayTemplate) for r in await TEMPLATES.list_all(conn, caller, unit, where=where)]
 
 
 async def create_essay_template(conn: AsyncConnection, caller: Caller, data: EssayTemplateCreate) -> EssayTemplate:
     """A level's lead agency writes the template for the members it summons (D11)."""
-    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-    rec = EssayTemplateRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=owner.id,
-        rev=1,
-        deleted=False,
-        document=data.document,
-        title=data.title,
-        for_whom=data.for_whom.strip() or f"Đảng viên do {owner.name} triệu tập",
-        questions=list(data.questions),
-        issued_on=data.issued_on,
-    )
-    rec = await _check_template(conn, owner, rec)
-    await save(conn, ESSAY_TEMPLATE, rec)
-    return out(rec, EssayTemplate)
+    return out(await TEMPLATES.create(conn, caller, data), EssayTemplate)
 
 
 async def edit_essay_template(
     conn: AsyncConnection, caller: Caller, template_id: uuid.UUID, data: EssayTemplateUpdate
 ) -> EssayTemplate:
-    held: EssayTemplateRecord = await get_visible(
-        conn, ESSAY_TEMPLATE, caller.unit, template_id, down=True, what=_TEMPLATE
-    )
-    owner = await writable_owner(conn, caller, held.owner)
-    check_rev(data.rev, held)
-    checked = await _check_template(conn, owner, msgspec.structs.replace(held, **changes_of(data)))
-    changes = changes_of(data)
-    changes.update(title=checked.title, questions=checked.questions)
-    new = await revise(conn, ESSAY_TEMPLATE, caller, held, changes)
-    return out(new, EssayTemplate)
-
-
-async def remove_essay_template(conn: AsyncConnection, caller: Caller, template_id: uuid.UUID) -> None:
-    held = await get_visible(conn, ESSAY_TEMPLATE, caller.unit, template_id, down=True, what=_TEMPLATE)
-    await revise(conn, ESSAY_TEMPLATE, caller, held, {"deleted": True})
+    return out(await TEMPLATES.revise(conn, caller, template_id, data), EssayTemplate)
 
 
 async def list_essays(
@@ -458,31 +462,5 @@ async def list_essays(
 ) -> list[Essay]:
     """Graded attempts in a unit's subtree (grades travel up to the province)."""
     table = ESSAY_GRADE.table
-    viewer = await unit_in_scope(conn, caller, unit)
-    stmt = up_select(ESSAY_GRADE, viewer)
-    if document is not None:
-        stmt = stmt.where(table.c.document == document)
-    if member is not None:
-        stmt = stmt.where(table.c.member == member)
-    return [essay_out(r) for r in await records(conn, ESSAY_GRADE, page(stmt, ESSAY_GRADE, after, limit))]
-
-
-async def get_essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID) -> Essay:
-    return essay_out(await get_visible(conn, ESSAY_GRADE, caller.unit, essay_id, down=False, what=_ESSAY))
-
-
-async def correct_essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID, data: EssayUpdate) -> Essay:
-    """Correct a score or date; the band follows the score (D13)."""
-    held: EssayGradeRecord = await get_visible(conn, ESSAY_GRADE, caller.unit, essay_id, down=False, what=_ESSAY)
-    check_rev(data.rev, held)
-    changes = changes_of(data, skip=("rev", "score"))
-    if isinstance(data.score, str):
-        score = _score(data.score)
-        changes.update(score=score, band=str(band_of(score)))
-    new = await revise(conn, ESSAY_GRADE, caller, held, changes)
-    return essay_out(new)
-
-
-async def remove_essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID) -> None:
-    held = await get_visible(conn, ESSAY_GRADE, caller.unit, essay_id, down=False, what=_ESSAY)
-    await revise(conn, ESSAY_GRADE, caller, held, {"deleted": True})
+    where = [c == v for c, v in ((table.c.document, document), (table.c.member, member)) if v is not None]
+    return [essay_out(r) for r in await GRADES.list_page(conn, caller, unit, after=after, limit=limit, where=where)]

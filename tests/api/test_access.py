@@ -357,6 +357,11 @@ async def _template_add(mk: Maker, s: Side) -> Request:
     return "POST", f"{V}/essay-templates", {"json": {**body, "unit": _u(mk, s.unit)}}
 
 
+@route("viewer", "GET /essay-templates/{id}")
+async def _template_get(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/essay-templates/{(await mk.template(s.unit, await _doc(mk, s)))['id']}", {}
+
+
 @route("editor", "PATCH /essay-templates/{id}")
 async def _template_edit(mk: Maker, s: Side) -> Request:
     held = await mk.template(s.unit, await _doc(mk, s))
