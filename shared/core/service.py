@@ -58,6 +58,8 @@ class RecordKind(Generic[R]):
     """The records travel down (they have an audience): a viewer also reads those addressed to their ancestors."""
     audience_of: Callable[[Any, UnitInfo], uuid.UUID | None] = lambda data, owner: None
     """The audience a new record gets from its create body and owner (records that travel down)."""
+    cleared_on_delete: tuple[str, ...] = ()
+    """Text fields a tombstone empties (personal data such as a member's name must not outlive the record)."""
 
 
 class RecordService(Generic[R]):
@@ -132,16 +134,22 @@ class RecordService(Generic[R]):
         checked = await self.kind.check(conn, owner, changed)
         new: R = msgspec.structs.replace(checked or changed, rev=held.rev + 1)
         await save(conn, self.rt, new)
+        await self.written(conn, new)
         return new
 
     async def delete(self, conn: AsyncConnection, caller: Caller, record_id: uuid.UUID, rev: int | None = None) -> None:
         """A tombstone: the record disappears here and everywhere it travelled."""
         held = await self.get(conn, caller, record_id)
         check_rev(rev, held)
-        await revise(conn, self.rt, caller, held, {"deleted": True})
+        cleared = dict.fromkeys(self.kind.cleared_on_delete, "")
+        await self.written(conn, await revise(conn, self.rt, caller, held, {"deleted": True, **cleared}))
+
+    async def written(self, conn: AsyncConnection, rec: R) -> None:
+        """After every write of this service, in its transaction: a concept keeps what depends on it current."""
 
     async def _write(self, conn: AsyncConnection, owner: UnitInfo, rec: R) -> R:
         checked = await self.kind.check(conn, owner, rec)
         final = rec if checked is None else checked
         await save(conn, self.rt, final)
+        await self.written(conn, final)
         return final

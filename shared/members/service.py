@@ -16,18 +16,15 @@ from shared.core.errors import Refusal, RowProblem, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
-    changes_of,
     check_rev,
     get_visible,
     out,
-    page,
     records,
     revise,
-    save,
-    unit_in_scope,
     up_select,
     writable_owner,
 )
+from shared.core.service import RecordKind, RecordService
 from shared.core.xlsx import read_rows, refuse, text
 from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.obligations import (
@@ -191,6 +188,25 @@ async def import_roster_file(
     return ImportResult(len(created), len(updated), unchanged, dry_run)
 
 
+async def _check(conn: AsyncConnection, owner: UnitInfo, rec: MemberRecord) -> MemberRecord:
+    tidy = msgspec.structs.replace(
+        rec, full_name=" ".join(rec.full_name.split()), post=rec.post.strip(), note=rec.note.strip()
+    )
+    check_member(tidy, date.today().year)
+    return tidy
+
+
+class Members(RecordService[MemberRecord]):
+    """The roster: every write keeps the unit's published member counts current in its transaction (D12, D26)."""
+
+    async def written(self, conn: AsyncConnection, rec: MemberRecord) -> None:
+        await roster_changed(conn, rec.owner)
+
+
+MEMBERS = Members(RecordKind(MEMBER, _MEMBER, _check, cleared_on_delete=("full_name", "note")))
+"""A tombstone clears the name and note: a member taken off the roster (moved away, deceased) leaves no name."""
+
+
 async def list_members(
     conn: AsyncConnection,
     caller: Caller,
@@ -199,52 +215,19 @@ async def list_members(
     limit: int = 200,
 ) -> list[Member]:
     """Members of a unit's subtree held here (a unit and its parent hold a roster; no level above does)."""
-    viewer = await unit_in_scope(conn, caller, unit)
-    stmt = page(up_select(MEMBER, viewer), MEMBER, after, limit)
-    return [member_out(r) for r in await records(conn, MEMBER, stmt)]
+    return [member_out(r) for r in await MEMBERS.list_page(conn, caller, unit, after=after, limit=limit)]
 
 
 async def create_member(conn: AsyncConnection, caller: Caller, data: MemberCreate) -> Member:
-    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-    rec = MemberRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=None,
-        rev=1,
-        deleted=False,
-        full_name=" ".join(data.full_name.split()),
-        birth_year=data.birth_year,
-        obligation=data.obligation,
-        post=data.post.strip(),
-        rural_cell=data.rural_cell,
-        note=data.note.strip(),
-    )
-    check_member(rec, date.today().year)
-    await save(conn, MEMBER, rec)
-    await roster_changed(conn, owner.id)
-    return member_out(rec)
+    return member_out(await MEMBERS.create(conn, caller, data))
 
 
 async def get_member(conn: AsyncConnection, caller: Caller, member_id: uuid.UUID) -> Member:
-    return member_out(await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER))
+    return member_out(await MEMBERS.get(conn, caller, member_id))
 
 
 async def edit_member(conn: AsyncConnection, caller: Caller, member_id: uuid.UUID, data: MemberUpdate) -> Member:
-    held: MemberRecord = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
-    await writable_owner(conn, caller, held.owner)
-    check_rev(data.rev, held)
-    changes = changes_of(data)
-    check_member(msgspec.structs.replace(held, **changes), date.today().year)
-    new = await revise(conn, MEMBER, caller, held, changes)
-    await roster_changed(conn, held.owner)
-    return member_out(new)
-
-
-async def remove_member(conn: AsyncConnection, caller: Caller, member_id: uuid.UUID) -> None:
-    """Take a member off the roster (moved away, deceased): a tombstone that clears the name too."""
-    held = await get_visible(conn, MEMBER, caller.unit, member_id, down=False, what=_MEMBER)
-    await revise(conn, MEMBER, caller, held, {"deleted": True, "full_name": "", "note": ""})
-    await roster_changed(conn, held.owner)
+    return member_out(await MEMBERS.revise(conn, caller, member_id, data))
 
 
 async def move_member(
