@@ -37,6 +37,7 @@ def record_routes(
     create: type[msgspec.Struct] | None = None,
     update: type[msgspec.Struct] | None = None,
     removable: bool = True,
+    listable: bool = True,
     tag: str,
     to_out: Callable[[Any], Any] | None = None,
     extra: Sequence[ControllerRouterHandler] = (),
@@ -47,6 +48,7 @@ def record_routes(
 ) -> Router:
     """Routes under `path` for one record type; `create`/`update` None leaves that verb out (workflow types).
 
+    `listable` False leaves the list to the concept (`extra`) when it filters by more than ids;
     `filter_by` names up to two uuid columns the list may be narrowed by (`?document=...&member=...`);
     `detail(conn, record)` is the answer of get, create and revise when it needs more than the record (e.g. a
     programme's progress); `docs` gives a verb (list, get, create, revise, delete) its description in the OpenAPI.
@@ -90,7 +92,7 @@ def record_routes(
         async with db.read() as conn:
             return await answer(conn, await service.get(conn, caller, record_id))
 
-    handlers: list[ControllerRouterHandler] = [list_records, get_record]
+    handlers: list[ControllerRouterHandler] = [list_records, get_record] if listable else [get_record]
 
     if create is not None:
 

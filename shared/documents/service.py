@@ -14,25 +14,20 @@ from shared.core.errors import Refusal, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
-    changes_of,
-    check_rev,
     down_select,
     get_visible,
     out,
     page,
     records,
-    revise,
-    save,
     unit_in_scope,
     units_info,
-    writable_owner,
 )
+from shared.core.service import RecordKind, RecordService
 from shared.documents.records import DOCUMENT, DocumentRecord
-from shared.documents.schemas import Document, DocumentCreate, DocumentUpdate
+from shared.documents.schemas import Document, DocumentCreate
 from shared.domain.calendar import IssuingLevel, issuing_level_for_depth
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
-from shared.ids import new_id
 
 WHAT = ("văn bản", "document")
 
@@ -63,6 +58,7 @@ def _level(number: str, owner: UnitInfo) -> str:
 
 async def _check(conn: AsyncConnection, owner: UnitInfo, rec: DocumentRecord) -> DocumentRecord:
     """D5-D7 checks of a document about to be written; returns it with its number canonical and level fixed."""
+    rec = msgspec.structs.replace(rec, term=rec.term.strip())
     try:
         number = parse_document_number(rec.number).format()
     except DocumentNumberError as exc:
@@ -121,28 +117,15 @@ async def _check(conn: AsyncConnection, owner: UnitInfo, rec: DocumentRecord) ->
     return msgspec.structs.replace(rec, number=number, issuer=issuer, level=_level(number, owner))
 
 
+DOCUMENTS: RecordService[DocumentRecord] = RecordService(
+    RecordKind(DOCUMENT, WHAT, _check, down=True, audience_of=lambda data, owner: owner.id)
+)
+"""Documents travel down to the entering committee's subtree (D6); only that committee's instance writes them."""
+
+
 async def register_document(conn: AsyncConnection, caller: Caller, data: DocumentCreate) -> Document:
     """Register a document entered by the caller's committee (or one in its subtree), checked by D5-D7."""
-    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-    rec = DocumentRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=owner.id,
-        rev=1,
-        deleted=False,
-        number=data.number,
-        title=data.title,
-        signed_on=data.signed_on,
-        issuer=data.issuer,
-        lead_agency=data.lead_agency,
-        applies_to=list(data.applies_to),
-        continues=data.continues,
-        replaces=data.replaces,
-        term=data.term.strip(),
-    )
-    rec = await _check(conn, owner, rec)
-    await save(conn, DOCUMENT, rec)
-    return document_out(rec)
+    return document_out(await DOCUMENTS.create(conn, caller, data, level=""))  # `_check` sets the level
 
 
 async def document_lineage(conn: AsyncConnection, viewer: UnitInfo, doc_id: uuid.UUID) -> list[Document]:
@@ -189,28 +172,6 @@ async def list_documents(
             raise Refusal.from_domain(exc, field="number", rule="D5a") from None
     docs = await records(conn, DOCUMENT, page(stmt, DOCUMENT, after, limit))
     return [document_out(d) for d in docs]
-
-
-async def get_document(conn: AsyncConnection, caller: Caller, doc_id: uuid.UUID) -> Document:
-    return document_out(await get_visible(conn, DOCUMENT, caller.unit, doc_id, down=True, what=WHAT))
-
-
-async def edit_document(conn: AsyncConnection, caller: Caller, doc_id: uuid.UUID, data: DocumentUpdate) -> Document:
-    """Correct a document; only its committee's instance writes it (single writer)."""
-    held: DocumentRecord = await get_visible(conn, DOCUMENT, caller.unit, doc_id, down=True, what=WHAT)
-    owner = await writable_owner(conn, caller, held.owner)
-    check_rev(data.rev, held)
-    changes = changes_of(data)
-    checked = await _check(conn, owner, msgspec.structs.replace(held, **changes))
-    changes.update(number=checked.number, issuer=checked.issuer, level=checked.level)
-    new = await revise(conn, DOCUMENT, caller, held, changes)
-    return document_out(new)
-
-
-async def remove_document(conn: AsyncConnection, caller: Caller, doc_id: uuid.UUID) -> None:
-    """Withdraw a document entered by mistake (a tombstone that travels down like the document)."""
-    held: DocumentRecord = await get_visible(conn, DOCUMENT, caller.unit, doc_id, down=True, what=WHAT)
-    await revise(conn, DOCUMENT, caller, held, {"deleted": True})
 
 
 async def visible_documents(conn: AsyncConnection, viewer: UnitInfo) -> list[DocumentRecord]:
