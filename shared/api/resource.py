@@ -45,13 +45,15 @@ def record_routes(
     filter_by: str | Sequence[str] = (),
     detail: Callable[[Any, Any], Awaitable[Any]] | None = None,
     docs: Mapping[str, str] | None = None,
+    write_opt: Mapping[str, Any] | None = None,
 ) -> Router:
     """Routes under `path` for one record type; `create`/`update` None leaves that verb out (workflow types).
 
     `listable` False leaves the list to the concept (`extra`) when it filters by more than ids;
     `filter_by` names up to two uuid columns the list may be narrowed by (`?document=...&member=...`);
     `detail(conn, record)` is the answer of get, create and revise when it needs more than the record (e.g. a
-    programme's progress); `docs` gives a verb (list, get, create, revise, delete) its description in the OpenAPI.
+    programme's progress); `write_opt` is the route `opt` of create, revise and delete (e.g. the role they need,
+    `{"role": "admin"}`); `docs` gives a verb (list, get, create, revise, delete) its description in the OpenAPI.
     """
     shape: Callable[[Any], msgspec.Struct] = to_out or (lambda rec: out(rec, read))
     label = what or service.kind.what[1]
@@ -61,6 +63,7 @@ def record_routes(
     columns = [service.rt.table.c[n] for n in names]
     first, second = (*names, *_NO_FILTER)[:2]
     said = dict(docs or {})
+    opt = dict(write_opt or {})
 
     async def answer(conn: Any, rec: Any) -> msgspec.Struct:
         shaped: msgspec.Struct = await detail(conn, rec) if detail is not None else shape(rec)
@@ -96,7 +99,7 @@ def record_routes(
 
     if create is not None:
 
-        @post("/", summary=f"Record a {label}", description=said.get("create"))
+        @post("/", summary=f"Record a {label}", description=said.get("create"), opt=opt)
         async def create_record(state: State, caller: NamedDependency[Caller], data: JSONBody[create]) -> read:  # type: ignore[valid-type]
             db: Database = state.db
             async with db.write() as conn:
@@ -106,7 +109,7 @@ def record_routes(
 
     if update is not None:
 
-        @patch("/{record_id:uuid}", summary=f"Change a {label}", description=said.get("revise"))
+        @patch("/{record_id:uuid}", summary=f"Change a {label}", description=said.get("revise"), opt=opt)
         async def revise_record(
             state: State,
             caller: NamedDependency[Caller],
@@ -121,7 +124,9 @@ def record_routes(
 
     if removable:
 
-        @delete("/{record_id:uuid}", status_code=204, summary=f"Delete a {label}", description=said.get("delete"))
+        @delete(
+            "/{record_id:uuid}", status_code=204, summary=f"Delete a {label}", description=said.get("delete"), opt=opt
+        )
         async def delete_record(
             state: State,
             caller: NamedDependency[Caller],

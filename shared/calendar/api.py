@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from shared.api.resource import record_routes
 from shared.calendar import plans, service
 from shared.calendar.schemas import (
     DocumentCalendar,
@@ -107,45 +108,6 @@ class CalendarController(Controller):
             return await service.bottom_up_steps(conn, caller, document, kind, unit)
 
 
-class OverrideController(Controller):
-    path = "/review-overrides"
-    tags = ["review calendar"]  # noqa: RUF012
-
-    @get("/")
-    async def list_overrides(
-        self, state: State, caller: NamedDependency[Caller], document: FromQuery[uuid.UUID | None] = None
-    ) -> list[Override]:
-        db: Database = state.db
-        async with db.read() as conn:
-            return await plans.list_overrides(conn, caller, document)
-
-    @post("/", opt={"role": "admin"})
-    async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[OverrideCreate]) -> Override:
-        """Move a review earlier or later, with its reason and the directing document (D17); a committee decision."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await plans.create_override(conn, caller, data)
-
-    @patch("/{override_id:uuid}", opt={"role": "admin"})
-    async def edit(
-        self,
-        state: State,
-        caller: NamedDependency[Caller],
-        override_id: FromPath[uuid.UUID],
-        data: JSONBody[OverrideUpdate],
-    ) -> Override:
-        db: Database = state.db
-        async with db.write() as conn:
-            return await plans.edit_override(conn, caller, override_id, data)
-
-    @delete("/{override_id:uuid}", status_code=204, opt={"role": "admin"})
-    async def remove(self, state: State, caller: NamedDependency[Caller], override_id: FromPath[uuid.UUID]) -> None:
-        """Withdraw an override: the review falls back on the date the rule gives."""
-        db: Database = state.db
-        async with db.write() as conn:
-            await plans.remove_override(conn, caller, override_id)
-
-
 class PlanController(Controller):
     path = "/review-plans"
     tags = ["review calendar"]  # noqa: RUF012
@@ -171,84 +133,50 @@ class PlanController(Controller):
             return await plans.create_plan(conn, caller, data)
 
 
-class ProjectController(Controller):
-    path = "/review-projects"
-    tags = ["review calendar"]  # noqa: RUF012
-
-    @get("/")
-    async def list_projects(
-        self,
-        state: State,
-        caller: NamedDependency[Caller],
-        after: FromQuery[uuid.UUID | None] = None,
-        limit: FromQuery[int] = 200,
-    ) -> list[Project]:
-        """Review projects proposed in the caller's subtree."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await plans.list_projects(conn, caller, after, limit)
-
-    @post("/")
-    async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[ProjectCreate]) -> Project:
-        """The lead agency proposes a review project (đề án) to its committee (D21)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await plans.create_project(conn, caller, data)
-
-    @patch("/{project_id:uuid}")
-    async def edit(
-        self,
-        state: State,
-        caller: NamedDependency[Caller],
-        project_id: FromPath[uuid.UUID],
-        data: JSONBody[ProjectUpdate],
-    ) -> Project:
-        """Rename a project or record the committee's approval."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await plans.edit_project(conn, caller, project_id, data)
-
-
-class ReviewReportController(Controller):
-    path = "/review-reports"
-    tags = ["review calendar"]  # noqa: RUF012
-
-    @get("/")
-    async def list_reports(
-        self,
-        state: State,
-        caller: NamedDependency[Caller],
-        document: FromQuery[uuid.UUID | None] = None,
-        after: FromQuery[uuid.UUID | None] = None,
-        limit: FromQuery[int] = 200,
-    ) -> list[ReviewHeld]:
-        """Reviews held in the caller's subtree."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await plans.list_reports(conn, caller, document, after, limit)
-
-    @post("/")
-    async def create(
-        self, state: State, caller: NamedDependency[Caller], data: JSONBody[ReviewHeldCreate]
-    ) -> ReviewHeld:
-        """Record that a unit held its review: the milestone is done for it (D16); refused while units below it have
-        not held theirs, unless a reason is given (D21)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await plans.create_review_report(conn, caller, data)
-
-    @delete("/{report_id:uuid}", status_code=204)
-    async def remove(self, state: State, caller: NamedDependency[Caller], report_id: FromPath[uuid.UUID]) -> None:
-        """Withdraw a review recorded by mistake."""
-        db: Database = state.db
-        async with db.write() as conn:
-            await plans.remove_review_report(conn, caller, report_id)
-
-
 ROUTES = (
     CalendarController,
-    OverrideController,
     PlanController,
-    ProjectController,
-    ReviewReportController,
+    record_routes(
+        "/review-overrides",
+        plans.OVERRIDES,
+        read=Override,
+        create=OverrideCreate,
+        update=OverrideUpdate,
+        tag="review calendar",
+        filter_by="document",
+        write_opt={"role": "admin"},
+        docs={
+            "create": "Move a review earlier or later, with its reason and the directing document (D17); a "
+            "committee decision.",
+            "delete": "Withdraw an override: the review falls back on the date the rule gives.",
+        },
+    ),
+    record_routes(
+        "/review-projects",
+        plans.PROJECTS,
+        read=Project,
+        create=ProjectCreate,
+        update=ProjectUpdate,
+        removable=False,
+        tag="review calendar",
+        docs={
+            "list": "Review projects proposed in the caller's subtree.",
+            "create": "The lead agency proposes a review project (đề án) to its committee (D21).",
+            "revise": "Rename a project or record the committee's approval.",
+        },
+    ),
+    record_routes(
+        "/review-reports",
+        plans.HELD_REVIEWS,
+        read=ReviewHeld,
+        create=ReviewHeldCreate,
+        tag="review calendar",
+        filter_by="document",
+        docs={
+            "list": "Reviews held in the caller's subtree.",
+            "create": "Record that a unit held its review: the milestone is done for it (D16); refused while units "
+            "below it have not held theirs, unless a reason is given (D21).",
+            "delete": "Withdraw a review recorded by mistake.",
+        },
+    ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -47,20 +48,16 @@ from shared.core.errors import Refusal, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
-    changes_of,
-    check_rev,
     down_select,
     get_visible,
     out,
-    page,
     records,
-    revise,
     save,
     subtree_units,
     units_info,
-    up_select,
     writable_owner,
 )
+from shared.core.service import RecordKind, RecordService
 from shared.documents.service import visible_document, visible_documents
 from shared.domain.calendar import (
     Milestone,
@@ -116,31 +113,11 @@ def plan_out(rec: ReviewPlanRecord) -> Plan:
     return out(rec, Plan, late=plan_lateness(rec))
 
 
-async def list_overrides(conn: AsyncConnection, caller: Caller, document: uuid.UUID | None = None) -> list[Override]:
+async def _check_one_override(
+    conn: AsyncConnection, owner: UnitInfo, rec: ReviewOverrideRecord
+) -> ReviewOverrideRecord:
+    checked = await _check_override(conn, owner, rec)
     table = REVIEW_OVERRIDE.table
-    stmt = down_select(REVIEW_OVERRIDE, caller.unit).where(table.c.deleted.is_(False))
-    if document is not None:
-        stmt = stmt.where(table.c.document == document)
-    return [out(r, Override) for r in await records(conn, REVIEW_OVERRIDE, stmt.order_by(table.c.id))]
-
-
-async def create_override(conn: AsyncConnection, caller: Caller, data: OverrideCreate) -> Override:
-    """Move a review earlier or later, with its reason and the directing document (D17); a committee decision."""
-    table = REVIEW_OVERRIDE.table
-    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-    rec = ReviewOverrideRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=owner.id,
-        rev=1,
-        deleted=False,
-        document=data.document,
-        kind=data.kind,
-        due=data.due,
-        reason=data.reason,
-        instructing_document=data.instructing_document,
-    )
-    rec = await _check_override(conn, owner, rec)
     clash = (
         await conn.execute(
             select(table.c.id).where(
@@ -148,6 +125,7 @@ async def create_override(conn: AsyncConnection, caller: Caller, data: OverrideC
                 table.c.document == rec.document,
                 table.c.kind == rec.kind,
                 table.c.deleted.is_(False),
+                table.c.id != rec.id,
             )
         )
     ).first()
@@ -160,35 +138,31 @@ async def create_override(conn: AsyncConnection, caller: Caller, data: OverrideC
             field="kind",
             rule="D17",
         )
-    await save(conn, REVIEW_OVERRIDE, rec)
-    return out(rec, Override)
+    return checked
+
+
+OVERRIDES: RecordService[ReviewOverrideRecord] = RecordService(
+    RecordKind(
+        REVIEW_OVERRIDE, ("điều chỉnh", "override"), _check_one_override, down=True, audience_of=lambda d, o: o.id
+    )
+)
+"""Overrides travel down with the document they move (D17); a committee's decision, so writes are admin's."""
+
+
+async def list_overrides(conn: AsyncConnection, caller: Caller, document: uuid.UUID | None = None) -> list[Override]:
+    where = [] if document is None else [REVIEW_OVERRIDE.table.c.document == document]
+    return [out(r, Override) for r in await OVERRIDES.list_all(conn, caller, where=where)]
+
+
+async def create_override(conn: AsyncConnection, caller: Caller, data: OverrideCreate) -> Override:
+    """Move a review earlier or later, with its reason and the directing document (D17); a committee decision."""
+    return out(await OVERRIDES.create(conn, caller, data), Override)
 
 
 async def edit_override(
     conn: AsyncConnection, caller: Caller, override_id: uuid.UUID, data: OverrideUpdate
 ) -> Override:
-    held: ReviewOverrideRecord = await get_visible(
-        conn, REVIEW_OVERRIDE, caller.unit, override_id, down=True, what=("điều chỉnh", "override")
-    )
-    owner = await writable_owner(conn, caller, held.owner)
-    check_rev(data.rev, held)
-    checked = await _check_override(conn, owner, msgspec.structs.replace(held, **changes_of(data)))
-    new = await revise(
-        conn,
-        REVIEW_OVERRIDE,
-        caller,
-        held,
-        {"due": checked.due, "reason": checked.reason, "instructing_document": checked.instructing_document},
-    )
-    return out(new, Override)
-
-
-async def remove_override(conn: AsyncConnection, caller: Caller, override_id: uuid.UUID) -> None:
-    """Withdraw an override: the review falls back on the date the rule gives."""
-    held = await get_visible(
-        conn, REVIEW_OVERRIDE, caller.unit, override_id, down=True, what=("điều chỉnh", "override")
-    )
-    await revise(conn, REVIEW_OVERRIDE, caller, held, {"deleted": True})
+    return out(await OVERRIDES.revise(conn, caller, override_id, data), Override)
 
 
 async def list_plans(conn: AsyncConnection, caller: Caller) -> list[Plan]:
@@ -275,67 +249,34 @@ async def create_plan(conn: AsyncConnection, caller: Caller, data: PlanCreate) -
     return plan_out(rec)
 
 
-async def list_projects(
-    conn: AsyncConnection, caller: Caller, after: uuid.UUID | None = None, limit: int = 200
-) -> list[Project]:
-    """Review projects proposed in the caller's subtree."""
-    stmt = page(up_select(REVIEW_PROJECT, caller.unit), REVIEW_PROJECT, after, limit)
-    return [out(r, Project) for r in await records(conn, REVIEW_PROJECT, stmt)]
+async def _check_project(conn: AsyncConnection, owner: UnitInfo, rec: ReviewProjectRecord) -> ReviewProjectRecord:
+    review_kind_field(rec.kind)
+    if not rec.title.strip():
+        raise invalid("title", "D21", "Thiếu tên đề án.", "The title is empty.")
+    await visible_document(conn, owner, rec.document, "document")
+    if rec.approved_on is not None and rec.approved_on < rec.proposed_on:
+        raise invalid("approved_on", "D21", "Ngày phê duyệt trước ngày đề xuất.", "Approved before proposed.")
+    return msgspec.structs.replace(rec, title=rec.title.strip())
+
+
+PROJECTS: RecordService[ReviewProjectRecord] = RecordService(
+    RecordKind(REVIEW_PROJECT, ("đề án", "project"), _check_project)
+)
+"""The lead agency proposes a review project (đề án) to its committee (D21); an edit renames it or records the
+committee's approval."""
 
 
 async def create_project(conn: AsyncConnection, caller: Caller, data: ProjectCreate) -> Project:
     """The lead agency proposes a review project (đề án) to its committee (D21)."""
-    review_kind_field(data.kind)
-    if not data.title.strip():
-        raise invalid("title", "D21", "Thiếu tên đề án.", "The title is empty.")
-    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-    await visible_document(conn, owner, data.document, "document")
-    rec = ReviewProjectRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=None,
-        rev=1,
-        deleted=False,
-        document=data.document,
-        kind=data.kind,
-        title=data.title.strip(),
-        proposed_on=data.proposed_on,
-    )
-    await save(conn, REVIEW_PROJECT, rec)
-    return out(rec, Project)
+    return out(await PROJECTS.create(conn, caller, data), Project)
 
 
 async def edit_project(conn: AsyncConnection, caller: Caller, project_id: uuid.UUID, data: ProjectUpdate) -> Project:
     """Rename a project or record the committee's approval."""
-    held: ReviewProjectRecord = await get_visible(
-        conn, REVIEW_PROJECT, caller.unit, project_id, down=False, what=("đề án", "project")
-    )
-    check_rev(data.rev, held)
-    changes = changes_of(data)
-    approved = changes.get("approved_on")
-    if isinstance(approved, date) and approved < held.proposed_on:
-        raise invalid("approved_on", "D21", "Ngày phê duyệt trước ngày đề xuất.", "Approved before proposed.")
-    new = await revise(conn, REVIEW_PROJECT, caller, held, changes)
-    return out(new, Project)
+    return out(await PROJECTS.revise(conn, caller, project_id, data), Project)
 
 
-async def list_reports(
-    conn: AsyncConnection,
-    caller: Caller,
-    document: uuid.UUID | None = None,
-    after: uuid.UUID | None = None,
-    limit: int = 200,
-) -> list[ReviewHeld]:
-    """Reviews held in the caller's subtree."""
-    stmt = up_select(REVIEW_REPORT, caller.unit)
-    if document is not None:
-        stmt = stmt.where(REVIEW_REPORT.table.c.document == document)
-    return [out(r, ReviewHeld) for r in await records(conn, REVIEW_REPORT, page(stmt, REVIEW_REPORT, after, limit))]
-
-
-async def create_review_report(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -> ReviewHeld:
-    """Record that a unit held its review: the milestone is done for it (D16); refused while units below it have
-    not held theirs, unless a reason is given (D21)."""
+async def _held(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -> ReviewReportRecord:
     review_kind_field(data.kind)
     report_number = document_number_field(data.report_number, "report_number") if data.report_number.strip() else ""
     table = REVIEW_REPORT.table
@@ -408,10 +349,24 @@ async def create_review_report(conn: AsyncConnection, caller: Caller, data: Revi
         waived_reason=data.waived_reason.strip(),
     )
     await save(conn, REVIEW_REPORT, rec)
-    return out(rec, ReviewHeld)
+    return rec
 
 
-async def remove_review_report(conn: AsyncConnection, caller: Caller, report_id: uuid.UUID) -> None:
-    """Withdraw a review recorded by mistake."""
-    held = await get_visible(conn, REVIEW_REPORT, caller.unit, report_id, down=False, what=("sơ kết", "review"))
-    await revise(conn, REVIEW_REPORT, caller, held, {"deleted": True})
+class HeldReviews(RecordService[ReviewReportRecord]):
+    """Reviews held in a subtree; recording one is checked against the calendar and the bottom-up order."""
+
+    async def create(
+        self, conn: AsyncConnection, caller: Caller, data: msgspec.Struct, **extra: Any
+    ) -> ReviewReportRecord:
+        """Record that a unit held its review: the milestone is done for it (D16); refused while units below it have
+        not held theirs, unless a reason is given (D21)."""
+        assert isinstance(data, ReviewHeldCreate)
+        return await _held(conn, caller, data)
+
+
+HELD_REVIEWS = HeldReviews(RecordKind(REVIEW_REPORT, ("sơ kết", "review")))
+
+
+async def create_review_report(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -> ReviewHeld:
+    """Record that a unit held its review (D16, D21)."""
+    return out(await HELD_REVIEWS.create(conn, caller, data), ReviewHeld)

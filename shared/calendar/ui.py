@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar import ui_plans, ui_reviews
 from shared.calendar.lists import level_labels, overrides_for, plans_for, reports_for
-from shared.calendar.plans import create_override, remove_override
+from shared.calendar.plans import OVERRIDES, create_override
 from shared.calendar.schemas import MilestoneOut, OverrideCreate
 from shared.calendar.service import ASSUMPTIONS_VI, bottom_up_steps, document_milestones
 from shared.calendar.ui_common import (
@@ -246,7 +246,7 @@ async def withdraw_override(
     form = Form(await request.form())
     document = form.ident("document", required="Thiếu văn bản.")
     async with request.app.state.db.write() as conn:
-        await remove_override(conn, caller, override_id)
+        await OVERRIDES.delete(conn, caller, override_id)
     path = f"{BASE}/van-ban/{document}" if document else BASE
     return back_to(path, frame, saved="withdrawn")
 

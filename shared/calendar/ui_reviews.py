@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar.lists import project_for, projects_for, reports_for
-from shared.calendar.plans import create_project, create_review_report, edit_project, remove_review_report
+from shared.calendar.plans import HELD_REVIEWS, create_project, create_review_report, edit_project
 from shared.calendar.schemas import Project, ProjectCreate, ProjectUpdate, ReviewHeld, ReviewHeldCreate
 from shared.calendar.ui_common import (
     BASE,
@@ -349,7 +349,7 @@ async def withdraw_held(
     """Withdraw a review recorded by mistake."""
     frame = await page_for(request, caller, unit)
     async with request.app.state.db.write() as conn:
-        await remove_review_report(conn, caller, report_id)
+        await HELD_REVIEWS.delete(conn, caller, report_id)
     return back_to(HELD, frame, saved="withdrawn")
 
 

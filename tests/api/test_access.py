@@ -159,6 +159,11 @@ async def _overrides(mk: Maker, s: Side) -> Request:
     return "GET", f"{V}/review-overrides", {}
 
 
+@route("viewer", "GET /review-overrides/{id}")
+async def _override_get(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/review-overrides/{(await mk.override(s.unit, await _doc(mk, s)))['id']}", {}
+
+
 @route("admin", "POST /review-overrides")
 async def _override_add(mk: Maker, s: Side) -> Request:
     doc = await _doc(mk, s)
@@ -207,6 +212,11 @@ async def _projects(mk: Maker, s: Side) -> Request:
     return "GET", f"{V}/review-projects", {}
 
 
+@route("viewer", "GET /review-projects/{id}")
+async def _project_get(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/review-projects/{(await mk.project(s.unit, await _doc(mk, s)))['id']}", {}
+
+
 @route("editor", "POST /review-projects")
 async def _project_add(mk: Maker, s: Side) -> Request:
     doc = await _doc(mk, s)
@@ -224,6 +234,11 @@ async def _project_edit(mk: Maker, s: Side) -> Request:
 async def _reports(mk: Maker, s: Side) -> Request:
     await mk.report(s.base, await _doc(mk, s))
     return "GET", f"{V}/review-reports", {}
+
+
+@route("viewer", "GET /review-reports/{id}")
+async def _report_get(mk: Maker, s: Side) -> Request:
+    return "GET", f"{V}/review-reports/{(await mk.report(s.base, await _doc(mk, s)))['id']}", {}
 
 
 @route("editor", "POST /review-reports")
