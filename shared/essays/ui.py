@@ -21,7 +21,7 @@ from shared.documents.service import visible_documents
 from shared.domain.errors import ScoreError
 from shared.domain.grades import Band, parse_score
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
-from shared.essays import ui_grading, ui_templates
+from shared.essays import ui_correct, ui_grading, ui_templates
 from shared.essays.schemas import EssayCreate, EssaySummary, Rewrite
 from shared.essays.service import essay_summaries, grade_essay, import_grade_file, list_open_rewrites
 from shared.members.records import MEMBER, MemberRecord
@@ -138,10 +138,11 @@ async def essays_page(
     document: FromQuery[uuid.UUID | None] = None,
     imported: FromQuery[int | None] = None,
     graded: FromQuery[bool] = False,
+    corrected: FromQuery[bool] = False,
 ) -> Response[Any]:
     page = await page_for(request, caller, unit)
     context = await _context(request, caller, page, document)
-    context.update(imported=imported, graded=graded)
+    context.update(imported=imported, graded=graded, corrected=corrected)
     return render("essays.html", page, **context)
 
 
@@ -240,4 +241,4 @@ async def essays_xlsx(
     return xlsx_response("bai-thu-hoach.xlsx", "Bài thu hoạch", header, rows)
 
 
-PAGES = (essays_page, essays_xlsx, grade, import_grades, *ui_grading.PAGES, *ui_templates.PAGES)
+PAGES = (essays_page, essays_xlsx, grade, import_grades, *ui_grading.PAGES, *ui_templates.PAGES, *ui_correct.PAGES)

@@ -1,5 +1,6 @@
 """A base's editor adds a member by typing, grades an essay 4,5 (Yếu), sees the rewrite owed, enters the rewrite's
-grade and sees every attempt (D12, D13) — in Chromium, at laptop and phone width, every page checked."""
+grade, sees every attempt and corrects a score (D12, D13) — in Chromium, at laptop and phone width, every page
+checked."""
 
 from __future__ import annotations
 
@@ -106,6 +107,17 @@ def test_d13_a_member_added_graded_yeu_rewritten_and_the_history_shown(
     expect(history.locator("tbody tr").last).to_contain_text("Kết quả")
     check_page(watched)
     screenshot(page, f"dang-vien-chi-tiet-{width}.png")
+
+    # A score typed wrong is corrected from the attempt's page; the band follows the score (D13).
+    history.get_by_role("link", name="Lần 2: xem, sửa điểm").click()
+    page.wait_for_url(re.compile(r"/bai-thu-hoach/[0-9a-f-]{36}/sua"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+    check_page(watched)
+    page.get_by_role("textbox", name="Điểm").fill("8,5")
+    page.get_by_role("button", name="Ghi điểm đã sửa").click()
+    expect(page.get_by_role("status")).to_contain_text("Đã ghi điểm đã sửa")
+    check_page(watched)
+    screenshot(page, f"sua-diem-{width}.png")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
