@@ -16,9 +16,11 @@ from litestar.response import Redirect
 from shared.calendar.service import ASSUMPTIONS_VI, document_milestones
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, down_select, get_visible, page, records, units_info
+from shared.documents import ui_edit
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.schemas import DocumentCreate
 from shared.documents.service import WHAT, document_lineage, document_out, register_document, visible_documents
+from shared.documents.ui_edit import read_document_form, refused_on_form
 from shared.domain.calendar import IssuingLevel, annual_evaluations
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
@@ -38,6 +40,7 @@ async def documents_page(
     unit: FromQuery[uuid.UUID | None] = None,
     number: FromQuery[str | None] = None,
     after: FromQuery[uuid.UUID | None] = None,
+    withdrawn: FromQuery[bool] = False,
 ) -> Response[Any]:
     """Documents sent to the unit or entered in its subtree, as `GET /api/v1/documents` lists them (D4, D6)."""
     frame = await page_for(request, caller, unit)
@@ -56,6 +59,7 @@ async def documents_page(
     return render(
         "documents.html",
         frame,
+        withdrawn=withdrawn,
         docs=[document_out(d) for d in docs],
         owners=owners,
         number=number or "",
@@ -107,6 +111,7 @@ async def document_page(
     caller: NamedDependency[Caller],
     doc_id: FromPath[uuid.UUID],
     created: FromQuery[bool] = False,
+    edited: FromQuery[bool] = False,
 ) -> Response[Any]:
     """One document as the caller's unit holds it: lineage (D7), reviews with their plan deadlines and cut-offs
     (D16, D17, D20), yearly evaluations (D18) and the assumptions behind the dates."""
@@ -131,6 +136,7 @@ async def document_page(
         assumptions=ASSUMPTIONS_VI,
         levels=LEVEL_LABELS_VI,
         created=created,
+        edited=edited,
         today=today,
     )
 
@@ -157,36 +163,13 @@ async def create_document(request: Request[Any, Any, State], caller: NamedDepend
     """Register a document entered by the caller's committee, with every check of `POST /api/v1/documents`."""
     frame = Page(caller, caller.unit, request.url.path)
     form = Form(await request.form())
-    number = form.text("number", required="Nhập số, ký hiệu văn bản, ví dụ 15-NQ/TU.")
-    title = form.text("title", required="Nhập trích yếu (tên) văn bản.")
-    signed_on = form.day("signed_on")
-    lead_agency = form.text("lead_agency", required="Nhập cơ quan chủ trì tham mưu.")
-    issuer = form.text("issuer")
-    term = form.text("term")
-    earlier = form.ident("earlier")
-    link = form.choice("link", ("", "continues", "replaces"), message="Chọn quan hệ với văn bản trước.")
-    if earlier is not None and not link:
-        form.errors["link"] = "Chọn «tiếp tục thực hiện» hoặc «thay thế» văn bản đã chọn."
-    if form.ok and signed_on is not None:
-        data = DocumentCreate(
-            number=number,
-            title=title,
-            signed_on=signed_on,
-            lead_agency=lead_agency,
-            issuer=issuer,
-            term=term,
-            continues=earlier if link == "continues" else None,
-            replaces=earlier if link == "replaces" else None,
-        )
+    fields = read_document_form(form)
+    if form.ok and fields["signed_on"] is not None:
         try:
             async with request.app.state.db.write() as conn:
-                created = await register_document(conn, caller, data)
+                created = await register_document(conn, caller, DocumentCreate(**fields))
         except Refusal as exc:
-            field = exc.problem.field
-            if field in ("continues", "replaces"):
-                form.errors["earlier"] = exc.problem.message
-            else:
-                form.refused(exc)
+            refused_on_form(form, exc)
         else:
             return Redirect(f"/van-ban/{created.id}?created=true", status_code=303)
     return render(
@@ -199,4 +182,4 @@ async def create_document(request: Request[Any, Any, State], caller: NamedDepend
     )
 
 
-PAGES = (documents_xlsx, documents_page, new_document_form, create_document, document_page)
+PAGES = (documents_xlsx, documents_page, new_document_form, create_document, document_page, *ui_edit.PAGES)
