@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -17,7 +18,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from shared.calendar import ui_plans, ui_reviews
 from shared.calendar.lists import level_labels, overrides_for, plans_for, reports_for
 from shared.calendar.plans import OVERRIDES, create_override
-from shared.calendar.schemas import MilestoneOut, OverrideCreate
+from shared.calendar.schemas import MilestoneOut, Override, OverrideCreate, OverrideUpdate
 from shared.calendar.service import ASSUMPTIONS_VI, bottom_up_steps, document_milestones
 from shared.calendar.ui_common import (
     BASE,
@@ -34,8 +35,9 @@ from shared.core.scope import Caller, get_visible, units_info
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.service import WHAT, visible_documents
 from shared.domain.calendar import annual_evaluations
+from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
-from shared.ui.forms import Form
+from shared.ui.forms import GENERAL, Form
 from shared.ui.web import Page, page_for, render
 
 StatusQuery = Annotated[str | None, QueryParameter(name="state")]
@@ -198,10 +200,27 @@ async def document_calendar_page(
     doc_id: FromPath[uuid.UUID],
     unit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
+    edit: FromQuery[uuid.UUID | None] = None,
 ) -> Response[Any]:
     frame = await page_for(request, caller, unit)
     context = await _document_context(request, frame, doc_id)
+    editing = next((o for o in context["overrides"] if o.id == edit), None) if context["can_override"] else None
+    if editing is not None:
+        context.update(editing=editing, form=_override_values(editing))
     return render("calendar_document.html", frame, saved=saved, where=where, **context)
+
+
+def _override_values(o: Override) -> dict[str, str]:
+    return {"due": format_date(o.due), "reason": o.reason, "instructing_document": o.instructing_document}
+
+
+def _read_override(form: Form) -> tuple[Any, str, str]:
+    due = form.day("due")
+    reason = form.text("reason", required="Ghi lý do điều chỉnh mốc (D17).")
+    instructing = form.text(
+        "instructing_document", required="Ghi số văn bản chỉ đạo việc điều chỉnh, ví dụ 12-CV/TU (D17)."
+    )
+    return due, reason, instructing
 
 
 @post(f"{BASE}/van-ban/{{doc_id:uuid}}/dieu-chinh", status_code=303, opt={"role": "admin"})
@@ -215,11 +234,7 @@ async def add_override(
     frame = await page_for(request, caller, unit)
     form = Form(await request.form())
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn sơ kết hay tổng kết được điều chỉnh.")
-    due = form.day("due")
-    reason = form.text("reason", required="Ghi lý do điều chỉnh mốc (D17).")
-    instructing = form.text(
-        "instructing_document", required="Ghi số văn bản chỉ đạo việc điều chỉnh, ví dụ 12-CV/TU (D17)."
-    )
+    due, reason, instructing = _read_override(form)
     if form.ok and due is not None:
         data = OverrideCreate(doc_id, kind, due, reason, instructing, frame.viewer.id)
         try:
@@ -231,6 +246,37 @@ async def add_override(
             return back_to(f"{BASE}/van-ban/{doc_id}", frame, saved="override")
     context = await _document_context(request, frame, doc_id)
     context.update(form=form.values, errors=form.errors)
+    return render("calendar_document.html", frame, status_code=422, saved=None, where=where, **context)
+
+
+@post(f"{BASE}/dieu-chinh/{{override_id:uuid}}/sua", status_code=303, opt={"role": "admin"})
+async def edit_override(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    override_id: FromPath[uuid.UUID],
+    unit: FromQuery[uuid.UUID | None] = None,
+) -> Response[Any]:
+    """Change an override's new date, reason or instructing document (D17); refused on an older version."""
+    frame = await page_for(request, caller, unit)
+    form = Form(await request.form())
+    due, reason, instructing = _read_override(form)
+    rev = form.text("rev")
+    async with request.app.state.db.read() as conn:
+        held = await OVERRIDES.get(conn, caller, override_id)
+    if form.ok and due is not None:
+        update = OverrideUpdate(int(rev) if rev.isdigit() else msgspec.UNSET, due, reason, instructing)
+        try:
+            async with request.app.state.db.write() as conn:
+                await OVERRIDES.revise(conn, caller, override_id, update)
+        except Refusal as exc:
+            form.refused(exc)
+            if exc.problem.field == "rev":
+                form.errors[GENERAL] = exc.problem.message
+        else:
+            return back_to(f"{BASE}/van-ban/{held.document}", frame, saved="override")
+    context = await _document_context(request, frame, held.document)
+    editing = next((o for o in context["overrides"] if o.id == override_id), None)
+    context.update(form=form.values, errors=form.errors, editing=editing)
     return render("calendar_document.html", frame, status_code=422, saved=None, where=where, **context)
 
 
@@ -256,6 +302,7 @@ PAGES = (
     calendar_xlsx,
     document_calendar_page,
     add_override,
+    edit_override,
     withdraw_override,
     *ui_plans.PAGES,
     *ui_reviews.PAGES,

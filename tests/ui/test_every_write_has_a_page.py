@@ -49,6 +49,7 @@ PAGE_FOR = {
     "POST /api/v1/report-comments": "POST /bao-cao/{draft_id:uuid}/gop-y",
     "POST /api/v1/report-decisions": "POST /bao-cao/quyet-dinh",
     "POST /api/v1/review-overrides": "POST /lich-so-ket/van-ban/{doc_id:uuid}/dieu-chinh",
+    "PATCH /api/v1/review-overrides/{record_id:uuid}": "POST /lich-so-ket/dieu-chinh/{override_id:uuid}/sua",
     "DELETE /api/v1/review-overrides/{record_id:uuid}": "POST /lich-so-ket/dieu-chinh/{override_id:uuid}/rut",
     "POST /api/v1/review-plans": "POST /lich-so-ket/ke-hoach",
     "POST /api/v1/review-projects": "POST /lich-so-ket/de-an",
@@ -63,7 +64,6 @@ PAGE_FOR = {
 MISSING = {
     "DELETE /api/v1/essay-templates/{record_id:uuid}": "a template is corrected on its page, not withdrawn",
     "DELETE /api/v1/action-programmes/{record_id:uuid}": "a programme is corrected on its page, not withdrawn",
-    "PATCH /api/v1/review-overrides/{record_id:uuid}": "an override is withdrawn and entered again",
 }
 
 
