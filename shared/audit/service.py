@@ -69,7 +69,7 @@ class AuditFilter:
     """Inclusive, in Vietnam days."""
 
 
-def _bound(day: date) -> datetime:
+def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), VIETNAM_TIME)
 
 
@@ -90,9 +90,9 @@ async def entries_in(
         if where.record_id:
             stmt = stmt.where(t.c.record_id == where.record_id)
         if where.since:
-            stmt = stmt.where(t.c.at >= _bound(where.since))
+            stmt = stmt.where(t.c.at >= day_start(where.since))
         if where.until:
-            stmt = stmt.where(t.c.at < _bound(where.until + timedelta(days=1)))
+            stmt = stmt.where(t.c.at < day_start(where.until + timedelta(days=1)))
         if after is not None:
             stmt = stmt.where(t.c.id < after)
         found.extend(await records(conn, rt, stmt.order_by(t.c.id.desc()).limit(limit + 1)))

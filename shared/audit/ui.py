@@ -14,13 +14,16 @@ from litestar.params import FromQuery
 
 from shared.accounts.records import ROLE_LABELS_VI
 from shared.audit.records import AUDIT_TYPES
-from shared.audit.service import ACTIONS_VI, CLOCK_NOTE_VI, VIA_VI, AuditFilter, entries_in
+from shared.audit.service import ACTIONS_VI, CLOCK_NOTE_VI, EXPORT_ROWS, VIA_VI, AuditFilter, entries_in
+from shared.audit.sign_ins import sign_ins
 from shared.core.scope import Caller
 from shared.domain.errors import DateError
-from shared.domain.formatting import format_date, parse_date
+from shared.domain.formatting import format_date, format_moment, parse_date
+from shared.ui.export import xlsx_response
 from shared.ui.web import page_for, render
 
 PAGE_SIZE = 200
+SIGN_INS_SHOWN = 500
 
 
 def _day(text: str | None, errors: dict[str, str], name: str) -> date | None:
@@ -87,4 +90,65 @@ async def audit_page(
     )
 
 
-PAGES = (audit_page,)
+def _sign_in_filter(username: str | None, since: str | None, until: str | None, errors: dict[str, str]) -> AuditFilter:
+    return AuditFilter(
+        (username or "").strip() or None, None, None, _day(since, errors, "since"), _day(until, errors, "until")
+    )
+
+
+@get("/nhat-ky/dang-nhap", opt={"role": "admin"})
+async def sign_ins_page(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    username: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """Sign-in attempts for the accounts of the subtree on this instance, newest first, with their outcome."""
+    frame = await page_for(request, caller, unit)
+    errors: dict[str, str] = {}
+    where = _sign_in_filter(username, since, until, errors)
+    async with request.app.state.db.read() as conn:
+        attempts, more = await sign_ins(conn, frame.viewer, where, SIGN_INS_SHOWN)
+    given = {
+        "unit": str(frame.viewer.id) if frame.other_unit else "",
+        "username": username,
+        "since": since,
+        "until": until,
+    }
+    query = urlencode({k: v for k, v in given.items() if v})
+    return render(
+        "audit_sign_ins.html",
+        frame,
+        status_code=422 if errors else 200,
+        attempts=attempts,
+        more=more,
+        errors=errors,
+        values={"username": username or "", "since": since or "", "until": until or ""},
+        query=query,
+        clock_note=CLOCK_NOTE_VI,
+    )
+
+
+@get("/nhat-ky/dang-nhap.xlsx", opt={"role": "admin"})
+async def sign_ins_xlsx(
+    request: Request[Any, Any, State],
+    caller: NamedDependency[Caller],
+    unit: FromQuery[uuid.UUID | None] = None,
+    username: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """The same attempts as .xlsx (up to the export's row limit)."""
+    frame = await page_for(request, caller, unit)
+    errors: dict[str, str] = {}
+    where = _sign_in_filter(username, since, until, errors)
+    async with request.app.state.db.read() as conn:
+        attempts, _ = await sign_ins(conn, frame.viewer, where, EXPORT_ROWS)
+    header = ("Thời điểm (giờ của máy này)", "Tài khoản", "Đơn vị", "Địa chỉ", "Kết quả")
+    rows = [(format_moment(a.at), a.username, a.unit_code, a.address, a.outcome_vi) for a in attempts]
+    return xlsx_response("dang-nhap.xlsx", "Đăng nhập", header, rows)
+
+
+PAGES = (audit_page, sign_ins_page, sign_ins_xlsx)
