@@ -201,7 +201,7 @@ def test_deeply_nested_msgpack_is_refused_not_a_crash(hub: Hub) -> None:
     deep = b"\x91" * 100_000 + b"\xc0"  # 100 000 nested one-element arrays
     # At the top the typed decoder refuses the first array (a message is a map) without descending.
     refused(hub, post(hub, deep, zstd=False), 400, "bad_message", "không đúng định dạng")
-    # Where a record should be (msgspec.Raw, skipped recursively), in an otherwise valid push, inside an otherwise valid push, compressed as a node sends it.
+    # Where a record should be (msgspec.Raw, skipped recursively), in an otherwise valid push, compressed.
     refused(hub, post(hub, pack(push_of(rows=b"\x91" + deep))), 400, "too_deep", "lồng nhau quá sâu")
     assert state(hub) == before
 
