@@ -75,6 +75,9 @@ class SyncSettings:
     """Most rows in one pull or push batch."""
     batch_bytes: int = 8 * 1024 * 1024
     """Most uncompressed payload bytes in one batch."""
+    max_record_bytes: int = 1024 * 1024
+    """Largest wire form of one record a parent accepts from a child; a larger one (a 20 MB name) is refused alone,
+    named to the node's users, and the rest of the batch applied. A report draft's text is far below it."""
     interval_seconds: float = 180.0
     """Pause between rounds of `node serve` (districts: minutes; base cells sync whenever they can)."""
     max_backoff_seconds: float = 900.0

@@ -16,6 +16,7 @@ from shared.sync.protocol import (
     MIN_PROTOCOL,
     PROTOCOL,
     PROTOCOL_HEADER,
+    BodyTooLarge,
     DigestRequest,
     EnrolRequest,
     Message,
@@ -40,8 +41,8 @@ def problem_response(err: SyncError) -> Response[bytes]:
     return Response(content=body, status_code=err.status, media_type="application/json")
 
 
-async def _read(request: Request[Any, Any, State], max_bytes: int) -> Message:
-    """The request's message: refuses a wrong protocol, an oversize body (before reading it whole) and bad bytes."""
+def _check_protocol(request: Request[Any, Any, State]) -> None:
+    """Refuse a request without our protocol header, or with a version this parent cannot talk."""
     version = request.headers.get(PROTOCOL_HEADER, "")
     if not version.isdigit():
         raise SyncError(
@@ -65,27 +66,49 @@ async def _read(request: Request[Any, Any, State], max_bytes: int) -> Message:
             "Hãy đề nghị cấp trên nâng cấp nqsync, hoặc tạm dùng phiên bản nqsync cùng với cấp trên.",
             f"The parent runs an older protocol ({PROTOCOL} < {version}). Ask it to upgrade nqsync.",
         )
-    declared = request.headers.get("content-length")
-    too_big = SyncError(
+
+
+def _too_big(max_bytes: int, what_vi: str, what_en: str) -> SyncError:
+    return SyncError(
         413,
         "too_large",
-        f"Gói dữ liệu vượt quá {max_bytes // (1024 * 1024)} MB; nút sẽ gửi thành nhiều gói nhỏ hơn.",
-        f"The body exceeds {max_bytes} bytes; send smaller batches.",
+        f"Gói dữ liệu {what_vi}vượt quá {max_bytes // (1024 * 1024)} MB; không có gì được ghi, "
+        "nút sẽ gửi thành nhiều gói nhỏ hơn.",
+        f"The body {what_en}exceeds {max_bytes} bytes; nothing was applied, send smaller batches.",
+        limit=max_bytes,
     )
+
+
+async def _read(request: Request[Any, Any, State], max_bytes: int) -> Message:
+    """The request's message: refuses an oversize body (before reading it whole), a body inflating past the same
+    limit (a zstd bomb), bad bytes and nesting deeper than the interpreter's recursion limit."""
+    declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
+        raise _too_big(max_bytes, "", "")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise too_big
+            raise _too_big(max_bytes, "", "")
         chunks.append(chunk)
+    body = b"".join(chunks)
+    del chunks
     try:
-        raw = unpack_body(
-            b"".join(chunks), compressed=request.headers.get("content-encoding") == "zstd", max_bytes=max_bytes
-        )
+        raw = unpack_body(body, compressed=request.headers.get("content-encoding") == "zstd", max_bytes=max_bytes)
+        del body
+        # msgspec has no depth option: it recurses with Py_EnterRecursiveCall, so nesting past the recursion limit
+        # (1000 frames) raises RecursionError cleanly instead of overflowing the C stack.
         return decoder.decode(raw)
+    except BodyTooLarge:
+        raise _too_big(max_bytes, "sau khi giải nén ", "once decompressed ") from None
+    except RecursionError:
+        raise SyncError(
+            400,
+            "too_deep",
+            "Gói dữ liệu lồng nhau quá sâu (không phải dữ liệu của nqsync); không có gì được ghi.",
+            "The message is nested too deeply (not nqsync data); nothing was applied.",
+        ) from None
     except (msgspec.DecodeError, ValueError) as exc:
         raise SyncError(
             400,
@@ -106,6 +129,10 @@ def _reply(message: Any) -> Response[bytes]:
 async def _handle(request: Request[Any, Any, State], expected: type) -> Response[bytes]:
     parent: Parent = request.app.state.parent
     try:
+        _check_protocol(request)
+        # The credential before the body: a revoked or forged node cannot make the parent read, inflate or decode
+        # up to max_body_bytes per request.
+        child = None if expected is EnrolRequest else await parent.authenticate(request.headers.get("authorization"))
         message = await _read(request, request.app.state.settings.http.max_body_bytes)
         if not isinstance(message, expected):
             raise SyncError(
@@ -113,7 +140,7 @@ async def _handle(request: Request[Any, Any, State], expected: type) -> Response
             )
         if isinstance(message, EnrolRequest):
             return _reply(await parent.enrol(message))
-        child = await parent.authenticate(request.headers.get("authorization"))
+        assert child is not None
         match message:
             case PullRequest():
                 return _reply(await parent.pull(child, message))

@@ -82,18 +82,26 @@ class Pushes(ParentBase):
                     reason = f"Loại bản ghi “{batch.type}” chưa được máy chủ cấp trên hỗ trợ; hãy nâng cấp cấp trên"
                     refused.append(Refused(batch.type, rid or uuid.UUID(int=0), rev, reason))
                 continue
-            try:
-                # The whole batch in one call (decoding was the largest share of a push in py-spy), bulk types as
-                # views with UUIDs left as bytes; only a batch holding an invalid record is decoded again record by
-                # record, to refuse just those.
-                batch_decoder = rt.view_decoder if rt.bulk else rt.batch_decoder
-                decoded.append((rt, batch_decoder.decode(batch.rows), wires))
-                continue
-            except msgspec.ValidationError:
-                pass
+            limit = self.settings.max_record_bytes
+            oversize = any(len(wire) > limit for wire in wires)
+            if not oversize:
+                try:
+                    # The whole batch in one call (decoding was the largest share of a push in py-spy), bulk types
+                    # as views with UUIDs left as bytes; only a batch holding an invalid record is decoded again
+                    # record by record, to refuse just those.
+                    batch_decoder = rt.view_decoder if rt.bulk else rt.batch_decoder
+                    decoded.append((rt, batch_decoder.decode(batch.rows), wires))
+                    continue
+                except msgspec.ValidationError:
+                    pass
             records, good_wires = [], []
             decode = self._decoders[rt.name].decode
             for wire in wires:
+                if len(wire) > limit:
+                    rid, rev = identify(wire)
+                    reason = f"Bản ghi nặng {len(wire) // 1024} KB, quá giới hạn {limit // 1024} KB cho một bản ghi"
+                    refused.append(Refused(rt.name, rid or uuid.UUID(int=0), rev, reason))
+                    continue
                 try:
                     records.append(decode(wire))
                     good_wires.append(wire)

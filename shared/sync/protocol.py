@@ -218,7 +218,7 @@ def identify(wire: bytes) -> tuple[uuid.UUID | None, int]:
         row = _any.decode(wire)
         rid = row[0]
         return (uuid.UUID(bytes=rid) if isinstance(rid, bytes) else uuid.UUID(str(rid))), int(row[3])
-    except (msgspec.DecodeError, ValueError, TypeError, IndexError, KeyError):
+    except (msgspec.DecodeError, ValueError, TypeError, IndexError, KeyError, RecursionError):
         return None, 0
 
 
@@ -227,12 +227,28 @@ def pack(message: Any, *, compress: bool = True) -> bytes:
     return _zc.compress(body) if compress else body
 
 
+class BodyTooLarge(ValueError):
+    """A compressed body that inflates past the limit (a zstd bomb, or a batch too big for this parent)."""
+
+
 def unpack_body(body: bytes, *, compressed: bool, max_bytes: int) -> bytes:
-    """The raw msgpack of a request or response body, refusing to inflate past `max_bytes`."""
+    """The raw msgpack of a request or response body, refusing to inflate past `max_bytes`.
+
+    Streamed in chunks so a bomb costs at most `max_bytes` of memory, whatever its frame header claims; a corrupt
+    frame raises ValueError (zstandard's own error is not one).
+    """
     if not compressed:
         return body
-    reader = _zd.stream_reader(body)
-    out = reader.read(max_bytes + 1)
-    if len(out) > max_bytes:
-        raise ValueError(f"decompressed body exceeds {max_bytes} bytes")
-    return out
+    out = bytearray()
+    try:
+        reader = _zd.stream_reader(body, read_across_frames=True)
+        while chunk := reader.read(_CHUNK):
+            out += chunk
+            if len(out) > max_bytes:
+                raise BodyTooLarge(f"decompressed body exceeds {max_bytes} bytes")
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"not a zstd body: {exc}") from None
+    return bytes(out)
+
+
+_CHUNK = 1024 * 1024
