@@ -17,6 +17,7 @@ from shared.accounts.cli import user_commands
 from shared.catalogue import build_registry
 from shared.cli import data_option
 from shared.commands import (
+    backup_commands,
     console,
     err_console,
     open_database,
@@ -216,4 +217,5 @@ def _fail(exc: SyncFailed) -> None:
 
 
 parent_commands(node)
+backup_commands(node, "node")
 user_commands(node)

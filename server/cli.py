@@ -11,7 +11,16 @@ import uvicorn
 
 from shared.accounts.cli import user_commands
 from shared.cli import data_option
-from shared.commands import console, err_console, open_database, parent_commands, run_async, set_identity, settings_for
+from shared.commands import (
+    backup_commands,
+    console,
+    err_console,
+    open_database,
+    parent_commands,
+    run_async,
+    set_identity,
+    settings_for,
+)
 from shared.settings import Settings
 
 
@@ -95,6 +104,7 @@ def _redact(url: str) -> str:
 
 
 parent_commands(server)
+backup_commands(server, "hub")
 
 
 @server.command("worker")

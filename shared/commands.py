@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -179,3 +180,46 @@ def parent_commands(group: click.Group) -> None:
 def when(moment: object) -> str:
     """A stored instant for display, or "chưa" (not yet)."""
     return format_moment(moment) if isinstance(moment, datetime) else "chưa"
+
+
+def backup_commands(group: click.Group, role: str) -> None:
+    """Add `backup` and `restore` to `nqsync server` (role "hub") or `nqsync node` (role "node")."""
+    url_option = click.option(
+        "--database-url", envvar="NQSYNC_DATABASE_URL", help="postgresql+asyncpg://... (default: SQLite in --data)."
+    )
+
+    def options(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return data_option(url_option(fn) if role == "hub" else fn)
+
+    @group.command("backup")
+    @click.option("--to", "target", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
+    @options
+    @run_async
+    async def backup(data_dir: str, target: str, database_url: str | None = None) -> None:
+        """Write a consistent backup of this instance's database to FILE (safe while it is serving)."""
+        from shared.backup import ROLE_VI
+        from shared.backup import backup as take
+
+        started = datetime.now(UTC)
+        header, size = await take(settings_for(data_dir, database_url), role, Path(target))
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        console.print(
+            f"Đã sao lưu vào {target} ({size / 1e6:.1f} MB, {seconds:.1f} giây): {ROLE_VI[role]}"
+            f"{' ' + header.unit_code if header.unit_code else ''}, lược đồ {header.revision}, {header.head} thay đổi."
+        )
+
+    @group.command("restore")
+    @click.argument("source", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+    @options
+    @run_async
+    async def restore(data_dir: str, source: str, force: bool, database_url: str | None = None) -> None:
+        """Restore this instance's database from a backup FILE (stop the nqsync services first)."""
+        from shared.backup import restore as load
+
+        header = await load(settings_for(data_dir, database_url), role, Path(source), force=force)
+        console.print(
+            f"Đã khôi phục từ bản sao lưu lúc {header.taken_at} (lược đồ {header.revision}) và nâng cấp lên lược "
+            "đồ mới nhất. Các nút cấp dưới sẽ tự đối chiếu ở lần đồng bộ tới và gửi lại những gì cấp này thiếu."
+        )
+        console.print(f"Khởi động lại dịch vụ: nqsync {'server' if role == 'hub' else 'node'} serve")

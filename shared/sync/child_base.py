@@ -149,12 +149,18 @@ class ChildBase:
         )
 
     async def _bump(self, conn: AsyncConnection, stale: list[Stale]) -> int:
-        """This node's own records the parent holds at a rev as high or higher: write them again above that rev.
+        """Records the parent holds at an older rev, or at one as high with other content: send ours again.
 
-        Happens after a restore from backup: the node's revs went back, and its new edits would otherwise be
-        ignored as duplicates. The node's current content wins, since it is the owner's latest edit.
+        A copy above the parent's rev (the parent was restored from a backup) goes up again as it is, whoever
+        owns it: a relay never writes a record of its children at a new rev, so the owner's copy is what the
+        parent gets back. A record of this node's own unit the parent holds at as high a rev (this node was
+        restored: its revs went back) is written again above that rev, since it is the owner's latest edit and
+        would otherwise be ignored as a duplicate. Returns how many were rewritten or sent again.
         """
+        if not stale:
+            return 0
         count = 0
+        me = (await conn.execute(select(Identity.unit))).scalar_one_or_none()
         by_type: dict[str, list[Stale]] = defaultdict(list)
         for s in stale:
             by_type[s.type].append(s)
@@ -163,11 +169,15 @@ class ChildBase:
             if rt is None:
                 continue
             held = {rec.id: rec for _, rec in await store.fetch(conn, rt, [s.id for s in items])}
+            again = [s.id for s in items if s.id in held and held[s.id].rev > s.rev]
             bumped = [
-                msgspec.structs.replace(held[s.id], rev=max(held[s.id].rev, s.rev) + 1) for s in items if s.id in held
+                msgspec.structs.replace(held[s.id], rev=s.rev + 1)
+                for s in items
+                if s.id in held and held[s.id].rev <= s.rev and store.as_uuid(held[s.id].owner) == me
             ]
+            await store.restamp(conn, rt, again, clear_origin=True)
             await store.apply(conn, rt, bumped, origin=None)
-            count += len(bumped)
+            count += len(again) + len(bumped)
         return count
 
     def _decode(self, rt: RecordType, batch: Batch, *, views: bool = False) -> tuple[list[Record], list[bytes]]:

@@ -159,10 +159,10 @@ class Pulling(ChildBase):
                     rid for rid, p in owners.items() if p is not None and p.startswith(scope.path) and scope.path != "/"
                 ]
                 gone = [rid for rid in reply.absent if rid not in set(ours)]
-                await store.restamp(conn, rt, ours)
+                await store.restamp(conn, rt, ours, clear_origin=True)
                 await store.purge(conn, rt, gone)
                 if gone:
                     await mark_purged(conn)  # its own children may hold them too: they verify before pulling on
                 report.purged += len(gone)
             report.bumped += await self._bump(conn, [s for s in reply.push if s.rev >= 0])
-            await store.restamp(conn, rt, [s.id for s in reply.push if s.rev < 0])
+            await store.restamp(conn, rt, [s.id for s in reply.push if s.rev < 0], clear_origin=True)

@@ -18,8 +18,9 @@ from shared.db.engine import Database, fetch
 from shared.settings import SyncSettings
 from shared.sync.registry import Registry
 from shared.sync.store import Scope
-from shared.sync.tables import Identity, UnitRow
+from shared.sync.tables import FeedCounter, Identity, UnitRow
 
+_EPOCH = select(FeedCounter.epoch).where(FeedCounter.id == 1)
 _SUBTREE = select(UnitRow.id, UnitRow.path).where(UnitRow.path.startswith(bindparam("path"))).order_by(UnitRow.id)
 
 
@@ -114,8 +115,9 @@ class ParentBase:
     async def scope_token(self, conn: Any, child: Child, types: Sequence[str]) -> str:
         """Names the scope a cursor was earned under: the child's place, its subtree's shape, the types' rules.
 
-        A unit moved into or out of the child's subtree, or a type the child learns, changes the token, and the
-        child then re-syncs by digest instead of trusting its cursor. Cached briefly per child: a move is seen
+        A unit moved into or out of the child's subtree, a type the child learns, or a restore of this instance
+        from a backup (the feed's epoch) changes the token, and the child then re-syncs by digest instead of
+        trusting its cursor. Cached briefly per child: a move is seen
         within `SyncSettings.cache_seconds`.
         """
         known = ";".join(sorted(set(types) & set(self.registry.names())))
@@ -126,9 +128,10 @@ class ParentBase:
         shape = hashlib.sha256()
         for unit, path in await fetch(conn, _SUBTREE, {"path": child.path}):
             shape.update(f"{unit}{path}".encode())
-        token = hashlib.sha256(
-            f"{child.path}|{self._registry_signature}|{known}|{shape.hexdigest()}".encode()
-        ).hexdigest()[:24]
+        # A restored feed's epoch (empty until the first restore, so tokens earned before it stay valid).
+        epoch = (await conn.execute(_EPOCH)).scalar_one_or_none() or ""
+        named = f"{child.path}|{self._registry_signature}|{known}|{shape.hexdigest()}" + (f"|{epoch}" if epoch else "")
+        token = hashlib.sha256(named.encode()).hexdigest()[:24]
         self._token_cache[key] = (time.monotonic() + self.settings.cache_seconds, token)
         return token
 

@@ -214,14 +214,23 @@ async def fetch_wire(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.U
     return out
 
 
-async def restamp(conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID]) -> None:
-    """Give rows new seqs without changing them, so the next push sends them again."""
+async def restamp(
+    conn: AsyncConnection, rt: RecordType, ids: Sequence[uuid.UUID], *, clear_origin: bool = False
+) -> None:
+    """Give rows new seqs without changing them, so the next push sends them again.
+
+    `clear_origin` when the parent asked for them (a repair): a copy that came from that parent is sent back too,
+    since the parent no longer holds it (it was restored from a backup).
+    """
     if not ids:
         return
     first = await take_seqs(conn, len(ids))
     table = rt.table
+    values: dict[str, Any] = {"seq": bindparam("new_seq")}
+    if clear_origin:
+        values["origin"] = None
     await conn.execute(
-        update(table).where(table.c.id == bindparam("rid")).values(seq=bindparam("new_seq")),
+        update(table).where(table.c.id == bindparam("rid")).values(values),
         [{"rid": rid, "new_seq": first + i} for i, rid in enumerate(ids)],
     )
 

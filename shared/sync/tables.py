@@ -45,6 +45,9 @@ class FeedCounter(Base):
     collected: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """The highest seq of a tombstone collected here: a child whose pull cursor is below it may have missed that
     deletion, so it verifies by digest before pulling on (`shared.sync.tombstones`)."""
+    epoch: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """Set anew by every restore from a backup (`shared.sync.restore`): the feed's seqs went back in time, so it is
+    part of every scope token and no child trusts a cursor earned in the feed before the restore."""
 
 
 class Identity(Base):
