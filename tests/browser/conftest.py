@@ -150,29 +150,32 @@ def accounts(browser: Browser, hub: Hub) -> dict[str, dict[str, Any]]:
     return {username: _sign_in(browser, hub, username) for username in ACCOUNTS}
 
 
+def watch(browser: Browser, state: dict[str, Any] | None, width: int) -> Watched:
+    """A new page in its own context (signed in with `state`, or signed out) whose console errors and 4xx/5xx
+    responses are recorded; close it with `watched.page.context.close()`."""
+    context = browser.new_context(storage_state=state, viewport={"width": width, "height": 900})  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    watched = Watched(context.new_page())
+    watched.page.on("console", lambda m: watched.problems.append(f"console: {m.text}") if m.type == "error" else None)
+    watched.page.on(
+        "response", lambda r: watched.problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None
+    )
+    return watched
+
+
 @pytest.fixture
 def open_page(browser: Browser, accounts: dict[str, dict[str, Any]]) -> Iterator[Callable[[str | None, int], Watched]]:
     """`open_page(username, width)`: a new page signed in as `username` (None: signed out) whose console errors and
     4xx/5xx responses are recorded."""
-    contexts = []
+    opened: list[Watched] = []
 
     def make(username: str | None, width: int) -> Watched:
-        state = accounts[username] if username else None
-        context = browser.new_context(storage_state=state, viewport={"width": width, "height": 900})  # type: ignore[arg-type]
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        watched = Watched(context.new_page())
-        watched.page.on(
-            "console", lambda m: watched.problems.append(f"console: {m.text}") if m.type == "error" else None
-        )
-        watched.page.on(
-            "response", lambda r: watched.problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None
-        )
-        return watched
+        opened.append(watch(browser, accounts[username] if username else None, width))
+        return opened[-1]
 
     yield make
-    for context in contexts:
-        context.close()
+    for watched in opened:
+        watched.page.context.close()
 
 
 _AXE = Axe()
