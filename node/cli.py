@@ -123,10 +123,13 @@ async def serve(data_dir: str, host: str, port: int, interval: float | None) -> 
     syncing = asyncio.create_task(run_forever(db, build_registry(), settings.sync, stop))
     serving = asyncio.create_task(server.serve())
     await stop.wait()
+    # In the journal: why a stop can take up to a round (systemd waits TimeoutStopSec for it).
+    console.print("Đang dừng: làm nốt vòng đồng bộ và các yêu cầu đang chạy…")
     server.should_exit = True
     with contextlib.suppress(Exception):
         await asyncio.gather(syncing, serving)
     await db.dispose()
+    console.print("Nút đã dừng.")
 
 
 @node.command("status")
