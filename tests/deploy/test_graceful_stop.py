@@ -12,7 +12,8 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,16 @@ from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.ids import new_id
 from shared.settings import sqlite_url
 from shared.sync import store
-from shared.sync.protocol import MEDIA_TYPE, PROTOCOL, PROTOCOL_HEADER, EnrolRequest, EnrolResponse, decoder
-from shared.sync.protocol import pack, unpack_body
+from shared.sync.protocol import (
+    MEDIA_TYPE,
+    PROTOCOL,
+    PROTOCOL_HEADER,
+    EnrolRequest,
+    EnrolResponse,
+    decoder,
+    pack,
+    unpack_body,
+)
 from shared.sync.tables import Identity, Upstream
 from tests.faults.proxy import DELAY, Fault, FaultProxy, MessageReader, RequestInfo
 from tests.harness import DAY, free_port
@@ -92,7 +101,9 @@ async def _connects(port: int) -> bool:
     return True
 
 
-async def _until(check, failure: str, service: Service | None = None, limit: float = 60) -> None:  # type: ignore[no-untyped-def]
+async def _until(
+    check: Callable[[], Awaitable[bool]], failure: str, service: Service | None = None, limit: float = 60
+) -> None:
     """Poll until `check()` holds (a deadline only so that a broken build fails instead of hanging)."""
     async with asyncio.timeout(limit):
         while not await check():
@@ -151,15 +162,16 @@ async def test_hub_answers_the_request_in_hand_then_exits_0(hub: tuple[Path, int
     assert head.startswith(b"HTTP/1.1 200 "), response[:500]
     reply = decoder.decode(unpack_body(payload, compressed=True, max_bytes=1 << 20))
     assert isinstance(reply, EnrolResponse)
-    assert reply.unit_code == "H1" and reply.credential
+    assert reply.unit_code == "H1"
+    assert reply.credential
     assert await service.stopped() == 0, service.output()
 
 
-def _document(unit: object, n: int) -> DocumentRecord:
+def _document(unit: uuid.UUID, n: int) -> DocumentRecord:
     return DocumentRecord(
         id=new_id(),
-        owner=unit,  # type: ignore[arg-type]
-        audience=unit,  # type: ignore[arg-type]
+        owner=unit,
+        audience=unit,
         rev=1,
         deleted=False,
         number=f"{n}-CV/HU",
@@ -191,6 +203,7 @@ async def test_node_finishes_its_sync_round_then_exits_0(hub: tuple[Path, int, S
         node_db = Database(sqlite_url(data / "nqsync.sqlite3"))
         async with node_db.write() as conn:
             unit = (await conn.execute(select(Identity.unit))).scalar_one()
+            assert unit is not None
             written = [_document(unit, n) for n in range(10, 50)]  # what the district entered while offline
             await store.apply(conn, DOCUMENT, written, origin=None)
         proxy.plan = plan
@@ -201,10 +214,12 @@ async def test_node_finishes_its_sync_round_then_exits_0(hub: tuple[Path, int, S
             await at_hub  # the hub has the push; its answer is on its way back
         node.proc.send_signal(signal.SIGTERM)
 
-        async def stopping() -> bool:
-            return STOPPING in node.output()  # type: ignore[union-attr]
+        service = node
 
-        await _until(stopping, "the node did not begin stopping", node)
+        async def stopping() -> bool:
+            return STOPPING in service.output()
+
+        await _until(stopping, "the node did not begin stopping", service)
         release.set()
         assert await node.stopped() == 0, node.output()
 

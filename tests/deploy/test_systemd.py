@@ -77,7 +77,8 @@ def test_unit_keeps_its_user_state_directory_and_hardening(name: str) -> None:
     service = _service(name)
     assert {key: service.get(key) for key in HARDENING} == HARDENING
     assert service["ExecStart"] == f"{INSTALLED} {COMMANDS[name]}"
-    assert service["RestartSec"] and service["TimeoutStopSec"]
+    assert service["RestartSec"]
+    assert service["TimeoutStopSec"]
 
 
 def test_stop_timeouts_leave_room_for_the_graceful_stop() -> None:
@@ -103,7 +104,7 @@ def test_sysusers_file_creates_a_system_user_that_cannot_log_in(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     users = {line.split(":")[0]: line.split(":") for line in (tmp_path / "etc/passwd").read_text().splitlines()}
-    name, _, uid, _, _, home, shell = users["nqsync"]
+    _, _, uid, _, _, home, shell = users["nqsync"]
     assert int(uid) < 1000  # a system account
     assert (home, shell) == ("/var/lib/nqsync", "/usr/sbin/nologin")
     assert "nqsync" in {line.split(":")[0] for line in (tmp_path / "etc/group").read_text().splitlines()}
@@ -126,8 +127,7 @@ def test_nqsync_runs_when_memory_cannot_be_writable_and_executable(tmp_path: Pat
         pytest.skip(f"this kernel cannot refuse writable+executable memory (PR_SET_MDWE): {probe.stderr.strip()}")
     data = tmp_path / "hub"
     done = subprocess.run(
-        [sys.executable, "-c", _MDWE + "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"]
-        + [str(NQSYNC), "server", "init", "--data", str(data)],
+        [sys.executable, "-c", _MDWE + _EXEC, str(NQSYNC), "server", "init", "--data", str(data)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -137,13 +137,15 @@ def test_nqsync_runs_when_memory_cannot_be_writable_and_executable(tmp_path: Pat
     assert (data / "nqsync.sqlite3").exists()
 
 
+# PR_SET_MDWE (65) with PR_MDWE_REFUSE_EXEC_GAIN (1): kept across exec, like systemd's seccomp filter.
 _MDWE = (
     "import ctypes, mmap, sys\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
-    "if libc.prctl(65, 1, 0, 0, 0) != 0: sys.exit(f'prctl: errno {ctypes.get_errno()}')\n"  # PR_SET_MDWE, REFUSE_EXEC_GAIN
+    "if libc.prctl(65, 1, 0, 0, 0) != 0: sys.exit(f'prctl: errno {ctypes.get_errno()}')\n"
     "try:\n"
     "    mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
     "    sys.exit('a writable and executable mapping was allowed')\n"
     "except PermissionError:\n"
     "    pass\n"
 )
+_EXEC = "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"
