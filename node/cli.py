@@ -116,9 +116,7 @@ async def serve(data_dir: str, host: str, port: int, interval: float | None) -> 
     settings = settings_for(data_dir, None, **{"sync.interval_seconds": interval})
     db = await open_database(settings)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    _stop_on_signals(stop)
     from shared.serving import uvicorn_options
 
     server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, **uvicorn_options(settings.http)))
@@ -126,10 +124,13 @@ async def serve(data_dir: str, host: str, port: int, interval: float | None) -> 
     syncing = asyncio.create_task(run_forever(db, build_registry(), settings.sync, stop))
     serving = asyncio.create_task(server.serve())
     await stop.wait()
+    # In the journal: why a stop can take up to a round (systemd waits TimeoutStopSec for it).
+    console.print("Đang dừng: làm nốt vòng đồng bộ và các yêu cầu đang chạy…")
     server.should_exit = True
     with contextlib.suppress(Exception):
         await asyncio.gather(syncing, serving)
     await db.dispose()
+    console.print("Nút đã dừng.")
 
 
 @node.command("status")
@@ -190,6 +191,18 @@ async def _sync_with_progress(db: Database, settings: Settings, *, via: str | No
         except SyncFailed as exc:
             _fail(exc)
     _summary(url, report)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM (systemd) or Ctrl+C sets `stop`: the running round and requests finish, then `serve` returns."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            # Windows' event loops have no add_signal_handler; the handler runs between bytecodes of the main
+            # thread, so it hands the event to the loop rather than setting it itself.
+            signal.signal(sig, lambda _sig, _frame: loop.call_soon_threadsafe(stop.set))
 
 
 class _Server(uvicorn.Server):

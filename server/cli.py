@@ -77,19 +77,27 @@ async def init(data_dir: str, database_url: str | None, units_file: str | None, 
 )
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="NQSYNC_HOST")
 @click.option("--port", default=8000, show_default=True, envvar="NQSYNC_PORT", type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (PostgreSQL only).")
+@click.option(
+    "--workers", default=1, show_default=True, type=int, envvar="NQSYNC_WORKERS", help="Processes (PostgreSQL only)."
+)
 def serve(data_dir: str, database_url: str | None, host: str, port: int, workers: int) -> None:
-    """Serve the hub's web UI, API and sync endpoints."""
+    """Serve the hub's web UI, API and sync endpoints; SIGTERM lets requests in flight finish, then exits 0."""
     settings = settings_for(data_dir, database_url)
     run_async(_migrate)(settings)  # once, before the workers start
     os.environ["NQSYNC_DATA_DIR"] = str(settings.data_dir)
     os.environ["NQSYNC_DATABASE_URL"] = settings.database.url
     console.print(f"Máy chủ tỉnh đang chạy tại http://{host}:{port} (Ctrl+C để dừng)")
-    from shared.serving import uvicorn_options
+    from shared.serving import GracefulServer, uvicorn_options
 
-    uvicorn.run(
-        "server.app:from_env", factory=True, host=host, port=port, workers=workers, **uvicorn_options(settings.http)
-    )
+    options = uvicorn_options(settings.http)
+    if workers > 1:
+        # uvicorn's supervisor passes SIGTERM on to its workers, waits for them and returns.
+        uvicorn.run("server.app:from_env", factory=True, host=host, port=port, workers=workers, **options)
+        return
+    hub = GracefulServer(uvicorn.Config("server.app:from_env", factory=True, host=host, port=port, **options))
+    hub.run()
+    if not hub.started:
+        raise SystemExit(3)  # uvicorn's own status for a server that never started (port taken, app failed)
 
 
 async def _migrate(settings: Settings) -> None:

@@ -212,6 +212,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "on_shutdown": shutdown,
         "timezone": VIETNAM_TIME,
         "job_timeout": 1800,
+        # On SIGTERM (systemd stop) running jobs get this long before they are cancelled and queued again; the
+        # worker unit's TimeoutStopSec is above it.
+        "job_completion_wait": 60,
     }
 
 

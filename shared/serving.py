@@ -7,9 +7,14 @@ hold up the same way against many, slow or stalled clients (issue 15 item 5).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Any
 
+import uvicorn
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -94,6 +99,27 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm()
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, stopped by SIGTERM (systemd) or Ctrl+C: requests in flight finish, then exit status 0.
+
+    uvicorn alone raises the stop signal again once it has shut down, so a hub that finished its requests and
+    stopped when asked would be reported as killed by SIGTERM.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach only the main thread
+            return
+        # signal.signal rather than loop.add_signal_handler: the same on Windows.
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def uvicorn_options(http: HttpSettings) -> dict[str, Any]:

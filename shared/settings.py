@@ -49,8 +49,9 @@ class HttpSettings:
     header_timeout_seconds: float = 10.0
     """A request's line and headers must arrive within this long of the connection opening (or of the previous
     response): a client that connects and stalls, or trickles its headers (slowloris), is dropped."""
-    graceful_shutdown_seconds: int = 10
-    """On stop, requests in flight get this long to finish before connections are closed."""
+    graceful_shutdown_seconds: int = 30
+    """On stop (SIGTERM from systemd), requests in flight get this long to finish before connections are closed:
+    a full sync batch pulled or pushed over a slow link fits (deploy/systemd's TimeoutStopSec is sized above it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class Settings:
                 https=env.get("NQSYNC_HTTPS") == "1",
                 trusted_proxies=env.get("NQSYNC_TRUSTED_PROXIES", "127.0.0.1"),
                 header_timeout_seconds=float(env.get("NQSYNC_HEADER_TIMEOUT", "10")),
+                graceful_shutdown_seconds=int(env.get("NQSYNC_GRACEFUL_SHUTDOWN", "30")),
             ),
             auth=AuthSettings(
                 session_hours=float(env.get("NQSYNC_SESSION_HOURS", "12")),

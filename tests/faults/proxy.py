@@ -30,7 +30,8 @@ class Fault:
     For cuts, `after` is the byte count forwarded before the cut, or `fraction` of the message's length; either is
     clamped so that at least one byte is withheld (a cut that forwards everything would be no fault). For a delay,
     `seconds` is how long the request (or, with `on_response`, its response) is held. A duplicate is replayed on a
-    fresh connection, right after the original (`late=False`) or once the original's response has gone back.
+    fresh connection, right after the original (`late=False`) or once the original's response has gone back. A
+    delay with `until` lasts until the test sets that event, whatever `seconds` says.
     """
 
     kind: str
@@ -39,6 +40,7 @@ class Fault:
     seconds: float = 0.0
     on_response: bool = False
     late: bool = True
+    until: asyncio.Event | None = None
 
     def cut_at(self, size: int) -> int:
         wanted = self.after if self.after is not None else int(size * self.fraction)
@@ -236,7 +238,7 @@ class FaultProxy:
                     await up_writer.drain()
                     return
                 if fault and fault.kind == DELAY and not fault.on_response:
-                    await asyncio.sleep(fault.seconds)
+                    await _hold(fault)
                 up_writer.write(request)
                 await up_writer.drain()
                 self._notify("request_sent", info, len(request))
@@ -251,7 +253,7 @@ class FaultProxy:
                     await client_writer.drain()
                     return
                 if fault and fault.kind == DELAY and fault.on_response:
-                    await asyncio.sleep(fault.seconds)
+                    await _hold(fault)
                 client_writer.write(response)
                 await client_writer.drain()
                 self._notify("response_sent", info, len(response))
@@ -277,6 +279,13 @@ class FaultProxy:
             pass
         finally:
             await _close(writer)
+
+
+async def _hold(fault: Fault) -> None:
+    if fault.until is not None:
+        await fault.until.wait()
+    else:
+        await asyncio.sleep(fault.seconds)
 
 
 async def _close(*writers: asyncio.StreamWriter | None) -> None:
