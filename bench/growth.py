@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, text, update
 
 from bench import env
-from bench.cases import Config, Result
+from bench.common import Config, Result
 from shared.catalogue import build_registry
 from shared.db.engine import Database
 from shared.essays.records import ESSAY_GRADE

@@ -284,18 +284,20 @@ STEPS: list[DemoStep] = [
 
 def _cluster_steps() -> list[DemoStep]:
     from server import demo_cluster as c
+    from server import demo_report as report
+    from server import demo_round as entry
 
     return [
         DemoStep("Khởi động máy chủ tỉnh (tiến trình riêng)", c.start_hub),
-        DemoStep("Tỉnh ủy nhập nghị quyết và kế hoạch sơ kết, tổng kết", c.enter_documents),
-        DemoStep("Tỉnh ủy phát phiếu khảo sát về nghị quyết", c.issue_questionnaire),
+        DemoStep("Tỉnh ủy nhập nghị quyết và kế hoạch sơ kết, tổng kết", entry.enter_documents),
+        DemoStep("Tỉnh ủy phát phiếu khảo sát về nghị quyết", entry.issue_questionnaire),
         DemoStep("Khởi động và đăng ký các nút huyện, cơ sở", c.start_nodes),
-        DemoStep("Cơ sở nhập danh sách, chấm bài thu hoạch, học tập, tuyên truyền", c.record_round),
-        DemoStep("Khảo sát, chương trình hành động, dự thảo báo cáo sơ kết", c.record_programmes_and_surveys),
+        DemoStep("Cơ sở nhập danh sách, chấm bài thu hoạch, học tập, tuyên truyền", entry.record_round),
+        DemoStep("Khảo sát, chương trình hành động, dự thảo báo cáo sơ kết", entry.record_programmes_and_surveys),
         DemoStep("Đồng bộ lên cấp trên (một huyện ngừng hoạt động)", c.sync_up),
-        DemoStep("Tỉnh ủy xem xét báo cáo sơ kết của cấp dưới", c.decide_on_drafts),
-        DemoStep("Tỉnh ủy tổng hợp số liệu sơ kết", c.consolidate_at_hub),
-        DemoStep("Xuất báo cáo .xlsx và .docx", c.write_reports),
+        DemoStep("Tỉnh ủy xem xét báo cáo sơ kết của cấp dưới", entry.decide_on_drafts),
+        DemoStep("Tỉnh ủy tổng hợp số liệu sơ kết", report.consolidate_at_hub),
+        DemoStep("Xuất báo cáo .xlsx và .docx", report.write_reports),
     ]
 
 
