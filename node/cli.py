@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import uvicorn
@@ -33,6 +34,7 @@ from shared.sync import store
 from shared.sync.agent import run_forever, sync_once, upstreams
 from shared.sync.client import RoundReport, SyncFailed, enrol
 from shared.sync.tables import Identity, Rejection, UnitRow, Upstream
+from shared.sync.tls import check_bundle, check_parent_url, keep_bundle
 
 
 @click.group()
@@ -46,16 +48,45 @@ def node() -> None:
 @click.option("--code", required=True, help="The one-time enrolment code the parent issued for this unit.")
 @click.option("--label", default="", help="A name for this machine, shown at the parent.")
 @click.option("--priority", default=0, show_default=True, help="Lower is tried first (a fallback parent: 10).")
+@click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM file of the province's CA, trusted for parents besides public CAs; kept in the data folder.",
+)
+@click.option("--allow-insecure-http", is_flag=True, help="Allow a plain http:// parent that is not this machine.")
 @run_async
-async def init(data_dir: str, parent_url: str, code: str, label: str, priority: int) -> None:
+async def init(
+    data_dir: str,
+    parent_url: str,
+    code: str,
+    label: str,
+    priority: int,
+    ca_bundle: Path | None,
+    allow_insecure_http: bool,
+) -> None:
     """Enrol this node with a parent (or add another parent, e.g. the hub as a fallback) and run a first sync."""
+    try:
+        warning = check_parent_url(parent_url, allow_insecure_http=allow_insecure_http)
+        bundle = check_bundle(ca_bundle) if ca_bundle else None
+    except ValueError as exc:
+        err_console.print(f"[red]Không đăng ký được:[/red] {exc}")
+        raise SystemExit(2) from None
+    if warning:
+        err_console.print(f"[yellow]{warning}[/yellow]")
     settings = settings_for(data_dir)
     db = await open_database(settings)
     try:
         try:
-            reply = await enrol(parent_url, code, label)
+            reply = await enrol(
+                parent_url, code, label, ca_bundle=str(ca_bundle) if ca_bundle else settings.sync.ca_bundle
+            )
         except SyncFailed as exc:
             _fail(exc)
+        if bundle is not None:
+            # Kept once it proved right, so that `sync` and `serve` later trust the same CAs without the flag.
+            kept = keep_bundle(settings.data_dir, bundle)
+            settings = settings.with_overrides(**{"sync.ca_bundle": str(kept)})
         await set_identity(db, "node", reply.unit)
         async with db.write() as conn:
             await conn.execute(

@@ -60,3 +60,15 @@ ensure_chromium() {
   fi
   return 0
 }
+
+ensure_nginx() {
+  # The TLS proxy test (tests/deploy/test_tls_proxy.py) runs Debian's nginx, as a plain process of its own on a
+  # loopback port, in front of a real hub; without /usr/sbin/nginx it skips, saying why.
+  [ -x /usr/sbin/nginx ] && return 0
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "== Installing nginx (for the TLS proxy test)"
+    (apt-get update -qq && { apt-get install -y -qq nginx-light || apt-get install -y -qq nginx; }) >/dev/null 2>&1 \
+      || echo "   (not installed; the TLS proxy test will be skipped)"
+  fi
+  return 0
+}

@@ -96,6 +96,9 @@ class SyncSettings:
     tombstone_grace_days: float = 30.0
     """A child not heard from for longer than this no longer holds back the collection of tombstones it would only
     purge (records owned outside its subtree): when it returns, it verifies by digest instead."""
+    ca_bundle: str | None = None
+    """A PEM file of CAs trusted for parents besides the public ones (a province's private CA): NQSYNC_CA_BUNDLE,
+    else the data folder's `parent-ca.pem` that `node init --ca-bundle` keeps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,7 @@ class Settings:
             ),
             sync=SyncSettings(
                 interval_seconds=float(env.get("NQSYNC_SYNC_INTERVAL", "180")),
+                ca_bundle=env.get("NQSYNC_CA_BUNDLE") or _kept_bundle(data),
             ),
         )
         return settings.with_overrides(**overrides)
@@ -150,6 +154,15 @@ class Settings:
             else:
                 result = replace(result, **{section: replace(getattr(result, section), **{name: value})})
         return result
+
+
+PARENT_CA_FILE = "parent-ca.pem"
+"""Where `node init --ca-bundle` keeps the CAs a node trusts for its parents, inside its data folder."""
+
+
+def _kept_bundle(data: Path) -> str | None:
+    path = data / PARENT_CA_FILE
+    return str(path) if path.is_file() else None
 
 
 def sqlite_url(path: Path) -> str:

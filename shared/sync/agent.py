@@ -75,7 +75,7 @@ async def run_forever(db: Database, registry: Registry, settings: SyncSettings, 
     """Sync until `stop` is set; a failure is logged and retried after a backoff, never raised."""
     failures = 0
     rounds = 0
-    clients = Clients()
+    clients = Clients(ca_bundle=settings.ca_bundle)
     try:
         while not stop.is_set():
             rounds += 1

@@ -118,7 +118,7 @@ class ChildBase:
         if self.clients is not None:
             yield self.clients.get(self.url, timeout)
             return
-        async with _client(self.url, self.transport, timeout) as http:
+        async with _client(self.url, self.transport, timeout, self.settings.ca_bundle) as http:
             yield http
 
     async def _me(self, conn: AsyncConnection) -> tuple[uuid.UUID, str | None, int | None, int | None]:

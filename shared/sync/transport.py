@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import ssl
 from typing import Any
 
 import httpx
@@ -20,6 +18,7 @@ from shared.sync.protocol import (
     decoder,
     pack,
 )
+from shared.sync.tls import tls_context, tls_failure
 
 SOFTWARE = "nqsync/0.1"
 
@@ -40,13 +39,6 @@ class SyncFailed(Exception):
         return self.status == 0 or self.status >= 500 or self.status == 429
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """httpx's default TLS context, built once per process: building it reads the CA bundle, which took ~70 ms
-    per round when every round made its own client (most of a no-op round)."""
-    return httpx.create_ssl_context()
-
-
 class Clients:
     """HTTP clients kept between rounds, one per upstream URL, for a node's sync loop.
 
@@ -55,14 +47,15 @@ class Clients:
     no-op round. The owner closes them with `aclose`.
     """
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *, ca_bundle: str | None = None) -> None:
         self.transport = transport
+        self.ca_bundle = ca_bundle
         self._clients: dict[str, httpx.AsyncClient] = {}
 
     def get(self, url: str, timeout: float) -> httpx.AsyncClient:
         http = self._clients.get(url)
         if http is None or http.is_closed:
-            http = self._clients[url] = _client(url, self.transport, timeout)
+            http = self._clients[url] = _client(url, self.transport, timeout, self.ca_bundle)
         return http
 
     async def aclose(self) -> None:
@@ -71,8 +64,10 @@ class Clients:
             await http.aclose()
 
 
-def _client(url: str, transport: httpx.AsyncBaseTransport | None, timeout: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=url, transport=transport, timeout=timeout, verify=_tls())
+def _client(
+    url: str, transport: httpx.AsyncBaseTransport | None, timeout: float, ca_bundle: str | None = None
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=url, transport=transport, timeout=timeout, verify=tls_context(ca_bundle))
 
 
 async def _drop(task: asyncio.Task[Any] | None) -> None:
@@ -85,9 +80,16 @@ async def _drop(task: asyncio.Task[Any] | None) -> None:
         task.exception()  # retrieved: its failure no longer matters
 
 
-async def enrol(url: str, code: str, label: str, *, transport: httpx.AsyncBaseTransport | None = None) -> EnrolResponse:
+async def enrol(
+    url: str,
+    code: str,
+    label: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    ca_bundle: str | None = None,
+) -> EnrolResponse:
     """Exchange a one-time code for a credential at `url`."""
-    async with _client(url, transport, 30) as http:
+    async with _client(url, transport, 30, ca_bundle) as http:
         reply = await _post(
             http, "/sync/v1/enrol", EnrolRequest(protocol=PROTOCOL, code=code, label=label, software=SOFTWARE), None
         )
@@ -106,6 +108,10 @@ async def _post(http: httpx.AsyncClient, path: str, message: Any, credential: st
     try:
         resp = await http.post(path, content=pack(message), headers=headers)
     except httpx.HTTPError as exc:
+        tls = tls_failure(exc, http.base_url.host)
+        if tls is not None:
+            # Not a traceback nor "ConnectError": what is wrong with the certificate and who can fix it.
+            raise SyncFailed(tls[1], tls[2], code=tls[0]) from exc
         raise SyncFailed(
             f"Không kết nối được tới cấp trên ({http.base_url}): {type(exc).__name__}. Sẽ thử lại sau.",
             f"Could not reach the parent at {http.base_url}: {exc!r}",
