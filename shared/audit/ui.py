@@ -15,12 +15,12 @@ from litestar.params import FromQuery
 from shared.accounts.records import ROLE_LABELS_VI
 from shared.audit.records import AUDIT_TYPES
 from shared.audit.service import ACTIONS_VI, CLOCK_NOTE_VI, EXPORT_ROWS, VIA_VI, AuditFilter, entries_in
-from shared.audit.sign_ins import sign_ins
+from shared.audit.sign_ins import SignInEntry, sign_ins
 from shared.core.scope import Caller
 from shared.domain.errors import DateError
 from shared.domain.formatting import format_date, format_moment, parse_date
 from shared.ui.export import xlsx_response
-from shared.ui.web import page_for, render
+from shared.ui.web import Page, page_for, render
 
 PAGE_SIZE = 200
 SIGN_INS_SHOWN = 500
@@ -90,10 +90,26 @@ async def audit_page(
     )
 
 
-def _sign_in_filter(username: str | None, since: str | None, until: str | None, errors: dict[str, str]) -> AuditFilter:
-    return AuditFilter(
-        (username or "").strip() or None, None, None, _day(since, errors, "since"), _day(until, errors, "until")
+async def _sign_ins(
+    request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None, values: dict[str, str], limit: int
+) -> tuple[Page, list[SignInEntry], bool, dict[str, str]]:
+    """The viewed unit's frame, the attempts matching the typed filters, whether more matched, and date problems."""
+    frame = await page_for(request, caller, unit)
+    errors: dict[str, str] = {}
+    where = AuditFilter(
+        values["username"].strip() or None,
+        None,
+        None,
+        _day(values["since"], errors, "since"),
+        _day(values["until"], errors, "until"),
     )
+    async with request.app.state.db.read() as conn:
+        attempts, more = await sign_ins(conn, frame.viewer, where, limit)
+    return frame, attempts, more, errors
+
+
+def _typed(username: str | None, since: str | None, until: str | None) -> dict[str, str]:
+    return {"username": username or "", "since": since or "", "until": until or ""}
 
 
 @get("/nhat-ky/dang-nhap", opt={"role": "admin"})
@@ -106,17 +122,9 @@ async def sign_ins_page(
     until: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Sign-in attempts for the accounts of the subtree on this instance, newest first, with their outcome."""
-    frame = await page_for(request, caller, unit)
-    errors: dict[str, str] = {}
-    where = _sign_in_filter(username, since, until, errors)
-    async with request.app.state.db.read() as conn:
-        attempts, more = await sign_ins(conn, frame.viewer, where, SIGN_INS_SHOWN)
-    given = {
-        "unit": str(frame.viewer.id) if frame.other_unit else "",
-        "username": username,
-        "since": since,
-        "until": until,
-    }
+    values = _typed(username, since, until)
+    frame, attempts, more, errors = await _sign_ins(request, caller, unit, values, SIGN_INS_SHOWN)
+    given = {"unit": str(frame.viewer.id) if frame.other_unit else "", **values}
     query = urlencode({k: v for k, v in given.items() if v})
     return render(
         "audit_sign_ins.html",
@@ -125,7 +133,7 @@ async def sign_ins_page(
         attempts=attempts,
         more=more,
         errors=errors,
-        values={"username": username or "", "since": since or "", "until": until or ""},
+        values=values,
         query=query,
         clock_note=CLOCK_NOTE_VI,
     )
@@ -141,11 +149,7 @@ async def sign_ins_xlsx(
     until: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """The same attempts as .xlsx (up to the export's row limit)."""
-    frame = await page_for(request, caller, unit)
-    errors: dict[str, str] = {}
-    where = _sign_in_filter(username, since, until, errors)
-    async with request.app.state.db.read() as conn:
-        attempts, _ = await sign_ins(conn, frame.viewer, where, EXPORT_ROWS)
+    _, attempts, _, _ = await _sign_ins(request, caller, unit, _typed(username, since, until), EXPORT_ROWS)
     header = ("Thời điểm (giờ của máy này)", "Tài khoản", "Đơn vị", "Địa chỉ", "Kết quả")
     rows = [(format_moment(a.at), a.username, a.unit_code, a.address, a.outcome_vi) for a in attempts]
     return xlsx_response("dang-nhap.xlsx", "Đăng nhập", header, rows)
