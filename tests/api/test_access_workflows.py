@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.db.engine import Database
-from tests.api.test_access import Factory, Request, Side, matrix_failures
+from tests.api.access_matrix import Factory, Request, Side, matrix_failures
 from tests.domain_harness import Api, Maker, running_api
 from tests.workflow_harness import SECTIONS, FlowMaker, answers
 

@@ -13,7 +13,7 @@ from shared.consolidation.export_docx import Letterhead, write_docx
 from shared.consolidation.export_xlsx import write_xlsx
 from shared.consolidation.service import consolidate
 from shared.db.engine import Database
-from tests.integration.test_consolidation import TODAY, info, seed_small
+from tests.integration.consolidation_seed import TODAY, info, seed_small
 
 
 async def test_d20_d26_xlsx_and_docx_of_a_consolidation(db: Database, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from shared.db.engine import Database
 from shared.settings import DatabaseSettings, Settings
 from shared.settings import RedisSettings as OurRedis
 from tests.conftest import REDIS_URL
-from tests.integration.test_consolidation import seed_small
+from tests.integration.consolidation_seed import seed_small
 
 
 @pytest.fixture
