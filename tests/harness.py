@@ -1,20 +1,28 @@
 """A hub and nodes with real databases and real HTTP on loopback, for sync tests.
 
-Servers run in the test's process (uvicorn on an ephemeral port) unless a test starts real processes itself.
+Servers run in the test's process (uvicorn on an ephemeral port); `serving` runs a real `nqsync ... serve` process
+for the tests that need one (security, browser, CLI and deploy tests).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
+import httpx
 import uvicorn
 from sqlalchemy import insert, select
 
@@ -37,6 +45,7 @@ from shared.sync.registry import Record, RecordType
 from shared.sync.tables import Identity, Upstream
 from shared.units.records import store_units
 
+NQSYNC = str(Path(sys.executable).with_name("nqsync"))
 DAY = date(2024, 1, 1)
 TREE = {"TU": None, "H1": "TU", "H2": "TU", "H1B1": "H1", "H1B2": "H1", "H2B1": "H2", "H2B2": "H2"}
 
@@ -45,6 +54,82 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without the test run's NQSYNC_* settings (a served process gets only what a test gives it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Served:
+    """A running `nqsync ... serve` process and where it answers."""
+
+    url: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    _log: IO[bytes]
+
+    def output(self) -> str:
+        """What the process has written to stdout and stderr so far."""
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", errors="replace")
+
+
+@contextlib.contextmanager
+def serving(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    exe: str = NQSYNC,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> Iterator[Served]:
+    """Run `nqsync <args> --port P` on a free loopback port until /health answers; terminate and reap it on exit.
+
+    `env` defaults to `clean_env()`; the output goes to `log` if given, else to an anonymous temporary file, and is
+    quoted when the process exits before it is healthy or takes longer than `timeout` seconds.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w+b") if log else tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(
+            [exe, *args, "--port", str(port)],
+            env=clean_env() if env is None else dict(env),
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        served = Served(url, port, proc, out)
+        try:
+            _wait_healthy(served, " ".join(args[:2]), timeout)
+            yield served
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_healthy(served: Served, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{served.url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        code = served.proc.poll()
+        if code is not None:
+            raise AssertionError(f"`nqsync {what}` exited with {code} before answering /health:\n{served.output()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"`nqsync {what}` did not answer /health in {timeout:.0f} s:\n{served.output()}")
+        time.sleep(0.1)
 
 
 def tree_units() -> dict[str, Unit]:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.harness import NQSYNC, clean_env, serving
+
 CHROMIUM = Path("/usr/bin/chromium")
-NQSYNC = str(Path(sys.executable).with_name("nqsync"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 FIRST_PASSWORD = "mat khau tam thoi cap lan dau"
 PASSWORD = "chi bo hop ngay 5 hang thang"
@@ -66,21 +64,13 @@ class Watched:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
-    env["COLUMNS"] = "200"
-    return env
+    return clean_env(COLUMNS="200")
 
 
 def _nqsync(*args: str, stdin: str | None = None) -> str:
     done = subprocess.run([NQSYNC, *args], input=stdin, capture_output=True, text=True, timeout=120, env=_env())
     assert done.returncode == 0, f"nqsync {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -96,24 +86,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             "server", "user-add", "--data", str(data), "--unit", unit, "--role", role,
             "--username", username, "--password-stdin", stdin=FIRST_PASSWORD + "\n",
         )  # fmt: skip
-    port = _free_port()
-    log = (root / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [NQSYNC, "server", "serve", "--data", str(data), "--port", str(port)], env=_env(), stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, f"the hub exited: {(root / 'serve.log').read_text()}"
-            assert time.monotonic() < deadline, "the hub did not start in 30 s"
-            time.sleep(0.1)
-    yield Hub(f"http://127.0.0.1:{port}", data)
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with serving("server", "serve", "--data", str(data), log=root / "serve.log", timeout=30) as served:
+        yield Hub(served.url, data)
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +12,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import FIRST_PASSWORD, NQSYNC, Hub, _env, _free_port, _nqsync, _sign_in
+from tests.browser.conftest import FIRST_PASSWORD, Hub, _nqsync, _sign_in
+from tests.harness import serving
 
 INTERVAL = "1"
 """Seconds between a node's sync rounds: the pages have no «sync now» button, so the nodes sync on their own, often."""
@@ -59,27 +57,7 @@ def node(
         "node", "user-add", "--data", str(data), "--unit", unit_code, "--role", "admin",
         "--username", username, "--password-stdin", stdin=FIRST_PASSWORD + "\n",
     )  # fmt: skip
-    port = _free_port()
-    log_path = root / f"{unit_code}.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [NQSYNC, "node", "serve", "--data", str(data), "--port", str(port), "--interval", INTERVAL],
-            env=_env(),
-            stdout=log,
-            stderr=log,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert proc.poll() is None, f"node {unit_code} exited: {log_path.read_text()}"
-                    assert time.monotonic() < deadline, f"node {unit_code} did not start in 30 s"
-                    time.sleep(0.1)
-            url = f"http://127.0.0.1:{port}"
-            yield Node(url, data, unit_code, _sign_in(browser, Hub(url, data), username))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with serving(
+        "node", "serve", "--data", str(data), "--interval", INTERVAL, log=root / f"{unit_code}.log", timeout=30
+    ) as served:
+        yield Node(served.url, data, unit_code, _sign_in(browser, Hub(served.url, data), username))

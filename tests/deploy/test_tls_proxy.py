@@ -12,7 +12,6 @@ import re
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,9 +39,9 @@ from shared.settings import HttpSettings, sqlite_url  # noqa: E402
 from shared.sync import store  # noqa: E402
 from shared.sync.protocol import MEDIA_TYPE, PROTOCOL, PROTOCOL_HEADER, EnrolRequest, pack  # noqa: E402
 from shared.sync.tables import Identity, Upstream  # noqa: E402
+from tests.harness import NQSYNC, clean_env, free_port, serving  # noqa: E402
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
-NQSYNC = str(Path(sys.executable).with_name("nqsync"))
 UNITS_CSV = """ma,ten,ma_cap_tren,cap,loai
 TU,Tỉnh ủy Mẫu,,Tỉnh,Cấp ủy
 H1,Huyện ủy Mẫu Một,TU,Huyện,Cấp ủy
@@ -62,12 +61,6 @@ class Proxy:
     root: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -81,10 +74,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
-    env["COLUMNS"] = "1000"  # `node status` prints its table unwrapped
-    env.update(extra)
-    return env
+    return clean_env(COLUMNS="1000", **extra)  # `node status` prints its table unwrapped
 
 
 def nqsync(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -144,34 +134,25 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     (root / "donvi.csv").write_text(UNITS_CSV, encoding="utf-8")
     hub_data = root / "hub"
     _ok("server", "init", "--data", str(hub_data), "--units", str(root / "donvi.csv"))
-    app_port, https_port, http_port = _free_port(), _free_port(), _free_port()
-    hub_log = root / "hub.log"
-    with hub_log.open("w") as out:
-        hub = subprocess.Popen(
-            [NQSYNC, "server", "serve", "--data", str(hub_data), "--port", str(app_port)],
-            env=_env(),
-            stdout=out,
-            stderr=out,
+    https_port, http_port = free_port(), free_port()
+    with serving("server", "serve", "--data", str(hub_data), log=root / "hub.log", timeout=30) as hub:
+        conf = render(
+            "nqsync.conf", root, https_port=https_port, http_port=http_port, app_port=hub.port, cert=cert, key=key
         )
-    conf = render(
-        "nqsync.conf", root, https_port=https_port, http_port=http_port, app_port=app_port, cert=cert, key=key
-    )
-    nginx_log = root / "nginx.out"
-    with nginx_log.open("w") as out:
-        nginx = subprocess.Popen(
-            [str(NGINX), "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)], stdout=out, stderr=out
-        )
-    try:
-        _wait_for_port(app_port, hub, hub_log)
-        _wait_for_port(https_port, nginx, nginx_log)
-        yield Proxy(
-            f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", root / "ca.pem",
-            root / "other-ca.pem", hub_data, root,
-        )  # fmt: skip
-    finally:
-        for proc in (nginx, hub):
-            proc.terminate()
-            proc.wait(timeout=30)
+        nginx_log = root / "nginx.out"
+        with nginx_log.open("w") as out:
+            nginx = subprocess.Popen(
+                [str(NGINX), "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)], stdout=out, stderr=out
+            )
+        try:
+            _wait_for_port(https_port, nginx, nginx_log)
+            yield Proxy(
+                f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", root / "ca.pem",
+                root / "other-ca.pem", hub_data, root,
+            )  # fmt: skip
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=30)
 
 
 def _code(proxy: Proxy, unit: str) -> str:
@@ -307,7 +288,7 @@ def test_the_district_variant_is_valid_nginx(proxy: Proxy) -> None:
     root = proxy.root / "district"
     root.mkdir()
     conf = render(
-        "nqsync-district.conf", root, https_port=_free_port(), http_port=_free_port(), app_port=_free_port(),
+        "nqsync-district.conf", root, https_port=free_port(), http_port=free_port(), app_port=free_port(),
         cert=proxy.root / "server.crt", key=proxy.root / "server.key",
     )  # fmt: skip
     done = subprocess.run(

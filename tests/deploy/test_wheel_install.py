@@ -9,15 +9,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.harness import Served, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS_CSV = """ma,ten,ma_cap_tren,cap,loai
@@ -42,24 +44,6 @@ def _env(cwd_free: Path) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert proc.poll() is None, f"the process exited:\n{log.read_text(encoding='utf-8')}"
-            assert time.monotonic() < deadline, f"nothing listened on {port}:\n{log.read_text(encoding='utf-8')}"
-            time.sleep(0.2)
-
-
 class Installed:
     """The `nqsync` of a clean venv, run from an empty folder outside the checkout."""
 
@@ -67,7 +51,7 @@ class Installed:
         self.venv = venv
         self.exe = str(venv / ("Scripts" if os.name == "nt" else "bin") / "nqsync")
         self.home = home
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.running = ExitStack()
 
     def run(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
@@ -77,12 +61,11 @@ class Installed:
         assert done.returncode == 0, f"nqsync {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
-    def start(self, name: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
-        log = self.home / f"{name}.log"
-        with log.open("w", encoding="utf-8") as out:
-            proc = subprocess.Popen([self.exe, *args], env=_env(self.home), cwd=self.home, stdout=out, stderr=out)
-        self.procs.append(proc)
-        return proc, log
+    def start(self, name: str, *args: str) -> Served:
+        """`nqsync <args> --port P` of the venv, until /health answers; it runs until the module's tests end."""
+        return self.running.enter_context(
+            serving(*args, env=_env(self.home), log=self.home / f"{name}.log", exe=self.exe, cwd=self.home)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +86,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     home.mkdir()
     env = Installed(venv, home)
     yield env
-    for proc in env.procs:
-        proc.terminate()
-        proc.wait(timeout=30)
+    env.running.close()
 
 
 def test_the_wheel_carries_templates_static_files_and_migrations(installed: Installed) -> None:
@@ -133,10 +114,7 @@ def test_a_node_installed_from_the_wheel_enrols_serves_its_page_and_syncs(instal
         "server", "user-add", "--data", hub_data, "--unit", "TU", "--role", "admin", "--username", "tinhuy",
         "--password-stdin", stdin=FIRST_PASSWORD + "\n",
     )  # fmt: skip
-    hub_port = _free_port()
-    hub, hub_log = installed.start("hub", "server", "serve", "--data", hub_data, "--port", str(hub_port))
-    _wait_listening(hub_port, hub, hub_log)
-    hub_url = f"http://127.0.0.1:{hub_port}"
+    hub_url = installed.start("hub", "server", "serve", "--data", hub_data).url
 
     code = CODE.search(installed.run("server", "enroll", "H1B1", "--data", hub_data))
     assert code
@@ -145,12 +123,8 @@ def test_a_node_installed_from_the_wheel_enrols_serves_its_page_and_syncs(instal
     assert "Đã đăng ký nút cho đơn vị H1B1" in init
     assert "Đồng bộ xong" in init
 
-    node_port = _free_port()
-    node, node_log = installed.start(
-        "node", "node", "serve", "--data", node_data, "--port", str(node_port), "--interval", "1"
-    )
-    _wait_listening(node_port, node, node_log)
-    with httpx.Client(base_url=f"http://127.0.0.1:{node_port}", timeout=30) as web:
+    node = installed.start("node", "node", "serve", "--data", node_data, "--interval", "1")
+    with httpx.Client(base_url=node.url, timeout=30) as web:
         page = web.get("/", follow_redirects=True)
         assert page.status_code == 200
         assert "Đăng nhập" in page.text
@@ -184,8 +158,8 @@ def test_a_node_installed_from_the_wheel_enrols_serves_its_page_and_syncs(instal
         assert "1 cập nhật" in installed.run("server", "init", "--data", hub_data, "--units", str(home / "donvi.csv"))
         deadline = time.monotonic() + 90
         while (row := seen())["last_pull"] == after_init["last_pull"]:
-            assert node.poll() is None, node_log.read_text(encoding="utf-8")
-            assert time.monotonic() < deadline, f"no round from `node serve`:\n{node_log.read_text(encoding='utf-8')}"
+            assert node.proc.poll() is None, node.output()
+            assert time.monotonic() < deadline, f"no round from `node serve`:\n{node.output()}"
             time.sleep(0.5)
         assert row["last_push"]
     assert "Đảng bộ xã Gia Tiến mới" in installed.run("node", "status", "--data", node_data)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from shared.sample_province import write_sample_xlsx
-
-NQSYNC = str(Path(sys.executable).with_name("nqsync"))
+from tests.harness import NQSYNC, clean_env, serving
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -26,17 +22,7 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def _env() -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
-    env["COLUMNS"] = "200"
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return clean_env(COLUMNS="200")
 
 
 @pytest.fixture
@@ -47,19 +33,8 @@ def hub(tmp_path: Path, make_database_url) -> Iterator[tuple[str, list[str]]]:  
     args = ["--data", str(tmp_path / "hub"), "--database-url", url]
     init = run("server", "init", *args, "--units", str(units))
     assert "đơn vị mới" in init.stdout
-    port = _free_port()
-    proc = subprocess.Popen([NQSYNC, "server", "serve", *args, "--port", str(port)], env=_env())
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "the hub did not start"
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", args
-    proc.terminate()
-    proc.wait(timeout=30)
+    with serving("server", "serve", *args) as served:
+        yield served.url, args
 
 
 def test_enrol_sync_and_status_through_the_cli(hub: tuple[str, list[str]], tmp_path: Path) -> None:

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -28,15 +22,9 @@ from shared.db.engine import Database
 from shared.db.migrate import upgrade
 from shared.settings import sqlite_url
 from tests.domain_harness import make_units, password_hash, seed
+from tests.harness import serving
 
-NQSYNC = str(Path(sys.executable).with_name("nqsync"))
 EXAMPLES = int(os.environ.get("NQSYNC_FUZZ_EXAMPLES", "3"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module", params=["server", "node"])
@@ -58,30 +46,8 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         return token
 
     token = asyncio.run(prepare())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
-    port = _free_port()
-    proc = subprocess.Popen(
-        [NQSYNC, role, "serve", "--data", str(data), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, "the hub exited"
-            assert time.monotonic() < deadline, "the hub did not start"
-            time.sleep(0.1)
-        yield url, token
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with serving(role, "serve", "--data", str(data)) as served:
+        yield served.url, token
 
 
 @pytest.fixture(scope="module")

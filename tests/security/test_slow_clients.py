@@ -4,10 +4,6 @@ trickling connections are open, and drops them once the header deadline passes. 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,42 +11,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-NQSYNC = str(Path(sys.executable).with_name("nqsync"))
+from tests.harness import clean_env, serving
+
 HEADER_TIMEOUT = 2.0
 CLIENTS = 200
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
-    env["NQSYNC_HEADER_TIMEOUT"] = str(HEADER_TIMEOUT)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [NQSYNC, "server", "serve", "--data", str(tmp_path / "hub"), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, "the hub exited"
-            assert time.monotonic() < deadline, "the hub did not start"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    env = clean_env(NQSYNC_HEADER_TIMEOUT=str(HEADER_TIMEOUT))
+    with serving("server", "serve", "--data", str(tmp_path / "hub"), env=env) as served:
+        yield served.url
 
 
 async def _closed_by_server(reader: asyncio.StreamReader) -> bool:

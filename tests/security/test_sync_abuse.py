@@ -7,12 +7,9 @@ applied (the hub's synced rows and feed head are unchanged) and the hub's peak m
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,8 +31,8 @@ from shared.sync.parent import Parent
 from shared.sync.protocol import MEDIA_TYPE, PROTOCOL, PROTOCOL_HEADER, Batch, PushRequest, pack, raw_array
 from shared.sync.tables import FeedCounter
 from tests.domain_harness import make_units, seed
+from tests.harness import serving
 
-NQSYNC = str(Path(sys.executable).with_name("nqsync"))
 MB = 1024 * 1024
 LIMIT = 32 * MB  # http.max_body_bytes, the default the hub process runs with
 MEMORY_BOUND = 200 * MB
@@ -57,12 +54,6 @@ class Hub:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
         raise AssertionError("no VmHWM")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _state(db_url: str) -> tuple[int, ...]:
@@ -123,26 +114,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         return codes
 
     codes = asyncio.run(prepare())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
-    port = _free_port()
-    proc = subprocess.Popen(
-        [NQSYNC, "server", "serve", "--data", str(data), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, "the hub exited"
-            assert time.monotonic() < deadline, "the hub did not start"
-            time.sleep(0.1)
+    with serving("server", "serve", "--data", str(data)) as served:
+        url, proc = served.url, served.proc
 
         async def enrol_both() -> tuple[str, str]:
             good = await enrol(url, codes[0], "H1 chính")
@@ -161,9 +134,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         hub = Hub(url, proc, db_url, owner, credential, revoked, 0)
         hub.baseline_hwm = hub.hwm()
         yield hub
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def refused(hub: Hub, response: httpx.Response, status: int, code: str, words: str) -> None:
