@@ -29,6 +29,7 @@ from shared.commands import (
     when,
 )
 from shared.db.engine import Database
+from shared.doctor import check_command
 from shared.settings import Settings
 from shared.sync import store
 from shared.sync.agent import run_forever, sync_once, upstreams
@@ -262,4 +263,5 @@ def _fail(exc: SyncFailed) -> None:
 
 parent_commands(node)
 backup_commands(node, "node")
+check_command(node, "node")
 user_commands(node)
