@@ -230,7 +230,7 @@ async def _sync_with_progress(db: Database, settings: Settings, *, via: str | No
 
 
 async def _open_when_up(host: str, port: int, serving: asyncio.Task[None]) -> None:
-    """Open the node's page in the user's browser once /health answers (`serve --open`, the office laptop's shortcut)."""
+    """Open the node's page in the browser once /health answers (`serve --open`, the office laptop's shortcut)."""
     import webbrowser
 
     import httpx
