@@ -51,6 +51,10 @@ def test_compose_runs_hub_worker_postgres_and_redis_with_health_checks_and_named
     assert worker["depends_on"] == {"hub": {"condition": "service_healthy"}}, "the hub migrates before the worker"
     assert worker["image"] == hub["image"], "one image, two commands"
     assert worker["command"] == ["nqsync", "server", "worker"]
+    # `nqsync server backup` in the hub container runs the image's pg_dump, which refuses a newer server.
+    client = re.search(r"postgresql-client-(\d+)", (CONTAINER / "Dockerfile").read_text(encoding="utf-8"))
+    assert client, "the image has pg_dump for backups"
+    assert services["postgres"]["image"] == f"postgres:{client.group(1)}-bookworm"
     assert "/health" in " ".join(hub["healthcheck"]["test"])  # type: ignore[index]
     assert all(str(p).startswith("127.0.0.1:") for p in hub["ports"]), "only the host's TLS proxy reaches the hub"  # type: ignore[attr-defined]
     for name in ("hub", "worker", "postgres"):
