@@ -4,7 +4,7 @@ The data is tests/golden/upgrade/207be3fda625.json: every row of a hub database 
 wrote (its sync API stored what a district and a base node pushed; see seed_207be3fda625.py beside it). The test
 builds that database on SQLite and on PostgreSQL with the release's own migration, runs `nqsync server check`
 (behind), `nqsync server init` (the upgrade), `check` again (at head), then reads every record through the API of a
-real `nqsync server serve`.
+real `nqsync server serve`, and enrols a node of today that pulls the old rows over the sync API and decodes them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -71,6 +72,16 @@ def _build_old(conn: Connection) -> None:
             now = metadata.tables[name]
             old = sa.table(name, *(sa.column(col, now.c[col].type) for col in rows[0]))
             conn.execute(sa.insert(old), rows)
+
+
+async def _documents(url: str) -> dict[uuid.UUID, tuple[str, str, str]]:
+    db = Database(url)
+    try:
+        async with db.read() as conn:
+            rows = await conn.execute(sa.text("SELECT id, number, title, term FROM documents"))
+            return {uuid.UUID(str(r.id)): (r.number, r.title, r.term) for r in rows}
+    finally:
+        await db.dispose()
 
 
 async def _revision(url: str) -> str:
@@ -162,6 +173,18 @@ def test_a_hub_of_the_first_release_upgrades_to_head_and_serves_every_record(old
         assert [len(ROWS[t]) for t in ("documents", "members", "essay_grades")] == [2, 1, 2]
 
         # The enrolled district node of that release is still known, with its acknowledged place in the feed.
-        (child,) = api.get("/sync/nodes").json()
-        assert child["unit_code"] == "H1"
-        assert child["node_id"] == str(ROWS["child_nodes"][0]["id"])
+        nodes = api.get("/sync/nodes").json()
+        assert [n["unit_code"] for n in nodes] == ["H1"]
+        assert nodes[0]["node_id"] == str(ROWS["child_nodes"][0]["id"])
+
+        # A node of today enrolling now pulls the rows as that release encoded them (the hub relays wire bytes as
+        # stored) and decodes them: the province's resolution reaches district H2.
+        code = re.search(r"[A-Z0-9]{4}(?:-[A-Z0-9]{4}){3}", ok("server", "enroll", "H2", "--data", data,
+                                                               "--database-url", old_hub))  # fmt: skip
+        assert code
+        node = tmp_path / "H2"
+        init = ok("node", "init", "--data", str(node), "--parent", f"http://127.0.0.1:{port}", "--code", code[0])
+        assert "Đồng bộ xong" in init, init
+    held = asyncio.run(_documents(sqlite_url(node / "nqsync.sqlite3")))
+    (resolution,) = [d for d in ROWS["documents"] if d["number"] == "15-NQ/TU"]
+    assert held == {resolution["id"]: (resolution["number"], resolution["title"], "")}
