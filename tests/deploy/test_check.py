@@ -22,7 +22,7 @@ def _cert(path: Path, days: float) -> Path:
     """A certificate file (leaf then its CA, as nginx's would be) whose leaf expires `days` from now."""
     ca = trustme.CA()
     leaf = ca.issue_cert("hub.example.vn", not_after=datetime.now(UTC) + timedelta(days=days))
-    path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    path.write_bytes(b"".join(blob.bytes() for blob in (*leaf.cert_chain_pems, ca.cert_pem)))
     return path
 
 
