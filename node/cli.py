@@ -29,6 +29,7 @@ from shared.commands import (
     when,
 )
 from shared.db.engine import Database
+from shared.doctor import check_command
 from shared.settings import Settings
 from shared.sync import store
 from shared.sync.agent import run_forever, sync_once, upstreams
@@ -139,8 +140,9 @@ async def verify(data_dir: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="NQSYNC_HOST")
 @click.option("--port", default=8100, show_default=True, envvar="NQSYNC_PORT", type=int)
 @click.option("--interval", default=None, type=float, help="Seconds between sync rounds (default 180).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the node's page in the browser once it answers.")
 @run_async
-async def serve(data_dir: str, host: str, port: int, interval: float | None) -> None:
+async def serve(data_dir: str, host: str, port: int, interval: float | None, open_browser: bool) -> None:
     """Serve this node's web UI and its children's sync endpoints, and sync with the parent periodically."""
     from node.app import create_app
 
@@ -154,7 +156,10 @@ async def serve(data_dir: str, host: str, port: int, interval: float | None) -> 
     console.print(f"Nút đang chạy tại http://{host}:{port}; đồng bộ mỗi {settings.sync.interval_seconds:g} giây.")
     syncing = asyncio.create_task(run_forever(db, build_registry(), settings.sync, stop))
     serving = asyncio.create_task(server.serve())
+    opening = asyncio.create_task(_open_when_up(host, port, serving)) if open_browser else None
     await stop.wait()
+    if opening is not None:
+        opening.cancel()
     # In the journal: why a stop can take up to a round (systemd waits TimeoutStopSec for it).
     console.print("Đang dừng: làm nốt vòng đồng bộ và các yêu cầu đang chạy…")
     server.should_exit = True
@@ -224,6 +229,29 @@ async def _sync_with_progress(db: Database, settings: Settings, *, via: str | No
     _summary(url, report)
 
 
+async def _open_when_up(host: str, port: int, serving: asyncio.Task[None]) -> None:
+    """Open the node's page in the browser once /health answers (`serve --open`, the office laptop's shortcut)."""
+    import webbrowser
+
+    import httpx
+
+    # A node listening on every address is still reached from this machine on loopback.
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/"
+    async with httpx.AsyncClient(timeout=2) as client:
+        while not serving.done():
+            try:
+                if (await client.get(url + "health")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+        else:
+            return  # the web server stopped before it answered: nothing to open
+    # webbrowser may start a program and wait for it: off the event loop.
+    if not await asyncio.to_thread(webbrowser.open, url):
+        console.print(f"Không mở được trình duyệt; hãy mở {url} bằng tay.")
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     """SIGTERM (systemd) or Ctrl+C sets `stop`: the running round and requests finish, then `serve` returns."""
     loop = asyncio.get_running_loop()
@@ -262,4 +290,5 @@ def _fail(exc: SyncFailed) -> None:
 
 parent_commands(node)
 backup_commands(node, "node")
+check_command(node, "node")
 user_commands(node)

@@ -21,6 +21,7 @@ from shared.commands import (
     set_identity,
     settings_for,
 )
+from shared.doctor import check_command
 from shared.settings import Settings
 
 
@@ -113,6 +114,7 @@ def _redact(url: str) -> str:
 
 parent_commands(server)
 backup_commands(server, "hub")
+check_command(server, "hub")
 
 
 @server.command("worker")
