@@ -1,35 +1,22 @@
-"""Running the real `nqsync` command of this environment from deploy tests: one-shot commands and served processes."""
+"""The real `nqsync` of this environment, from deploy tests: one-shot commands and signed-in API clients."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 
-NQSYNC = str(Path(sys.executable).with_name("nqsync"))
+from tests.harness import NQSYNC, clean_env
+
 FIRST_PASSWORD = "mat-khau-tam-thoi-1"
 PASSWORD = "mat-khau-cua-van-phong-2"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def env(**extra: str) -> dict[str, str]:
-    """This process's environment without any NQSYNC_* setting (each command gets its flags), wide for tables."""
-    out = {k: v for k, v in os.environ.items() if not k.startswith("NQSYNC_")}
-    out["COLUMNS"] = "1000"
-    out.update(extra)
-    return out
+    """`clean_env`, wide for tables (each command gets its flags)."""
+    return clean_env(COLUMNS="1000", **extra)
 
 
 def nqsync(*args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -40,28 +27,6 @@ def ok(*args: str, stdin: str | None = None) -> str:
     done = nqsync(*args, stdin=stdin)
     assert done.returncode == 0, f"nqsync {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-@contextmanager
-def serving(log: Path, *args: str, port: int, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`nqsync ARGS` running until /health answers on `port`; stopped with SIGTERM at the end."""
-    with log.open("w") as out:
-        proc = subprocess.Popen([NQSYNC, *args], env=env(**extra), stdout=out, stderr=out)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, f"exited early:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"/health did not answer on {port} in 60 s:\n{log.read_text()}"
-            time.sleep(0.2)
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 @contextmanager

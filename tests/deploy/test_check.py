@@ -14,8 +14,8 @@ from pathlib import Path
 import trustme
 
 from tests.conftest import REDIS_URL
-from tests.deploy.processes import free_port, nqsync
-from tests.harness import DOCUMENT, Cluster
+from tests.deploy.processes import nqsync
+from tests.harness import DOCUMENT, Cluster, free_port
 
 
 def _cert(path: Path, days: float) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.deploy.processes import free_port
+from tests.harness import free_port
 
 CONTAINER = Path(__file__).resolve().parents[2] / "deploy" / "container"
 COMPOSE = CONTAINER / "compose.yaml"

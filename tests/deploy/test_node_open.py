@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.deploy.processes import free_port, serving
+from tests.harness import clean_env, serving
 
 
 def _browser(tmp_path: Path) -> tuple[Path, Path]:
@@ -25,13 +25,12 @@ def _browser(tmp_path: Path) -> tuple[Path, Path]:
 
 def _serve(tmp_path: Path, *flags: str) -> tuple[int, Path]:
     script, opened = _browser(tmp_path)
-    port = free_port()
-    args = ("node", "serve", "--data", str(tmp_path / "nut"), "--port", str(port), "--interval", "3600", *flags)
-    with serving(tmp_path / "node.log", *args, port=port, BROWSER=str(script)):
+    args = ("node", "serve", "--data", str(tmp_path / "nut"), "--interval", "3600", *flags)
+    with serving(*args, env=clean_env(BROWSER=str(script)), log=tmp_path / "node.log") as node:
         deadline = time.monotonic() + (30 if flags else 3)  # without --open: a few seconds prove nothing opened
         while not opened.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-    return port, opened
+    return node.port, opened
 
 
 def test_serve_open_opens_the_browser_at_the_node_page(tmp_path: Path) -> None:

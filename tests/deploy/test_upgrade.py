@@ -30,7 +30,8 @@ from shared.db.migrate import alembic_config, head_revision
 from shared.db.models import metadata
 from shared.settings import sqlite_url
 from tests.conftest import _admin, _sa_url
-from tests.deploy.processes import FIRST_PASSWORD, free_port, nqsync, ok, serving, signed_in
+from tests.deploy.processes import FIRST_PASSWORD, env, nqsync, ok, signed_in
+from tests.harness import serving
 
 FIRST_RELEASE = "207be3fda625"
 FIXTURE = Path(__file__).resolve().parents[1] / "golden" / "upgrade" / f"{FIRST_RELEASE}.json"
@@ -137,9 +138,8 @@ def test_a_hub_of_the_first_release_upgrades_to_head_and_serves_every_record(old
 
     ok("server", "user-add", "--data", data, "--database-url", old_hub, "--unit", "TU", "--role", "admin",
        "--username", "tinhuy", "--password-stdin", stdin=FIRST_PASSWORD + "\n")  # fmt: skip
-    port = free_port()
-    args = ("server", "serve", "--data", data, "--database-url", old_hub, "--port", str(port))
-    with serving(tmp_path / "hub.log", *args, port=port), signed_in(f"http://127.0.0.1:{port}", "tinhuy") as api:
+    args = ("server", "serve", "--data", data, "--database-url", old_hub)
+    with serving(*args, env=env(), log=tmp_path / "hub.log") as hub, signed_in(hub.url, "tinhuy") as api:
         units = {u["id"]: u for u in api.get("/units").json()}
         for unit in ROWS["units"]:
             got = units[str(unit["id"])]
@@ -183,7 +183,7 @@ def test_a_hub_of_the_first_release_upgrades_to_head_and_serves_every_record(old
                                                                "--database-url", old_hub))  # fmt: skip
         assert code
         node = tmp_path / "H2"
-        init = ok("node", "init", "--data", str(node), "--parent", f"http://127.0.0.1:{port}", "--code", code[0])
+        init = ok("node", "init", "--data", str(node), "--parent", hub.url, "--code", code[0])
         assert "Đồng bộ xong" in init, init
     held = asyncio.run(_documents(sqlite_url(node / "nqsync.sqlite3")))
     (resolution,) = [d for d in ROWS["documents"] if d["number"] == "15-NQ/TU"]
