@@ -137,7 +137,8 @@ async def _queries(db: Database, tree: env.Tree, recs: list[EssayGradeRecord], t
     child_b = Child(node_id=base.id, unit=base.id, path=paths[base.id], depth=2)
     child_d = Child(node_id=district.id, unit=district.id, path=paths[district.id], depth=1)
     viewer, below = units[top], units[district.id if top != district.id else base.id]
-    assert viewer is not None and below is not None
+    assert viewer is not None
+    assert below is not None
     caller = Caller(uuid.uuid4(), "bench", "admin", viewer)
     lower = Caller(uuid.uuid4(), "bench", "admin", below)
     day = date(2027, 12, 31)
@@ -178,9 +179,7 @@ async def _queries(db: Database, tree: env.Tree, recs: list[EssayGradeRecord], t
             lambda c: purge_outside(c, ESSAY_GRADE, dscope, district.id), write=True
         ),
         "tombstone collection": lambda: run(
-            lambda c: collect_in(
-                c, essays, grace=timedelta(days=1), now=datetime.now(timezone.utc)
-            ),  # noqa: UP017
+            lambda c: collect_in(c, essays, grace=timedelta(days=1), now=datetime.now(timezone.utc)),  # noqa: UP017
             write=True,
         ),
         "grading: a member's attempts (_attempts)": lambda: run(
@@ -188,15 +187,15 @@ async def _queries(db: Database, tree: env.Tree, recs: list[EssayGradeRecord], t
         ),
         "API list by document (list_essays)": lambda: run(lambda c: list_essays(c, caller, document=sample.document)),
         "API list by member": lambda: run(lambda c: list_essays(c, caller, member=sample.member)),
-        "open rewrites (list_open_rewrites)": lambda: run(lambda c: list_open_rewrites(c, caller, sample.document, None)),
+        "open rewrites (list_open_rewrites)": lambda: run(
+            lambda c: list_open_rewrites(c, caller, sample.document, None)
+        ),
         "due list: rewrite items": lambda: run(lambda c: _rewrite_items(c, viewer, {})),
         "consolidation / summary: essay_figures": lambda: run(
             lambda c: subtree_essays(c, viewer, sample.document, day)
         ),
         "the same, one level down": lambda: run(lambda c: subtree_essays(c, below, sample.document, day)),
-        "API list by document, one level down": lambda: run(
-            lambda c: list_essays(c, lower, document=sample.document)
-        ),
+        "API list by document, one level down": lambda: run(lambda c: list_essays(c, lower, document=sample.document)),
         "open rewrites, one level down": lambda: run(lambda c: list_open_rewrites(c, lower, sample.document, None)),
         "due list, one level down": lambda: run(lambda c: _rewrite_items(c, below, {})),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, LargeBinary, MetaData, Uuid
+from sqlalchemy import BigInteger, Boolean, Index, LargeBinary, MetaData, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Named constraints make Alembic migrations reproducible on both engines (SQLite batch mode needs names).
@@ -44,9 +44,17 @@ class Envelope:
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
-        """Scoped feed reads: a pull reaches in-scope rows by (owner, seq) and (audience, seq), not by seq alone."""
+        """Scoped feed reads: a pull reaches in-scope rows by (owner, seq) and (audience, seq), not by seq alone.
+
+        The audience index holds addressed rows only: the scan asks `audience = ANY(...)`, which no NULL matches, and
+        types that travel only up (essay grades, responses) then keep an empty index instead of one entry per row.
+        """
         name = cls.__tablename__  # type: ignore[attr-defined]
-        return (Index(f"ix_{name}_owner_seq", "owner", "seq"), Index(f"ix_{name}_audience_seq", "audience", "seq"))
+        addressed = text("audience IS NOT NULL")
+        return (
+            Index(f"ix_{name}_owner_seq", "owner", "seq"),
+            Index(f"ix_{name}_audience_seq", "audience", "seq", postgresql_where=addressed, sqlite_where=addressed),
+        )
 
 
 ENVELOPE_WIRE_FIELDS = ("id", "owner", "audience", "rev", "deleted")

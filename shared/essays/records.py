@@ -20,7 +20,9 @@ class EssayGradeRow(Envelope, Base):
     __tablename__ = "essay_grades"
 
     member: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    member_unit: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    # No index of its own: every query on it also names the document, whose index PostgreSQL then combines with
+    # the member's (docs/benchmarks.md, "index review"); one index fewer to maintain per pushed grade.
+    member_unit: Mapped[uuid.UUID] = mapped_column(Uuid)
     document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     score: Mapped[Decimal] = mapped_column(Numeric(4, 2))
