@@ -1,4 +1,4 @@
-"""Issue 14 item 3: the index review's migration goes up and down on both engines, keeping the rows."""
+"""Issue 14 item 3: the index review's and the UUID blobs' migrations go down and up on both engines, rows kept."""
 
 from __future__ import annotations
 
@@ -62,7 +62,11 @@ async def test_the_index_review_migration_goes_down_and_up_with_the_rows_kept(db
     assert "ix_essay_grades_member_unit" not in now
     assert "audience IS NOT NULL" in now["ix_essay_grades_audience_seq"].replace("(", "").replace(")", "")
 
+    assert await _stored_as(db) == ("blob" if db.sqlite else "uuid")
     down = await _run(db, "downgrade", BEFORE)
+    assert await _stored_as(db) == (
+        "text" if db.sqlite else "uuid"
+    )  # SQLite: 32 hex digits again, as SQLAlchemy's Uuid keeps them
     assert "ix_essay_grades_member_unit" in down
     assert "WHERE" not in down["ix_essay_grades_audience_seq"].upper()
 
@@ -70,4 +74,18 @@ async def test_the_index_review_migration_goes_down_and_up_with_the_rows_kept(db
     assert again.keys() == now.keys()
     async with db.read() as conn:
         held = await store.held_versions(conn, ESSAY_GRADE, [r.id for r in recs])
+        back = [rec for _, rec in await store.fetch(conn, ESSAY_GRADE, [r.id for r in recs])]
     assert set(held) == {r.id for r in recs}
+    assert back == recs  # every UUID field (id, owner, member, member_unit, document) converted back intact
+    assert await _stored_as(db) == ("blob" if db.sqlite else "uuid")
+
+
+async def _stored_as(db: Database) -> str:
+    """How the engine holds a grade's owner: `uuid` on PostgreSQL; on SQLite the storage class of the value."""
+    sql = (
+        "SELECT typeof(owner) FROM essay_grades LIMIT 1"
+        if db.sqlite
+        else "SELECT pg_typeof(owner)::text FROM essay_grades LIMIT 1"
+    )
+    async with db.read() as conn:
+        return str((await conn.exec_driver_sql(sql)).scalar_one())
