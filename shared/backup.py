@@ -75,7 +75,7 @@ def _describe(connection: Connection) -> dict[str, Any]:
     if "identity" in tables:
         row = connection.execute(text("SELECT role, unit FROM identity WHERE id = 1")).first()
         if row is not None:
-            out["role"], out["unit"] = row.role, None if row.unit is None else str(row.unit)
+            out["role"], out["unit"] = row.role, _unit_text(row.unit)
     if "feed_counter" in tables:
         cols = {c["name"] for c in inspect(connection).get_columns("feed_counter")}
         row = connection.execute(
@@ -88,6 +88,14 @@ def _describe(connection: Connection) -> dict[str, Any]:
             text("SELECT code FROM units WHERE id IN (:u, :v)"), _unit_params(connection, out["unit"])
         ).scalar()
     return out
+
+
+def _unit_text(stored: Any) -> str | None:
+    """A unit id read by raw SQL, as text: 16 bytes on SQLite, or 32 hex digits in a file from before migration
+    d7b10b5e16a1, or PostgreSQL's uuid."""
+    if stored is None:
+        return None
+    return str(uuid.UUID(bytes=bytes(stored)) if isinstance(stored, bytes | memoryview) else uuid.UUID(str(stored)))
 
 
 def _unit_params(connection: Connection, unit: str) -> dict[str, Any]:
