@@ -60,6 +60,8 @@ async def test_the_index_review_migration_goes_down_and_up_with_the_rows_kept(db
 
     now = await _run(db, "upgrade", "head")
     assert "ix_essay_grades_member_unit" not in now
+    assert "ix_essay_grades_member" not in now
+    assert "ix_essay_grades_member_document" in now
     assert "audience IS NOT NULL" in now["ix_essay_grades_audience_seq"].replace("(", "").replace(")", "")
 
     assert await _stored_as(db) == ("blob" if db.sqlite else "uuid")
@@ -68,6 +70,8 @@ async def test_the_index_review_migration_goes_down_and_up_with_the_rows_kept(db
         "text" if db.sqlite else "uuid"
     )  # SQLite: 32 hex digits again, as SQLAlchemy's Uuid keeps them
     assert "ix_essay_grades_member_unit" in down
+    assert "ix_essay_grades_member" in down
+    assert "ix_essay_grades_member_document" not in down
     assert "WHERE" not in down["ix_essay_grades_audience_seq"].upper()
 
     again = await _run(db, "upgrade", "head")
