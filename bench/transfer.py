@@ -86,8 +86,8 @@ async def push(cfg: Config) -> list[Result]:
             f"{rate:,.0f} rec/s",
             f"{base_rate:,.0f} rows/s (asyncpg COPY)",
             f"{rate / base_rate:.2f}×",
-            "≥ 0.25× COPY, floor 50,000 rec/s",
-            rate >= 50_000 and rate / base_rate >= 0.25,
+            "≥ 0.5× COPY, floor 50,000 rec/s",
+            rate >= 50_000 and rate / base_rate >= 0.5,
             f"round = push + the pull after it; {env.spread(times)}",
             {"rate": rate, "baseline": base_rate, "times": times, "base_times": base_times},
         )
@@ -152,8 +152,8 @@ async def bootstrap(cfg: Config) -> list[Result]:
             f"{rate:,.0f} rec/s",
             f"{base_rate:,.0f} rows/s (sqlite3 executemany)",
             f"{rate / base_rate:.2f}×",
-            "≥ 0.25× executemany, floor 50,000 rec/s",
-            rate >= 50_000 and rate / base_rate >= 0.25,
+            "≥ 0.5× executemany, floor 50,000 rec/s",
+            rate >= 50_000 and rate / base_rate >= 0.5,
             env.spread(times),
             {"rate": rate, "baseline": base_rate, "times": times, "base_times": base_times},
         )
@@ -161,7 +161,7 @@ async def bootstrap(cfg: Config) -> list[Result]:
 
 
 def _sqlite_rows(rows: list[tuple[Any, ...]], cols: list[str]) -> list[tuple[Any, ...]]:
-    """Values as SQLAlchemy's column types store them in SQLite (UUIDs as hex text, dates as ISO text...)."""
+    """Values as the column types store them in SQLite (UUIDs as 16-byte blobs, dates as ISO text...)."""
     from sqlalchemy.dialects import sqlite
 
     dialect = sqlite.dialect()

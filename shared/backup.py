@@ -21,6 +21,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -74,7 +75,7 @@ def _describe(connection: Connection) -> dict[str, Any]:
     if "identity" in tables:
         row = connection.execute(text("SELECT role, unit FROM identity WHERE id = 1")).first()
         if row is not None:
-            out["role"], out["unit"] = row.role, None if row.unit is None else str(row.unit)
+            out["role"], out["unit"] = row.role, _unit_text(row.unit)
     if "feed_counter" in tables:
         cols = {c["name"] for c in inspect(connection).get_columns("feed_counter")}
         row = connection.execute(
@@ -84,14 +85,25 @@ def _describe(connection: Connection) -> dict[str, Any]:
             out["head"], out["epoch"] = int(row[0]), (row[1] if len(row) > 1 else "") or ""
     if out["unit"] is not None and "units" in tables:
         out["unit_code"] = connection.execute(
-            text("SELECT code FROM units WHERE id = :u"), {"u": _unit_param(connection, out["unit"])}
+            text("SELECT code FROM units WHERE id IN (:u, :v)"), _unit_params(connection, out["unit"])
         ).scalar()
     return out
 
 
-def _unit_param(connection: Connection, unit: str) -> Any:
-    """A unit id as the engine stores it (SQLite keeps UUIDs as 32 hex digits)."""
-    return unit.replace("-", "") if connection.dialect.name == "sqlite" else unit
+def _unit_text(stored: Any) -> str | None:
+    """A unit id read by raw SQL, as text: 16 bytes on SQLite, or 32 hex digits in a file from before migration
+    d7b10b5e16a1, or PostgreSQL's uuid."""
+    if stored is None:
+        return None
+    return str(uuid.UUID(bytes=bytes(stored)) if isinstance(stored, bytes | memoryview) else uuid.UUID(str(stored)))
+
+
+def _unit_params(connection: Connection, unit: str) -> dict[str, Any]:
+    """A unit id as the engine stores it: on SQLite 16 bytes, or 32 hex digits in a file from before
+    migration d7b10b5e16a1 (a backup may be older than the software reading it)."""
+    if connection.dialect.name != "sqlite":
+        return {"u": unit, "v": unit}
+    return {"u": uuid.UUID(unit).bytes, "v": unit.replace("-", "")}
 
 
 def _holding(connection: Connection) -> list[str]:

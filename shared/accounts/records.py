@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, LargeBinary, String, Uuid
+from sqlalchemy import Boolean, DateTime, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base
+from shared.db.meta import Base, Id
 
 ROLES = ("viewer", "editor", "admin")
 """In rising order: read; also enter and edit records; also committee decisions, accounts and node health."""
@@ -18,10 +18,10 @@ ROLE_LABELS_VI = {"viewer": "Xem", "editor": "Cán bộ nhập liệu", "admin":
 class UserRow(Base):
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Id, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
-    unit: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    unit: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -37,7 +37,7 @@ class SessionRow(Base):
     __tablename__ = "user_sessions"
 
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -56,12 +56,12 @@ class SignInAttemptRow(Base):
         Index("ix_sign_in_attempts_address_at", "address", "at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Id, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     """This instance's clock."""
     username: Mapped[str] = mapped_column(String(100))
     """As typed (cut to 100 characters), whether or not such an account exists."""
-    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Id, nullable=True)
     """The account, when the username names one."""
     address: Mapped[str] = mapped_column(String(64))
     """The client's address (from a trusted proxy's X-Forwarded-For when behind one)."""

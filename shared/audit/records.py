@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import JSON, BigInteger, DateTime, String, Uuid
+from sqlalchemy import JSON, BigInteger, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 from shared.sync.registry import ROOT, Audience, Record, RecordType
 
 ACTIONS = ("create", "update", "delete")
@@ -35,17 +35,17 @@ class FieldChange(msgspec.Struct, frozen=True):
 
 class _AuditColumns(Envelope):
     record_type: Mapped[str] = mapped_column(String(64), index=True)
-    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     record_rev: Mapped[int] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(10))
     changes: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
-    account: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    account: Mapped[uuid.UUID | None] = mapped_column(Id)
     username: Mapped[str] = mapped_column(String(100), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    actor_unit: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_unit: Mapped[uuid.UUID | None] = mapped_column(Id)
     role: Mapped[str] = mapped_column(String(20))
     via: Mapped[str] = mapped_column(String(10))
-    instance: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    instance: Mapped[uuid.UUID | None] = mapped_column(Id)
     address: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 

@@ -6,10 +6,10 @@ import uuid
 from datetime import date
 
 import msgspec
-from sqlalchemy import JSON, Date, String, Text, Uuid
+from sqlalchemy import JSON, Date, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 from shared.domain.calendar import ReviewKind
 from shared.sync.registry import ROOT, Audience, Record, RecordType
 
@@ -22,7 +22,7 @@ PLAN_KINDS = ("term", "year", "addition")
 class ReviewOverrideRow(Envelope, Base):
     __tablename__ = "review_overrides"
 
-    document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     due: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
@@ -70,7 +70,7 @@ class ReviewPlanRecord(Record, frozen=True):
 class ReviewProjectRow(Envelope, Base):
     __tablename__ = "review_projects"
 
-    document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(Text)
     proposed_on: Mapped[date] = mapped_column(Date)
@@ -90,7 +90,7 @@ class ReviewProjectRecord(Record, frozen=True):
 class ReviewReportRow(Envelope, Base):
     __tablename__ = "review_reports"
 
-    document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     held_on: Mapped[date] = mapped_column(Date)
     cut_off: Mapped[date] = mapped_column(Date)

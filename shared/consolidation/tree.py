@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-import msgspec
-from sqlalchemy import ARRAY, Uuid, any_, cast, func, literal, select
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.core.scope import UnitInfo
+from shared.db.meta import Id
 from shared.domain.consolidation import (
     ProgrammeFigures,
     PropagandaFigures,
@@ -111,9 +111,8 @@ def among(conn: AsyncConnection, column: Any, ids: Iterable[uuid.UUID]) -> Colum
         # is estimated at a handful of units and planned as one index probe per essay.
         among: ColumnElement[bool] = column == any_(cast(literal(list(ids), UUID_ARRAY), UUID_ARRAY))
         return among
-    # SQLite keeps these UUIDs as 32-digit hex text.
-    each = func.json_each(msgspec.json.encode([i.hex for i in ids]).decode()).table_valued("value")
-    inside: ColumnElement[bool] = column.in_(select(each.c.value))
+    # SQLite: an IN list of the 16-byte ids it stores (`shared.db.meta.Id`), rendered once per count of units.
+    inside: ColumnElement[bool] = column.in_(bindparam("among", list(ids), expanding=True, type_=Id()))
     return inside
 
 

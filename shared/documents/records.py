@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import JSON, Date, String, Text, Uuid
+from sqlalchemy import JSON, Date, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 from shared.domain.calendar import IssuingLevel
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DomainError
@@ -24,8 +24,8 @@ class DocumentRow(Envelope, Base):
     issuer: Mapped[str] = mapped_column(String(200))
     lead_agency: Mapped[str] = mapped_column(String(300))
     applies_to: Mapped[list[str]] = mapped_column(JSON, default=list)
-    continues: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    replaces: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    continues: Mapped[uuid.UUID | None] = mapped_column(Id)
+    replaces: Mapped[uuid.UUID | None] = mapped_column(Id)
     term: Mapped[str] = mapped_column(String(20), default="", server_default="")
     level: Mapped[str] = mapped_column(String(20), default="", server_default="")
 

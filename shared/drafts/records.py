@@ -11,10 +11,10 @@ import uuid
 from datetime import date
 
 import msgspec
-from sqlalchemy import JSON, Date, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 from shared.sync.registry import ROOT, Audience, Record, RecordType
 
 REVIEW_KINDS = ("preliminary", "final")
@@ -51,7 +51,7 @@ class Issuance(msgspec.Struct, frozen=True):
 class ReportDraftRow(Envelope, Base):
     __tablename__ = "report_drafts"
 
-    document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(Text)
     versions: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
@@ -86,7 +86,7 @@ class Participant(msgspec.Struct, frozen=True):
 class ReportMeetingRow(Envelope, Base):
     __tablename__ = "report_meetings"
 
-    draft: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    draft: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(Text)
     held_on: Mapped[date] = mapped_column(Date)
@@ -108,12 +108,12 @@ class ReportMeetingRecord(Record, frozen=True):
 class ReportCommentRow(Envelope, Base):
     __tablename__ = "report_comments"
 
-    draft: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    draft: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     version: Mapped[int] = mapped_column(Integer)
     section: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     commenter: Mapped[str] = mapped_column(Text)
-    meeting: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    meeting: Mapped[uuid.UUID | None] = mapped_column(Id)
     made_on: Mapped[date] = mapped_column(Date)
 
 
@@ -137,11 +137,11 @@ class ReportCommentRecord(Record, frozen=True):
 class ReportDecisionRow(Envelope, Base):
     __tablename__ = "report_decisions"
 
-    subject_unit: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    subject_unit: Mapped[uuid.UUID] = mapped_column(Id, index=True)
+    document: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(20))
-    draft: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    draft: Mapped[uuid.UUID | None] = mapped_column(Id)
     version: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     decided_on: Mapped[date] = mapped_column(Date)

@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 
 import msgspec
-from sqlalchemy import JSON, Date, Integer, Numeric, String, Text, Uuid
+from sqlalchemy import JSON, Date, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 from shared.sync.registry import ROOT, Audience, Record, RecordType
 
 PROGRAMME_KINDS = ("programme", "plan")
@@ -45,7 +45,7 @@ class Task(msgspec.Struct, frozen=True):
 class ActionProgrammeRow(Envelope, Base):
     __tablename__ = "action_programmes"
 
-    document: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     number: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(Text)
@@ -70,8 +70,8 @@ class ActionProgrammeRecord(Record, frozen=True):
 class ProgressRow(Envelope, Base):
     __tablename__ = "programme_progress"
 
-    programme: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    target: Mapped[uuid.UUID] = mapped_column(Uuid)
+    programme: Mapped[uuid.UUID] = mapped_column(Id, index=True)
+    target: Mapped[uuid.UUID] = mapped_column(Id)
     year: Mapped[int] = mapped_column(Integer)
     reported_on: Mapped[date] = mapped_column(Date)
     value: Mapped[Decimal] = mapped_column(Numeric(20, 4))

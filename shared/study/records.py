@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import JSON, Date, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 from shared.sync.registry import ROOT, Audience, Record, RecordType
 
 SESSION_FORMS = ("in_person", "online", "mixed")
@@ -44,7 +44,7 @@ class PropagandaRow(Envelope, Base):
     __tablename__ = "propaganda"
 
     channel: Mapped[str] = mapped_column(String(20))
-    document: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID | None] = mapped_column(Id, index=True)
     period_start: Mapped[date] = mapped_column(Date, index=True)
     period_end: Mapped[date] = mapped_column(Date)
     count: Mapped[int] = mapped_column(Integer)

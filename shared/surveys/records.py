@@ -8,10 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 import msgspec
-from sqlalchemy import JSON, Date, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 from shared.domain.surveys import METHODS, QUESTION_KINDS
 from shared.sync.registry import ROOT, Audience, Record, RecordType
 
@@ -39,7 +39,7 @@ class AnswerWire(msgspec.Struct, frozen=True):
 class QuestionnaireRow(Envelope, Base):
     __tablename__ = "questionnaires"
 
-    document: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    document: Mapped[uuid.UUID | None] = mapped_column(Id, index=True)
     title: Mapped[str] = mapped_column(Text)
     method: Mapped[str] = mapped_column(String(20))
     opens_on: Mapped[date] = mapped_column(Date)
@@ -64,7 +64,7 @@ class QuestionnaireRecord(Record, frozen=True):
 class RespondentRow(Envelope, Base):
     __tablename__ = "survey_respondents"
 
-    questionnaire: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    questionnaire: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     full_name: Mapped[str] = mapped_column(Text)
     group: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text)
@@ -82,8 +82,8 @@ class RespondentRecord(Record, frozen=True):
 class SurveyResponseRow(Envelope, Base):
     __tablename__ = "survey_responses"
 
-    questionnaire: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    respondent: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    questionnaire: Mapped[uuid.UUID] = mapped_column(Id, index=True)
+    respondent: Mapped[uuid.UUID | None] = mapped_column(Id)
     group: Mapped[str] = mapped_column(String(20))
     answered_on: Mapped[date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(20))

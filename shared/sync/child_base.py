@@ -12,11 +12,12 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import Uuid, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from shared.db.engine import Database
+from shared.db.meta import Id
 from shared.settings import SyncSettings
 from shared.sync import store
 from shared.sync.protocol import (
@@ -69,7 +70,7 @@ _STATE = (
     .join(Upstream, Upstream.url == bindparam("url"))
     .join(FeedCounter, FeedCounter.id == 1)
     .outerjoin(_ME, _ME.id == Identity.unit)
-    .outerjoin(_UP, _UP.id == bindparam("parent_unit", type_=Uuid()))
+    .outerjoin(_UP, _UP.id == bindparam("parent_unit", type_=Id()))
 )
 
 

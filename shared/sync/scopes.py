@@ -17,7 +17,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    Uuid,
     and_,
     any_,
     bindparam,
@@ -32,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from shared.db.engine import asyncpg_of
+from shared.db.meta import Id
 from shared.sync.registry import RecordType, Registry
 from shared.sync.tables import UnitRow
 from shared.sync.writes import _UUIDS
@@ -80,9 +80,9 @@ def _scope_filter(rt: RecordType, scope: Scope) -> tuple[ColumnElement[bool], An
     if scope.up:
         up = [owner.c.path.startswith(path)]
         if scope.exclude_own:
-            up.append(table.c.owner != bindparam("s_unit", scope.unit, type_=Uuid()))
+            up.append(table.c.owner != bindparam("s_unit", scope.unit, type_=Id()))
         if scope.exclude_origin is not None:
-            origin = bindparam("s_origin", scope.exclude_origin, type_=Uuid())
+            origin = bindparam("s_origin", scope.exclude_origin, type_=Id())
             up.append(or_(table.c.origin.is_(None), table.c.origin != origin))
         if scope.ceiling_depth is not None and rt.ceiling is not None:
             up.append(owner.c.depth - bindparam("s_ceiling", scope.ceiling_depth, type_=Integer()) <= rt.ceiling)
@@ -125,8 +125,8 @@ def _reach(rt: RecordType, pg: bool) -> ColumnElement[bool]:
             table.c.audience == any_(bindparam("s_audiences", type_=_UUIDS)),
         )
     return or_(
-        table.c.owner.in_(bindparam("s_owners", expanding=True, type_=Uuid())),
-        table.c.audience.in_(bindparam("s_audiences", expanding=True, type_=Uuid())),
+        table.c.owner.in_(bindparam("s_owners", expanding=True, type_=Id())),
+        table.c.audience.in_(bindparam("s_audiences", expanding=True, type_=Id())),
     )
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, Uuid, any_, bindparam, delete, select, text, update
+from sqlalchemy import String, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from shared.db.meta import Id
 from shared.sync.registry import Record, RecordType
 from shared.sync.scopes import (
     Scope,
@@ -156,6 +157,22 @@ class _HeldByText(dict[str, Any]):
 _HELD_TEXT = _HeldByText()
 
 
+_SQLITE_CHUNK = 5000
+"""Ids per statement in `_sqlite_held`: one push or pull batch, well under SQLite's 32,766 bound parameters."""
+
+
+async def _sqlite_held(conn: AsyncConnection, table: str, ids: list[bytes]) -> dict[bytes, tuple[int, int]]:
+    """(rev, hash) by the 16 id bytes SQLite stores (`shared.db.meta.Id`): an IN list of bound blobs per batch,
+    which SQLite answers from the primary key (it has no `unhex` before 3.41 to read a JSON array of hex)."""
+    out: dict[bytes, tuple[int, int]] = {}
+    for i in range(0, len(ids), _SQLITE_CHUNK):
+        chunk = ids[i : i + _SQLITE_CHUNK]
+        sql = f'SELECT id, rev, hash FROM "{table}" WHERE id IN ({", ".join("?" * len(chunk))})'
+        found: Any = await conn.exec_driver_sql(sql, tuple(chunk))
+        out.update({bytes(rid): (rev, h) for rid, rev, h in found})
+    return out
+
+
 async def held_versions(conn: AsyncConnection, rt: RecordType, ids: Iterable[Any]) -> dict[Any, tuple[int, int]]:
     """(rev, hash) of the stored version of each id held here, keyed like `ids` (UUIDs, or bytes of views)."""
     out: dict[Any, tuple[int, int]] = {}
@@ -165,24 +182,18 @@ async def held_versions(conn: AsyncConnection, rt: RecordType, ids: Iterable[Any
         return out
     if isinstance(id_list[0], bytes):
         # Ids of record views: sent as hex text, and the answer keyed by bytes like them.
-        hexes = [i.hex() for i in id_list]
         if conn.dialect.name == "postgresql":
-            held = await conn.execute(_HELD_TEXT[table.name], {"ids": hexes})
+            held = await conn.execute(_HELD_TEXT[table.name], {"ids": [i.hex() for i in id_list]})
             return {r[0].bytes: (r[1], r[2]) for r in held}
-        sql = f'SELECT id, rev, hash FROM "{table.name}" WHERE id IN (SELECT value FROM json_each(?))'
-        held = await conn.exec_driver_sql(sql, (msgspec.json.encode(hexes).decode(),))
-        return {bytes.fromhex(rid): (rev, h) for rid, rev, h in held}
+        return await _sqlite_held(conn, table.name, id_list)
     if conn.dialect.name == "postgresql":
         # One statement with an array parameter, whatever the count: no IN list to render for 5,000 ids.
         stmt = select(table.c.id, table.c.rev, table.c.hash).where(table.c.id == any_(bindparam("ids", type_=_UUIDS)))
         rows = await conn.execute(stmt, {"ids": id_list})
         return {r[0]: (r[1], r[2]) for r in rows}
-    if conn.dialect.name == "sqlite" and isinstance(table.c.id.type, Uuid):
-        # SQLite keeps these UUIDs as 32-digit hex text: one statement over a JSON array of them, instead of
-        # an IN list rendered and run per 500 ids.
-        sql = f'SELECT id, rev, hash FROM "{table.name}" WHERE id IN (SELECT value FROM json_each(?))'
-        found: Any = await conn.exec_driver_sql(sql, (msgspec.json.encode([i.hex for i in id_list]).decode(),))
-        return {uuid.UUID(hex=rid): (rev, h) for rid, rev, h in found}
+    if conn.dialect.name == "sqlite" and isinstance(table.c.id.type, Id):
+        held_bytes = await _sqlite_held(conn, table.name, [i.bytes for i in id_list])
+        return {uuid.UUID(bytes=rid): found for rid, found in held_bytes.items()}
     for i in range(0, len(id_list), 500):
         chunk = id_list[i : i + 500]
         rows = await conn.execute(select(table.c.id, table.c.rev, table.c.hash).where(table.c.id.in_(chunk)))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Integer, LargeBinary, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.meta import Base, Envelope
+from shared.db.meta import Base, Envelope, Id
 
 
 class UnitRow(Envelope, Base):
@@ -22,7 +22,7 @@ class UnitRow(Envelope, Base):
     kind: Mapped[str] = mapped_column(String(40))
     depth: Mapped[int] = mapped_column(Integer)
     armed_forces: Mapped[bool] = mapped_column(Boolean, default=False)
-    parent: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    parent: Mapped[uuid.UUID | None] = mapped_column(Id, index=True)
     path: Mapped[str] = mapped_column(String(1000), index=True)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
@@ -57,7 +57,7 @@ class Identity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(10))  # "hub" or "node"
-    unit: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    unit: Mapped[uuid.UUID | None] = mapped_column(Id)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -71,7 +71,7 @@ class Upstream(Base):
     """Lower is tried first: the node's own parent, then fallbacks such as the hub directly."""
     credential: Mapped[str] = mapped_column(String(200))
     """This node's secret at that parent; the parent keeps only its hash."""
-    parent_unit: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    parent_unit: Mapped[uuid.UUID | None] = mapped_column(Id)
     pull_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     push_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     scope: Mapped[str] = mapped_column(String(64), default="")
@@ -89,8 +89,8 @@ class ChildNode(Base):
 
     __tablename__ = "child_nodes"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    unit: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    id: Mapped[uuid.UUID] = mapped_column(Id, primary_key=True)
+    unit: Mapped[uuid.UUID] = mapped_column(Id, index=True)
     secret_hash: Mapped[bytes] = mapped_column(LargeBinary(64))
     label: Mapped[str] = mapped_column(String(200), default="")
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -118,7 +118,7 @@ class EnrolmentCode(Base):
     __tablename__ = "enrolment_codes"
 
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(64), primary_key=True)
-    unit: Mapped[uuid.UUID] = mapped_column(Uuid)
+    unit: Mapped[uuid.UUID] = mapped_column(Id)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -128,7 +128,7 @@ class Rejection(Base):
 
     __tablename__ = "rejections"
 
-    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Id, primary_key=True)
     type: Mapped[str] = mapped_column(String(60))
     rev: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db.meta import Id
 from shared.sync.registry import Record, RecordType
 from shared.sync.tables import FeedCounter
 
@@ -39,11 +40,11 @@ def as_uuid(value: uuid.UUID | bytes) -> uuid.UUID:
 
 
 def _uuid_columns(rt: RecordType) -> list[int]:
-    return [i for i, c in enumerate(_all_columns(rt)) if isinstance(rt.table.c[c].type, Uuid)]
+    return [i for i, c in enumerate(_all_columns(rt)) if isinstance(rt.table.c[c].type, Id)]
 
 
 def _views_to_text(rt: RecordType, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Rows of record views with their UUID bytes as 32 hex digits: what SQLite stores, and what asyncpg parses in
+    """Rows of record views with their UUID bytes as 32 hex digits: what asyncpg parses into `uuid` in
     C (bytes.hex() costs a quarter of making a UUID and asking it for its bytes again)."""
     idx = _uuid_columns(rt)
     out = []
@@ -230,8 +231,7 @@ async def _executemany_upsert(
     ]
     uuid_idx = set(_uuid_columns(rt)) if views else set()
     for i, name in enumerate(names):
-        if i in uuid_idx:  # a view's UUID bytes, as SQLAlchemy's Uuid type stores a UUID here: 32 hex digits
-            cols[i] = [None if v is None else v.hex() for v in cols[i]]
+        if i in uuid_idx:  # a view's UUID bytes: what SQLite stores (`shared.db.meta.Id`), bound as they are
             continue
         if name in rt.json_fields:
             cols[i] = [None if v is None else msgspec.to_builtins(v) for v in cols[i]]
