@@ -13,8 +13,9 @@ from shared.domain.errors import DocumentNumberError
 KNOWN_TYPES: tuple[str, ...] = ("NQ", "CT", "KL", "QĐ", "HD", "KH", "CTr", "CTHĐ", "ĐA", "CV", "BC", "TB")
 """Document types in their canonical spelling (D5a); callers may pass a longer tuple from settings."""
 
-KNOWN_ISSUERS: tuple[str, ...] = ("TW", "VPTW", "BTCTW", "TU", "VPTU", "HU", "QU", "ĐU", "ĐUK", "ĐĐ", "BCSĐ")
-"""Issuer suffixes in their canonical spelling (D5a, D2); callers may pass a longer tuple from settings."""
+KNOWN_ISSUERS: tuple[str, ...] = ("TW", "VPTW", "BTCTW", "TU", "VPTU", "HU", "QU", "ĐU", "ĐUK", "ĐĐ", "BCSĐ", "CB")
+"""Issuer suffixes in their canonical spelling (D5a, D2; CB: a Party cell, chi bộ, which issues its own reports);
+callers may pass a longer tuple from settings."""
 
 CENTRAL_ISSUERS: tuple[str, ...] = ("TW", "VPTW", "BTCTW")
 """Suffixes that always mean Central (Trung ương, Bộ Chính trị, Ban Bí thư and central agencies)."""

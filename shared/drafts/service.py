@@ -231,7 +231,9 @@ async def submit_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUI
         raise invalid(
             "submitted_on",
             "D24",
-            "Ngày trình cấp ủy trước ngày của phiên bản được trình.",
+            # The date to compare with is on another part of the page: say it (a new office worker looks for it).
+            f"Ngày trình cấp ủy trước ngày của phiên bản được trình (phiên bản {rec.versions[-1].number}, "
+            f"ngày {rec.versions[-1].written_on:%d/%m/%Y}).",
             "Submitted before the version submitted was written.",
         )
     changes = {"submitted_on": data.submitted_on, "submitted_version": rec.versions[-1].number}

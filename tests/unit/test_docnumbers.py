@@ -257,3 +257,8 @@ def test_d5a_numbering_restarts_each_term_and_type() -> None:
     second_term = resolve_issuer(number, CANDIDATES, term="2020-2025")
     directive = resolve_issuer(parse_document_number("01-CT/TU"), CANDIDATES, term="2020-2025")
     assert len({first_term, second_term, directive}) == 3
+
+
+def test_d5a_a_party_cell_signs_its_report_as_cb() -> None:
+    # A chi bộ cơ sở with no committee office of its own issues «03-BC/CB» (found in the whole-round browser test).
+    assert str(parse_document_number("Số 03 - BC/CB")) == "03-BC/CB"
