@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, Parameter
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from shared.accounts.http import client_address, session_cookie
@@ -49,9 +49,7 @@ def _auth(request: Request[Any, Any, State]) -> AuthSettings:
 
 
 @get(LOGIN_PATH, opt={"public": True}, sync_to_thread=False)
-def login_form(
-    next: FromQuery[str | None] = None, het_phien: Annotated[bool, Parameter(query="het_phien")] = False
-) -> Response[Any]:
+def login_form(next: FromQuery[str | None] = None, het_phien: FromQuery[bool] = False) -> Response[Any]:
     ended = SESSION_ENDED if het_phien else ""
     return render("login.html", None, next=_safe_next(next), form={}, errors={}, ended=ended)
 
