@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,37 +84,44 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """`nqsync server init/user-add/serve` as an office installs it, on SQLite in a temporary folder."""
-    root = tmp_path_factory.mktemp("browser-hub")
+@contextmanager
+def serve_hub(root: Path, accounts: dict[str, tuple[str, str]], env: dict[str, str] | None = None) -> Iterator[Hub]:
+    """`nqsync server init/user-add/serve` as an office installs it, on SQLite in `root`; `env` adds settings."""
     units = root / "donvi.csv"
     units.write_text(UNITS_CSV, encoding="utf-8")
     data = root / "hub"
     _nqsync("server", "init", "--data", str(data), "--units", str(units))
-    for username, (unit, role) in ACCOUNTS.items():
+    for username, (unit, role) in accounts.items():
         _nqsync(
             "server", "user-add", "--data", str(data), "--unit", unit, "--role", role,
             "--username", username, "--password-stdin", stdin=FIRST_PASSWORD + "\n",
         )  # fmt: skip
     port = _free_port()
     log = (root / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [NQSYNC, "server", "serve", "--data", str(data), "--port", str(port)], env=_env(), stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, f"the hub exited: {(root / 'serve.log').read_text()}"
-            assert time.monotonic() < deadline, "the hub did not start in 30 s"
-            time.sleep(0.1)
-    yield Hub(f"http://127.0.0.1:{port}", data)
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    command = [NQSYNC, "server", "serve", "--data", str(data), "--port", str(port)]
+    proc = subprocess.Popen(command, env=_env() | (env or {}), stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, f"the hub exited: {(root / 'serve.log').read_text()}"
+                assert time.monotonic() < deadline, "the hub did not start in 30 s"
+                time.sleep(0.1)
+        yield Hub(f"http://127.0.0.1:{port}", data)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The hub of the browser tests, with ACCOUNTS."""
+    with serve_hub(tmp_path_factory.mktemp("browser-hub"), ACCOUNTS) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -6,26 +6,13 @@ Its own hub with a short idle timeout (NQSYNC_IDLE_MINUTES), so an idle session 
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.browser.conftest import (
-    FIRST_PASSWORD,
-    NQSYNC,
-    PASSWORD,
-    UNITS_CSV,
-    Hub,
-    _env,
-    _free_port,
-    _nqsync,
-    screenshot,
-)
+from tests.browser.conftest import FIRST_PASSWORD, PASSWORD, Hub, screenshot, serve_hub
 
 IDLE_SECONDS = 6
 ENDED = "Phiên làm việc đã kết thúc"
@@ -34,38 +21,10 @@ ENDED = "Phiên làm việc đã kết thúc"
 @pytest.fixture(scope="module")
 def short_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """A hub whose sessions end after IDLE_SECONDS without a request; three accounts made by an admin (user-add)."""
-    root = tmp_path_factory.mktemp("sign-in-hub")
-    units = root / "donvi.csv"
-    units.write_text(UNITS_CSV, encoding="utf-8")
-    data = root / "hub"
-    _nqsync("server", "init", "--data", str(data), "--units", str(units))
-    for username in ("moi", "haimay", "nghi"):
-        _nqsync(
-            "server", "user-add", "--data", str(data), "--unit", "H1B1", "--role", "editor",
-            "--username", username, "--password-stdin", stdin=FIRST_PASSWORD + "\n",
-        )  # fmt: skip
-    port = _free_port()
-    env = _env() | {"NQSYNC_IDLE_MINUTES": str(IDLE_SECONDS / 60)}
-    log = (root / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [NQSYNC, "server", "serve", "--data", str(data), "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, f"the hub exited: {(root / 'serve.log').read_text()}"
-                assert time.monotonic() < deadline, "the hub did not start in 30 s"
-                time.sleep(0.1)
-        yield Hub(url, Path(data))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    accounts = dict.fromkeys(("moi", "haimay", "nghi"), ("H1B1", "editor"))
+    env = {"NQSYNC_IDLE_MINUTES": str(IDLE_SECONDS / 60)}
+    with serve_hub(tmp_path_factory.mktemp("sign-in-hub"), accounts, env) as running:
+        yield running
 
 
 def _context(browser: Browser) -> BrowserContext:
