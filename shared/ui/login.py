@@ -28,6 +28,10 @@ from shared.settings import AuthSettings
 from shared.ui.forms import GENERAL, Form
 from shared.ui.web import LOGIN_PATH, PASSWORD_PATH, Page, render
 
+SESSION_ENDED = (
+    "Phiên làm việc đã kết thúc (quá lâu không thao tác, hết hạn, hoặc đã đăng xuất trên mọi máy). "
+    "Hãy đăng nhập lại; những gì chưa bấm Lưu cần nhập lại."
+)
 _GONE = Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")
 
 
@@ -45,8 +49,9 @@ def _auth(request: Request[Any, Any, State]) -> AuthSettings:
 
 
 @get(LOGIN_PATH, opt={"public": True}, sync_to_thread=False)
-def login_form(next: FromQuery[str | None] = None) -> Response[Any]:
-    return render("login.html", None, next=_safe_next(next), form={}, errors={})
+def login_form(next: FromQuery[str | None] = None, het_phien: FromQuery[bool] = False) -> Response[Any]:
+    ended = SESSION_ENDED if het_phien else ""
+    return render("login.html", None, next=_safe_next(next), form={}, errors={}, ended=ended)
 
 
 @post(LOGIN_PATH, opt={"public": True}, status_code=303)

@@ -23,7 +23,7 @@ from jinja2 import Environment
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import Cookie, State, UploadFile
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -308,7 +308,11 @@ def _not_signed_in(request: Request[Any, Any, Any], exc: NotAuthorizedException)
     if isinstance(exc, MustChangePassword):
         return Redirect(PASSWORD_PATH, status_code=303)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"{LOGIN_PATH}?next={quote(target, safe='')}", status_code=303)
+    if not request.cookies.get(SESSION_COOKIE):
+        return Redirect(f"{LOGIN_PATH}?next={quote(target, safe='')}", status_code=303)
+    # A cookie whose session is gone (idle, expired, signed out everywhere): say so on the sign-in page, and drop it.
+    gone = Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")
+    return Redirect(f"{LOGIN_PATH}?het_phien=1&next={quote(target, safe='')}", status_code=303, cookies=[gone])
 
 
 def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:

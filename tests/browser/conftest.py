@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,21 +74,28 @@ def _nqsync(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="session")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """`nqsync server init/user-add/serve` as an office installs it, on SQLite in a temporary folder."""
-    root = tmp_path_factory.mktemp("browser-hub")
+@contextmanager
+def serve_hub(root: Path, accounts: dict[str, tuple[str, str]], env: dict[str, str] | None = None) -> Iterator[Hub]:
+    """`nqsync server init/user-add/serve` as an office installs it, on SQLite in `root`; `env` adds settings."""
     units = root / "donvi.csv"
     units.write_text(UNITS_CSV, encoding="utf-8")
     data = root / "hub"
     _nqsync("server", "init", "--data", str(data), "--units", str(units))
-    for username, (unit, role) in ACCOUNTS.items():
+    for username, (unit, role) in accounts.items():
         _nqsync(
             "server", "user-add", "--data", str(data), "--unit", unit, "--role", role,
             "--username", username, "--password-stdin", stdin=FIRST_PASSWORD + "\n",
         )  # fmt: skip
-    with serving("server", "serve", "--data", str(data), log=root / "serve.log", timeout=30) as served:
+    command = ("server", "serve", "--data", str(data))
+    with serving(*command, env=_env() | (env or {}), log=root / "serve.log", timeout=30) as served:
         yield Hub(served.url, data)
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The hub of the browser tests, with ACCOUNTS."""
+    with serve_hub(tmp_path_factory.mktemp("browser-hub"), ACCOUNTS) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
