@@ -128,7 +128,9 @@ async def _post(link: Link, path: str, message: Any, credential: str | None) -> 
         resp = await link.post(path, pack(message), headers)
     except ReplyTooLarge:
         raise _too_large(link) from None
-    except (OSError, EOFError, TimeoutError, BadReply) as exc:
+    except BadReply as exc:
+        raise corrupt_reply(link.url, str(exc)) from None
+    except (OSError, EOFError, TimeoutError) as exc:
         tls = tls_failure(exc, link.host)
         if tls is not None:
             # Not a traceback nor "SSLError": what is wrong with the certificate and who can fix it.
