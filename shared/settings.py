@@ -85,6 +85,9 @@ class SyncSettings:
     """Longest pause after repeated failures."""
     request_timeout_seconds: float = 60.0
     """How long one sync request may take before it is abandoned and retried."""
+    note_quiet_rounds_seconds: float = 600.0
+    """A round that pushed and pulled nothing writes nothing at the node unless the last round it noted is older
+    than this: the sync page's "last attempt" and "last pull" are then at most this old."""
     verify_every_rounds: int = 20
     """The loop compares digests with the parent every this many rounds."""
     concurrent_pushes: int = 4
@@ -96,6 +99,9 @@ class SyncSettings:
     tombstone_grace_days: float = 30.0
     """A child not heard from for longer than this no longer holds back the collection of tombstones it would only
     purge (records owned outside its subtree): when it returns, it verifies by digest instead."""
+    max_reply_bytes: int = 64 * 1024 * 1024
+    """Largest reply a node accepts from a parent, as received and once decompressed (a zstd bomb from a hostile or
+    broken parent): a larger one fails the round with nothing applied. A pull batch is at most `batch_bytes`."""
     ca_bundle: str | None = None
     """A PEM file of CAs trusted for parents besides the public ones (a province's private CA): NQSYNC_CA_BUNDLE,
     else the data folder's `parent-ca.pem` that `node init --ca-bundle` keeps."""

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
 from shared.db.engine import Database
@@ -37,7 +36,6 @@ async def sync_once(
     via: str | None = None,
     verify: bool = False,
     progress: Progress | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
     clients: Clients | None = None,
 ) -> tuple[str, RoundReport]:
     """One round with the first upstream that answers (or only `via`); raises the last failure if none does."""
@@ -51,7 +49,7 @@ async def sync_once(
         )
     failure: SyncFailed | None = None
     for upstream in candidates:
-        child = Child(db, registry, settings, upstream, transport=transport, progress=progress, clients=clients)
+        child = Child(db, registry, settings, upstream, progress=progress, clients=clients)
         try:
             return upstream.url, await child.round(verify=verify)
         except SyncFailed as exc:
@@ -75,7 +73,7 @@ async def run_forever(db: Database, registry: Registry, settings: SyncSettings, 
     """Sync until `stop` is set; a failure is logged and retried after a backoff, never raised."""
     failures = 0
     rounds = 0
-    clients = Clients(ca_bundle=settings.ca_bundle)
+    clients = Clients()
     try:
         while not stop.is_set():
             rounds += 1

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import msgspec
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,7 +28,8 @@ from shared.sync.protocol import (
 from shared.sync.registry import Record, RecordType, Registry
 from shared.sync.store import Scope
 from shared.sync.tables import FeedCounter, Identity, UnitRow, Upstream
-from shared.sync.transport import Clients, SyncFailed, _client
+from shared.sync.transport import Clients, SyncFailed, _link, corrupt_reply
+from shared.sync.wire import Link
 
 Progress = Callable[[str, int, int], None]
 """Called as (step, done, total) while a round runs; total is 0 when unknown."""
@@ -52,6 +52,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives stored instants back without their zone; they were written in UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 # Built once: building this select (two aliases of the units table) took 1.7 of the 2 ms `_state` cost per round,
 # more than running it; SQLAlchemy's compiled cache spares only the compile.
 _ME, _UP = aliased(UnitRow, name="me"), aliased(UnitRow, name="up")
@@ -65,6 +70,9 @@ _STATE = (
         Upstream.pull_cursor,
         Upstream.scope,
         FeedCounter.last,
+        Upstream.last_attempt,
+        Upstream.last_error,
+        Upstream.failures,
     )
     .select_from(Identity)
     .join(Upstream, Upstream.url == bindparam("url"))
@@ -86,6 +94,9 @@ class _State:
     pull_cursor: int
     scope: str
     head: int
+    last_attempt: datetime | None = None
+    healthy: bool = False
+    """The upstream's row shows no error and no failure in a row."""
 
 
 class ChildBase:
@@ -98,7 +109,6 @@ class ChildBase:
         settings: SyncSettings,
         upstream: Any,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
         progress: Progress | None = None,
         clients: Clients | None = None,
     ) -> None:
@@ -109,18 +119,19 @@ class ChildBase:
         self.url = upstream.url
         self.credential = upstream.credential
         self.parent_unit = upstream.parent_unit
-        self.transport = transport
         self.progress = progress or (lambda step, done, total: None)
 
     @contextlib.asynccontextmanager
-    async def _http(self) -> AsyncIterator[httpx.AsyncClient]:
-        """The loop's kept client for this upstream, else one for this round only."""
-        timeout = self.settings.request_timeout_seconds
+    async def _http(self) -> AsyncIterator[Link]:
+        """The loop's kept link to this upstream, else one for this round only."""
         if self.clients is not None:
-            yield self.clients.get(self.url, timeout)
+            yield self.clients.get(self.url, self.settings)
             return
-        async with _client(self.url, self.transport, timeout, self.settings.ca_bundle) as http:
-            yield http
+        link = _link(self.url, self.settings)
+        try:
+            yield link
+        finally:
+            await link.aclose()
 
     async def _me(self, conn: AsyncConnection) -> tuple[uuid.UUID, str | None, int | None, int | None]:
         """This node's unit, its path and depth (None before the tree arrived), and the parent's depth."""
@@ -147,6 +158,8 @@ class ChildBase:
             pull_cursor=int(row.pull_cursor),
             scope=str(row.scope),
             head=int(row.last),
+            last_attempt=_aware(row.last_attempt),
+            healthy=row.last_error is None and not row.failures,
         )
 
     async def _bump(self, conn: AsyncConnection, stale: list[Stale]) -> int:
@@ -182,8 +195,17 @@ class ChildBase:
         return count
 
     def _decode(self, rt: RecordType, batch: Batch, *, views: bool = False) -> tuple[list[Record], list[bytes]]:
-        """Records from the parent, with their wire forms kept to store and relay as they are."""
-        return (rt.view_decoder if views else rt.batch_decoder).decode(batch.rows), split_batch(batch)
+        """Records from the parent, with their wire forms kept to store and relay as they are.
+
+        A batch that does not decode (corrupt, or nested past the recursion limit by a misbehaving parent) fails
+        the round before anything of it is written: the caller's transaction is rolled back.
+        """
+        try:
+            return (rt.view_decoder if views else rt.batch_decoder).decode(batch.rows), split_batch(batch)
+        except RecursionError:
+            raise corrupt_reply(self.url, f"{rt.name} records nested too deeply") from None
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise corrupt_reply(self.url, f"{rt.name} records: {exc}") from None
 
     async def _holding_scope(self, conn: AsyncConnection, *, for_parent: bool = True) -> Scope:
         """What this node holds: its ancestors' down-records, its subtree's records, its own.

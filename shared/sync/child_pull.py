@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 from sqlalchemy import select, update
 
 from shared.sync import store
@@ -25,12 +24,13 @@ from shared.sync.store import Scope
 from shared.sync.tables import Upstream
 from shared.sync.tombstones import mark_purged
 from shared.sync.transport import SOFTWARE, _drop, _post
+from shared.sync.wire import Link
 
 
 class Pulling(ChildBase):
     """The pull and verify steps of a round (a pull that finds its scope changed verifies at once)."""
 
-    async def _pull(self, http: httpx.AsyncClient, report: RoundReport, state: _State | None = None) -> None:
+    async def _pull(self, http: Link, report: RoundReport, state: _State | None = None) -> None:
         """Pull until the parent has nothing more; `state`, if just read, gives the cursor without another read.
 
         While a batch is applied here, the next one is already asked for from the cursor that batch will leave
@@ -82,7 +82,7 @@ class Pulling(ChildBase):
         finally:
             await _drop(ahead)
 
-    async def _ask_pull(self, http: httpx.AsyncClient, cursor: int, scope: str) -> PullResponse:
+    async def _ask_pull(self, http: Link, cursor: int, scope: str) -> PullResponse:
         reply = await _post(
             http,
             "/sync/v1/pull",
@@ -94,7 +94,7 @@ class Pulling(ChildBase):
 
     # Verify and repair
 
-    async def _verify(self, http: httpx.AsyncClient, report: RoundReport, *, rescope: bool = False) -> None:
+    async def _verify(self, http: Link, report: RoundReport, *, rescope: bool = False) -> None:
         """Compare digests over this node's scope with the parent's; fetch, push again or purge what differs.
 
         Types are taken in registry order, units first, and each local digest is computed after the types before
@@ -133,7 +133,7 @@ class Pulling(ChildBase):
 
     async def _repair(
         self,
-        http: httpx.AsyncClient,
+        http: Link,
         rt: RecordType,
         scope: Scope,
         bucket_ids: list[int],

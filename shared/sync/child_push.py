@@ -6,7 +6,6 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +24,7 @@ from shared.sync.protocol import (
 from shared.sync.store import Scope
 from shared.sync.tables import Rejection, Upstream
 from shared.sync.transport import SOFTWARE, _drop, _post
+from shared.sync.wire import Link
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ class _PushPlan:
 class Pushing(ChildBase):
     """The push step of a round."""
 
-    async def _push(self, http: httpx.AsyncClient, report: RoundReport, state: _State | None = None) -> bool:
+    async def _push(self, http: Link, report: RoundReport, state: _State | None = None) -> bool:
         """Send every row of this node's subtree the parent lacks, batch by batch; True if the parent asks to verify.
 
         `state`, when the caller has just read it, saves a read when there is nothing to push. One batch is in

@@ -6,6 +6,7 @@ or after the parent acknowledged (push), and apply is idempotent, so a retried s
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -33,7 +34,7 @@ class Child(Pushing, Pulling):
             try:
                 state: _State | None
                 async with self.db.read(single=True) as conn:
-                    state = await self._state(conn)
+                    state = first = await self._state(conn)
                 if state.path is None or state.parent_depth is None:
                     await self._pull(http, report)
                     state = None
@@ -47,10 +48,25 @@ class Child(Pushing, Pulling):
             except Exception:
                 await self._mark(last_attempt=started)
                 raise
+            if self._quiet(first, report, started):
+                return report
             # One write per round for the bookkeeping (a pull that brought nothing wrote nothing).
             async with self.db.write() as conn:
                 await conn.execute(_SYNCED, {"_url": self.url, "started": started, "now": _now()})
         return report
+
+    def _quiet(self, state: _State, report: RoundReport, started: datetime) -> bool:
+        """A round that moved nothing, after a good one noted recently: it writes nothing at the node (issue 14).
+
+        The times the sync page shows (last attempt, last pull) are then at most `note_quiet_rounds_seconds` old.
+        """
+        moved = report.pushed or report.pulled or report.repaired or report.purged or report.bumped or report.verified
+        return (
+            not moved
+            and state.healthy
+            and state.last_attempt is not None
+            and (started - state.last_attempt).total_seconds() < self.settings.note_quiet_rounds_seconds
+        )
 
     async def verify(self) -> RoundReport:
         report = RoundReport()

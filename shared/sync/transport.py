@@ -1,24 +1,27 @@
-"""The child's wire to its parent: HTTP clients kept between rounds, one request and its reply, enrolment."""
+"""The child's wire to its parent: links kept between rounds, one request and its reply read safely, enrolment."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-import httpx
 import msgspec
 
+from shared.settings import SyncSettings
 from shared.sync.protocol import (
     MEDIA_TYPE,
     PROTOCOL,
     PROTOCOL_HEADER,
+    BodyTooLarge,
     EnrolRequest,
     EnrolResponse,
     Problem,
     decoder,
     pack,
+    unpack_body,
 )
-from shared.sync.tls import tls_context, tls_failure
+from shared.sync.tls import tls_failure
+from shared.sync.wire import BadReply, Link, ReplyTooLarge
 
 SOFTWARE = "nqsync/0.1"
 
@@ -40,34 +43,34 @@ class SyncFailed(Exception):
 
 
 class Clients:
-    """HTTP clients kept between rounds, one per upstream URL, for a node's sync loop.
+    """Links kept between rounds, one per upstream URL, for a node's sync loop.
 
-    A round then reuses the connection the last round left open (while the parent keeps it alive) and skips
-    building a client (proxy settings, connection pool): a new client and TCP connection were ~1,5 ms of a
-    no-op round. The owner closes them with `aclose`.
+    A round then reuses the connection the last round left open (while the parent keeps it alive): a new client
+    and TCP connection were ~1,5 ms of a no-op round. The owner closes them with `aclose`.
     """
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *, ca_bundle: str | None = None) -> None:
-        self.transport = transport
-        self.ca_bundle = ca_bundle
-        self._clients: dict[str, httpx.AsyncClient] = {}
+    def __init__(self) -> None:
+        self._links: dict[str, Link] = {}
 
-    def get(self, url: str, timeout: float) -> httpx.AsyncClient:
-        http = self._clients.get(url)
-        if http is None or http.is_closed:
-            http = self._clients[url] = _client(url, self.transport, timeout, self.ca_bundle)
-        return http
+    def get(self, url: str, settings: SyncSettings) -> Link:
+        link = self._links.get(url)
+        if link is None or link.closed:
+            link = self._links[url] = _link(url, settings)
+        return link
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, {}
-        for http in clients.values():
-            await http.aclose()
+        links, self._links = self._links, {}
+        for link in links.values():
+            await link.aclose()
 
 
-def _client(
-    url: str, transport: httpx.AsyncBaseTransport | None, timeout: float, ca_bundle: str | None = None
-) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=url, transport=transport, timeout=timeout, verify=tls_context(ca_bundle))
+def _link(url: str, settings: SyncSettings) -> Link:
+    return Link(
+        url,
+        timeout=settings.request_timeout_seconds,
+        ca_bundle=settings.ca_bundle,
+        max_reply_bytes=settings.max_reply_bytes,
+    )
 
 
 async def _drop(task: asyncio.Task[Any] | None) -> None:
@@ -80,56 +83,82 @@ async def _drop(task: asyncio.Task[Any] | None) -> None:
         task.exception()  # retrieved: its failure no longer matters
 
 
-async def enrol(
-    url: str,
-    code: str,
-    label: str,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    ca_bundle: str | None = None,
-) -> EnrolResponse:
+async def enrol(url: str, code: str, label: str, *, ca_bundle: str | None = None) -> EnrolResponse:
     """Exchange a one-time code for a credential at `url`."""
-    async with _client(url, transport, 30, ca_bundle) as http:
+    link = _link(url, SyncSettings(request_timeout_seconds=30, ca_bundle=ca_bundle))
+    try:
         reply = await _post(
-            http, "/sync/v1/enrol", EnrolRequest(protocol=PROTOCOL, code=code, label=label, software=SOFTWARE), None
+            link, "/sync/v1/enrol", EnrolRequest(protocol=PROTOCOL, code=code, label=label, software=SOFTWARE), None
         )
+    finally:
+        await link.aclose()
     assert isinstance(reply, EnrolResponse)
     return reply
 
 
-async def _post(http: httpx.AsyncClient, path: str, message: Any, credential: str | None) -> Any:
-    headers = {
-        PROTOCOL_HEADER: str(PROTOCOL),
-        "content-type": MEDIA_TYPE,
-        "content-encoding": "zstd",
-    }
-    if credential:
-        headers["authorization"] = f"Bearer {credential}"
+_HEADERS = (
+    f"{PROTOCOL_HEADER}: {PROTOCOL}\r\ncontent-type: {MEDIA_TYPE}\r\ncontent-encoding: zstd\r\n"
+    f"user-agent: {SOFTWARE}\r\n"
+)
+
+
+def _too_large(link: Link) -> SyncFailed:
+    limit = link.max_reply_bytes
+    return SyncFailed(
+        f"Câu trả lời của cấp trên ({link.url}) vượt quá {limit // (1024 * 1024)} MB mà nút này nhận; không có gì "
+        "được ghi. Hãy báo bộ phận CNTT của cấp trên.",
+        f"The parent's reply exceeds the {limit} bytes this node accepts; nothing was applied.",
+        code="reply_too_large",
+    )
+
+
+def corrupt_reply(link_url: str, detail: str) -> SyncFailed:
+    """The failure for a reply that cannot be read (corrupt, nested too deeply): nothing of it is applied."""
+    return SyncFailed(
+        f"Câu trả lời của cấp trên ({link_url}) bị hỏng hoặc không đúng định dạng; không có gì được ghi. "
+        "Sẽ thử lại sau; nếu lỗi lặp lại, hãy báo bộ phận CNTT của cấp trên.",
+        f"Corrupt reply from {link_url}: {detail}; nothing was applied.",
+        code="bad_reply",
+    )
+
+
+async def _post(link: Link, path: str, message: Any, credential: str | None) -> Any:
+    headers = f"{_HEADERS}authorization: Bearer {credential}\r\n" if credential else _HEADERS
     try:
-        resp = await http.post(path, content=pack(message), headers=headers)
-    except httpx.HTTPError as exc:
-        tls = tls_failure(exc, http.base_url.host)
+        resp = await link.post(path, pack(message), headers)
+    except ReplyTooLarge:
+        raise _too_large(link) from None
+    except BadReply as exc:
+        raise corrupt_reply(link.url, str(exc)) from None
+    except (OSError, EOFError, TimeoutError) as exc:
+        tls = tls_failure(exc, link.host)
         if tls is not None:
-            # Not a traceback nor "ConnectError": what is wrong with the certificate and who can fix it.
+            # Not a traceback nor "SSLError": what is wrong with the certificate and who can fix it.
             raise SyncFailed(tls[1], tls[2], code=tls[0]) from exc
         raise SyncFailed(
-            f"Không kết nối được tới cấp trên ({http.base_url}): {type(exc).__name__}. Sẽ thử lại sau.",
-            f"Could not reach the parent at {http.base_url}: {exc!r}",
+            f"Không kết nối được tới cấp trên ({link.url}): {type(exc).__name__}. Sẽ thử lại sau.",
+            f"Could not reach the parent at {link.url}: {exc!r}",
         ) from exc
-    if resp.status_code != 200:
+    if resp.status != 200:
         try:
-            problem = msgspec.json.decode(resp.content, type=Problem)
-        except msgspec.DecodeError:
+            problem = msgspec.json.decode(resp.body, type=Problem)
+        except (msgspec.DecodeError, RecursionError):
             raise SyncFailed(
-                f"Cấp trên trả lời lỗi {resp.status_code}. Sẽ thử lại sau.",
-                f"The parent answered HTTP {resp.status_code}",
-                status=resp.status_code,
+                f"Cấp trên trả lời lỗi {resp.status}. Sẽ thử lại sau.",
+                f"The parent answered HTTP {resp.status}",
+                status=resp.status,
             ) from None
-        raise SyncFailed(problem.message_vi, problem.message_en, code=problem.code, status=resp.status_code)
+        raise SyncFailed(problem.message_vi, problem.message_en, code=problem.code, status=resp.status)
+    encoding = resp.headers.get("content-encoding", "identity")
     try:
-        # httpx has already undone the zstd content-encoding.
-        return decoder.decode(resp.content)
+        if encoding not in ("zstd", "identity"):
+            raise ValueError(f"content-encoding {encoding!r}")
+        raw = unpack_body(resp.body, compressed=encoding == "zstd", max_bytes=link.max_reply_bytes)
+        # msgspec recurses with Py_EnterRecursiveCall: nesting past the recursion limit raises RecursionError.
+        return decoder.decode(raw)
+    except BodyTooLarge:
+        raise _too_large(link) from None
+    except RecursionError:
+        raise corrupt_reply(link.url, "nested too deeply") from None
     except (msgspec.DecodeError, ValueError) as exc:
-        raise SyncFailed(
-            "Câu trả lời của cấp trên bị hỏng giữa đường. Sẽ thử lại sau.", f"Corrupt reply: {exc}"
-        ) from exc
+        raise corrupt_reply(link.url, str(exc)) from None
