@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,17 @@ from shared.sync.tables import Upstream
 from shared.sync.tombstones import collect_tombstones
 
 log = logging.getLogger("nqsync.sync")
+
+# One round at a time per database and event loop: the loop's round and a person's "sync now" take turns
+# (two rounds at once are safe, being idempotent, but would push and pull the same rows twice).
+_round_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _round_lock(db: Database) -> asyncio.Lock:
+    locks = _round_locks.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(db.url, asyncio.Lock())
 
 
 async def upstreams(db: Database) -> list[Any]:
@@ -51,7 +63,8 @@ async def sync_once(
     for upstream in candidates:
         child = Child(db, registry, settings, upstream, progress=progress, clients=clients)
         try:
-            return upstream.url, await child.round(verify=verify)
+            async with _round_lock(db):
+                return upstream.url, await child.round(verify=verify)
         except SyncFailed as exc:
             log.warning("sync with %s failed: %s", upstream.url, exc.message_en)
             failure = exc

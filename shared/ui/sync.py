@@ -7,17 +7,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.response import Redirect
 from sqlalchemy import select
 
 from shared.core.scope import Caller, unit_info, units_info
 from shared.db.engine import Database
 from shared.sync import store
-from shared.sync.agent import upstreams
+from shared.sync.agent import sync_once, upstreams
 from shared.sync.parent import Parent
 from shared.sync.tables import Identity, Rejection
+from shared.sync.transport import SyncFailed
 from shared.ui.web import Page, render
 
 
@@ -93,9 +95,32 @@ async def sync_health(db: Database, parent: Parent, caller: Caller) -> SyncHealt
 
 @get("/dong-bo")
 async def sync_page(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
+    done = None
+    if "gui" in request.query_params:
+        # The figures of the round "Đồng bộ ngay" just ran (the redirect keeps a reload from running another).
+        done = {k: request.query_params.get(k, "0") for k in ("gui", "nhan", "tuchoi")}
+    return await _sync_page(request, caller, done=done)
+
+
+async def _sync_page(
+    request: Request[Any, Any, State], caller: Caller, *, done: dict[str, str] | None = None, failed: str = ""
+) -> Response[Any]:
     state = request.app.state
     health = await sync_health(state.db, state.parent, caller)
-    return render("sync.html", Page(caller, caller.unit, request.url.path), health=health)
+    page = Page(caller, caller.unit, "/dong-bo")
+    return render("sync.html", page, health=health, done=done, failed=failed)
 
 
-PAGES = (sync_page,)
+@post("/dong-bo/ngay", status_code=303)
+async def sync_now(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
+    """Đồng bộ ngay: one round with the parent now, instead of waiting for the loop's next one."""
+    state = request.app.state
+    try:
+        _, report = await sync_once(state.db, state.registry, state.settings.sync)
+    except SyncFailed as exc:
+        return await _sync_page(request, caller, failed=exc.message_vi)
+    query = f"gui={report.pushed}&nhan={report.applied}&tuchoi={len(report.refused)}"
+    return Redirect(f"/dong-bo?{query}", status_code=303)
+
+
+PAGES = (sync_page, sync_now)
