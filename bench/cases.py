@@ -4,6 +4,7 @@ measured in the same run, the ratio.
 
 from __future__ import annotations
 
+from bench.backup import backup
 from bench.burst import burst
 from bench.common import Config, Result
 from bench.consolidation import consolidation
@@ -20,4 +21,5 @@ CASES = {
     "burst": burst,
     "consolidation": consolidation,
     "footprint": footprint,
+    "backup": backup,
 }

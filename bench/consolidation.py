@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 
 from sqlalchemy import text
 
@@ -24,15 +25,12 @@ CONSOLIDATION_MEMBERS = 129_200
 """Members giving about 120,000 graded attempts (one essay each, rewrites of the weak ones)."""
 
 
-async def consolidation(cfg: Config) -> list[Result]:
-    """The province's consolidated figures (D20, D26) on PostgreSQL: the three GROUP BY passes and the appendix."""
-    scale, members = (0.02, 2_000) if cfg.quick else (CONSOLIDATION_SCALE, CONSOLIDATION_MEMBERS)
-    units = sample_units(seed=2025, scale=scale)
-    root = units[0]
-    doc = DocumentRecord(
+def sample_document(owner: uuid.UUID) -> DocumentRecord:
+    """The province's resolution the sample round studies."""
+    return DocumentRecord(
         id=new_id(),
-        owner=root.id,
-        audience=root.id,
+        owner=owner,
+        audience=owner,
         rev=1,
         deleted=False,
         number="15-NQ/TU",
@@ -43,6 +41,14 @@ async def consolidation(cfg: Config) -> list[Result]:
         applies_to=[],
         level="PROVINCE",
     )
+
+
+async def consolidation(cfg: Config) -> list[Result]:
+    """The province's consolidated figures (D20, D26) on PostgreSQL: the three GROUP BY passes and the appendix."""
+    scale, members = (0.02, 2_000) if cfg.quick else (CONSOLIDATION_SCALE, CONSOLIDATION_MEMBERS)
+    units = sample_units(seed=2025, scale=scale)
+    root = units[0]
+    doc = sample_document(root.id)
     sample = sample_round(units, doc.id, members=members, graded_from=dt.date(2024, 3, 1), seed=11)
     follow = sample_follow_up(units, doc.id, issued_from=dt.date(2022, 1, 1), seed=12)
     db = Database(env.sa_url(await cfg.dbs.fresh()))

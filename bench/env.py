@@ -151,9 +151,11 @@ class Databases:
         await upgrade(db)
         await db.dispose()
 
-    async def fresh(self) -> str:
+    async def fresh(self, *, empty: bool = False) -> str:
+        """A migrated database, or with `empty` one without even the schema (what a restore starts from)."""
         name = f"{self.prefix}_{len(self.created)}"
-        await admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        template = "template0" if empty else self.template
+        await admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self.created.append(name)
         return name
 
