@@ -25,7 +25,6 @@ from shared.calendar.ui_common import (
     KIND_LABELS_VI,
     PLAN_KIND_LABELS_VI,
     STATUS_LABELS_VI,
-    back_to,
     plan_late_vi,
     unit_choices,
     where,
@@ -38,7 +37,7 @@ from shared.domain.calendar import annual_evaluations
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 StatusQuery = Annotated[str | None, QueryParameter(name="state")]
 """`?state=` (Litestar keeps the name `state` for the app state)."""
@@ -232,7 +231,7 @@ async def add_override(
 ) -> Response[Any]:
     """Move a review earlier or later with its reason and instructing document (D17), as the API's check does."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn sơ kết hay tổng kết được điều chỉnh.")
     due, reason, instructing = _read_override(form)
     if form.ok and due is not None:
@@ -258,7 +257,7 @@ async def edit_override(
 ) -> Response[Any]:
     """Change an override's new date, reason or instructing document (D17); refused on an older version."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     due, reason, instructing = _read_override(form)
     rev = form.text("rev")
     async with request.app.state.db.read() as conn:
@@ -289,7 +288,7 @@ async def withdraw_override(
 ) -> Response[Any]:
     """Withdraw an override: the review falls back on the date the rule gives (D16)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     document = form.ident("document", required="Thiếu văn bản.")
     async with request.app.state.db.write() as conn:
         await OVERRIDES.delete(conn, caller, override_id)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.response import Redirect
 
 from shared.calendar.lists import child_units
 from shared.calendar.schemas import Plan
@@ -17,7 +15,7 @@ from shared.calendar.service import KIND_BY_NAME
 from shared.core.scope import UnitInfo
 from shared.domain.calendar import Milestone, MilestoneStatus, add_full_years
 from shared.domain.formatting import format_date
-from shared.ui.web import Page
+from shared.ui.web import Page, link
 
 BASE = "/lich-so-ket"
 KIND_LABELS_VI: Mapping[str, str] = {name: kind.value for name, kind in KIND_BY_NAME.items()}
@@ -33,14 +31,7 @@ PROJECT_STATE_LABELS_VI: Mapping[str, str] = {"proposed": "Đã đề xuất, ch
 
 def where(page: Page, **query: Any) -> str:
     """`?…` for a link or form: the filters given, and the viewed unit when it is not one's own."""
-    values = {k: str(v) for k, v in query.items() if v not in (None, "")}
-    if page.other_unit:
-        values["unit"] = str(page.viewer.id)
-    return "?" + urlencode(values) if values else ""
-
-
-def back_to(path: str, page: Page, **query: Any) -> Redirect:
-    return Redirect(path + where(page, **query), status_code=303)
+    return link("", page, **query)
 
 
 async def unit_choices(request: Request[Any, Any, State], page: Page) -> list[tuple[str, str]]:

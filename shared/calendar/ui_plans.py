@@ -23,7 +23,6 @@ from shared.calendar.ui_common import (
     KIND_LABELS_VI,
     PLAN_KIND_LABELS_VI,
     PLAN_STATE_LABELS_VI,
-    back_to,
     plan_late_vi,
     unit_choices,
     where,
@@ -36,7 +35,7 @@ from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 PLANS = f"{BASE}/ke-hoach"
 ITEM_ROWS = 3
@@ -207,7 +206,7 @@ async def add_plan(
 ) -> Response[Any]:
     """Issue a plan of reviews (D19) with every check of `POST /api/v1/review-plans`; a committee decision."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     plan_kind = form.choice("plan_kind", PLAN_KIND_LABELS_VI, message="Chọn loại kế hoạch.")
     number = form.text("number", required="Ghi số, ký hiệu kế hoạch, ví dụ 12-KH/TU.")
     issued_on = form.day("issued_on")

@@ -18,7 +18,6 @@ from shared.calendar.ui_common import (
     BASE,
     KIND_LABELS_VI,
     PROJECT_STATE_LABELS_VI,
-    back_to,
     unit_choices,
     where,
 )
@@ -28,7 +27,7 @@ from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 PROJECTS = f"{BASE}/de-an"
 HELD = f"{BASE}/da-to-chuc"
@@ -140,7 +139,7 @@ async def add_project(
 ) -> Response[Any]:
     """The lead agency proposes a review project (đề án) to its committee (D21)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản được sơ kết, tổng kết.")
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn sơ kết hay tổng kết.")
     title = form.text("title", required="Ghi tên đề án.")
@@ -205,7 +204,7 @@ async def edit_project_page(
 ) -> Response[Any]:
     """Rename a project or record the committee's approval (D21)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     title = form.text("title", required="Ghi tên đề án.")
     approved_on = form.day("approved_on", required=False)
     rev = form.number("rev", label="Phiên bản")
@@ -319,7 +318,7 @@ async def add_held(
 ) -> Response[Any]:
     """Record that the unit held its review; refused while units below have not, unless a reason is given (D21)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản đã sơ kết, tổng kết.")
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn sơ kết hay tổng kết.")
     held_on = form.day("held_on")

@@ -214,7 +214,7 @@ async def consolidation_page(
     db = request.app.state.db
     async with db.read() as conn:
         docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: (d.signed_on, d.number), reverse=True)
-    form = Form(FormMultiDict(request.query_params))
+    form = Form(FormMultiDict(request.query_params), db)
     asked = "document" in request.query_params
     document = form.ident("document", required="Chọn văn bản cần tổng hợp.") if asked else None
     kind = form.choice("kind", KINDS, message="Chọn sơ kết hoặc tổng kết.") if asked else "preliminary"

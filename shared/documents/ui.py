@@ -162,7 +162,7 @@ _VIEWER = "Tài khoản chỉ xem không đăng ký văn bản được; hãy nh
 async def create_document(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
     """Register a document entered by the caller's committee, with every check of `POST /api/v1/documents`."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     fields = read_document_form(form)
     if form.ok and fields["signed_on"] is not None:
         try:

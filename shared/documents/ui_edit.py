@@ -111,7 +111,7 @@ async def edit(
 ) -> Response[Any]:
     """Write the corrected document as its next rev; it travels down again on the next sync."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     fields = read_document_form(form)
     rev = form.text("rev")
     if form.ok and fields["signed_on"] is not None:
@@ -134,7 +134,7 @@ async def withdraw(
 ) -> Response[Any]:
     """Withdraw a document entered by mistake: a tombstone that travels down like the document."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     rev = form.text("rev")
     if not form.text("confirm"):
         form.errors[GENERAL] = "Hãy đánh dấu ô xác nhận trước khi rút văn bản."

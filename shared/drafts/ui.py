@@ -193,7 +193,7 @@ async def start_draft(
 ) -> Response[Any]:
     """Start the unit's report with its first version (D24), with every check of `POST /api/v1/report-drafts`."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản được sơ kết, tổng kết.")
     kind = _review(form)
     title = form.text("title", required="Nhập tên báo cáo.")
@@ -219,7 +219,7 @@ async def decide(
 ) -> Response[Any]:
     """Accept a lower unit's report, return it for correction with a reason and deadline, or waive it (D25b)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     subject = form.ident("subject_unit", required="Chọn đơn vị cấp dưới.")
     document = form.ident("document", required="Chọn văn bản.")
     kind = _review(form)
@@ -319,7 +319,7 @@ async def new_version(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """A new version: comments taken in (D24) or the correction the level above asked for (D25b)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     async with request.app.state.db.read() as conn:
         held = await service.get_draft(conn, caller, draft_id)
     sections = _sections_from(form, held.versions[-1])
@@ -338,7 +338,7 @@ async def submit(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The lead agency submits the latest version to its committee (D24)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     day = form.day("submitted_on")
 
     async def act(conn: Any) -> None:
@@ -353,7 +353,7 @@ async def approve(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The committee approves its report, once its lower units' reports are in or waived (D24, D25b)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     day = form.day("approved_on")
 
     async def act(conn: Any) -> None:
@@ -368,7 +368,7 @@ async def issue(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Issue and send the report up, within 10 days of approval (D25); after a return, the corrected version."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     day = form.day("issued_on")
     number = form.text("report_number", required="Nhập số báo cáo, ví dụ 25-BC/ĐU.")
 
@@ -384,7 +384,7 @@ async def add_meeting(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Record a workshop or conference held on the draft, with its participants (D23)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     kind = form.choice("meeting_kind", MEETING_KINDS, message="Chọn hội thảo hoặc hội nghị.")
     title = form.text("meeting_title", required="Nhập tên hội thảo, hội nghị.")
     held_on = form.day("held_on")
@@ -403,7 +403,7 @@ async def add_comment(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Comment on a section of the draft as one's own unit (D23, D24); it reaches the draft's unit by sync."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     section = form.text("section", required="Chọn mục được góp ý.")
     text = form.text("text", required="Nhập nội dung góp ý.")
     made_on = form.day("made_on")

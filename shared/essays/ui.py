@@ -160,7 +160,7 @@ async def grade(
 ) -> Response[Any]:
     """Grade one essay: the grading unit is the unit being viewed (the level that summoned the member, D13)."""
     page = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     member = form.ident("member", required="Chọn đảng viên.")
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
     if score:
@@ -192,7 +192,7 @@ async def import_grades(
 ) -> Response[Any]:
     """Import a grades workbook, all or nothing; every bad row is listed on the page (D13)."""
     page = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     upload = form.file("file")
     graded_on = form.day("graded_on", required=False)
     problems: list[RowProblem] = []

@@ -88,7 +88,7 @@ async def correct(
 ) -> Response[Any]:
     """Write the corrected score or date as a new rev of the attempt; refused on an older rev (edited meanwhile)."""
     page = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
     if score:
         try:
@@ -123,7 +123,7 @@ async def remove(
 ) -> Response[Any]:
     """Withdraw the latest attempt entered by mistake (a tombstone that travels up like the grade)."""
     page = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     confirmed = form.text("confirm")
     if not confirmed:
         form.errors[GENERAL] = "Hãy đánh dấu ô xác nhận trước khi xóa."

@@ -180,7 +180,7 @@ async def grade_sheet(
     """Grade every filled box of the sheet in one write; any refusal writes none (D13: a rewrite only while the
     latest attempt is Yếu; the grading unit is the unit viewed, the level that summoned the member)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     graded_on = form.day("graded_on")
     async with request.app.state.db.read() as conn:
         rows = await sheet(conn, frame, document, which)

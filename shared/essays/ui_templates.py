@@ -130,7 +130,7 @@ async def save_template(
 ) -> Response[Any]:
     """Write the viewed level's template for a document, or revise it (`edit`): D11, one per level and document."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản của mẫu bài thu hoạch.") if edit is None else None
     title = form.text("title", required="Nhập tên mẫu, ví dụ «Câu hỏi thu hoạch Nghị quyết 05-NQ/HU».")
     for_whom = form.text("for_whom")

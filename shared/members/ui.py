@@ -162,7 +162,7 @@ async def add_member(
 ) -> Response[Any]:
     """Add one member to a roster written here, with every check of `POST /api/v1/members` (D12)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     owner = form.ident("unit", required="Chọn chi bộ, đảng bộ của đảng viên.")
     fields = read_member(form)
     if form.ok and owner is not None:
@@ -187,7 +187,7 @@ async def import_roster(
     """Import the unit's roster from .xlsx, all or nothing (`POST /api/v1/members/import`); "check only" writes
     nothing and says what would change."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     upload = form.file("file")
     dry_run = form.data.get("dry_run") == "1"
     problems: list[RowProblem] = []

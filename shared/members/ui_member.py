@@ -185,7 +185,7 @@ async def edit(
 ) -> Response[Any]:
     """Edit a member's details and D12 category (`PATCH /api/v1/members/{id}`), refused on a stale version."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     fields = read_member(form)
     rev = _rev(form)
     if form.ok:
@@ -211,7 +211,7 @@ async def move(
 ) -> Response[Any]:
     """Move a member to another unit written here; their essays stay theirs and both units' counts change."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     target = form.ident("unit", required="Chọn đơn vị chuyển đến.")
     rev = _rev(form)
     if form.ok and target is not None:
@@ -236,7 +236,7 @@ async def leave(
 ) -> Response[Any]:
     """Take a member off the roster with a reason; the unit's counts change at once (D12, D26)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     reason = form.choice("reason", LEAVE_REASONS_VI, message="Chọn lý do rời danh sách.")
     confirmed = form.data.get("confirm") == "1"
     form.values["confirm"] = "1" if confirmed else ""

@@ -197,7 +197,7 @@ KINDS = {
 async def _add(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None, slug: str) -> Response[Any]:
     kind = KINDS[slug]
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     data = kind.read(form, frame.viewer.id)
     if data is not None:
         try:
@@ -289,7 +289,7 @@ async def edit(
     if slug not in KINDS:
         raise NotFoundException()
     kind = KINDS[slug]
-    form = Form(await request.form())
+    form = await Form.posted(request)
     rev = str(form.data.get("rev") or "")  # not a field of its own: a stale edit is told above the form
     data = kind.read(form, caller.unit.id)
     if data is not None:
@@ -316,7 +316,7 @@ async def remove(
     if slug not in KINDS:
         raise NotFoundException()
     kind = KINDS[slug]
-    form = Form(await request.form())
+    form = await Form.posted(request)
     rev = form.text("rev")
     async with request.app.state.db.write() as conn:
         rec = await kind.service.get(conn, caller, record_id)

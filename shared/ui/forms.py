@@ -3,26 +3,48 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from litestar.datastructures import FormMultiDict, UploadFile
+from litestar import Request
+from litestar.datastructures import FormMultiDict, State, UploadFile
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal
+from shared.db.engine import Database
 from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
+from shared.ui.web import Page, render
+
+T = TypeVar("T")
 
 GENERAL = "_"
 """The key of a problem that belongs to the whole form rather than one field."""
 
 
+@dataclass(frozen=True, slots=True)
+class Saved(Generic[T]):
+    """A write that went through, and what it returned (a write may return None)."""
+
+    value: T
+
+
 class Form:
     """A posted form being read; `errors` maps a field name to what is wrong with it."""
 
-    def __init__(self, data: FormMultiDict) -> None:
+    def __init__(self, data: FormMultiDict, db: Database) -> None:
         self.data = data
+        self.db = db
         self.errors: dict[str, str] = {}
         self.values: dict[str, Any] = {}
+
+    @classmethod
+    async def posted(cls, request: Request[Any, Any, State]) -> Form:
+        """The request's form, read against the app's database (where `save` writes)."""
+        return cls(await request.form(), request.app.state.db)
 
     def _raw(self, name: str) -> str:
         value = self.data.get(name)
@@ -100,3 +122,25 @@ class Form:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    async def save(
+        self,
+        write: Callable[[AsyncConnection], Awaitable[T]],
+        refused: Callable[[Refusal], None] | None = None,
+    ) -> Saved[T] | None:
+        """Run `write` in one transaction; a refusal is shown next to its field (by `refused`, else `self.refused`),
+        nothing is written, and the answer is None so the page shows the form again."""
+        try:
+            async with self.db.write() as conn:
+                return Saved(await write(conn))
+        except Refusal as exc:
+            (refused or self.refused)(exc)
+            return None
+
+    def again(
+        self, template: str, page: Page | None, context: dict[str, Any], *, prefix: str = "", **extra: Any
+    ) -> Template:
+        """The page again (422) with what was typed and each problem next to its field, in the context's
+        `<prefix>form` / `<prefix>errors`."""
+        context.update({f"{prefix}form": self.values, f"{prefix}errors": self.errors}, **extra)
+        return render(template, page, status_code=422, **context)

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
 from litestar import Request, Response
@@ -263,6 +263,19 @@ class Page:
     def unit_query(self) -> str:
         """`?unit=...` when looking at a unit below one's own, so links and forms stay on it."""
         return f"unit={self.viewer.id}" if self.other_unit else ""
+
+
+def link(path: str, page: Page, **query: Any) -> str:
+    """`path?…` for a link, a form or a redirect: the query given, and the viewed unit when it is not one's own."""
+    values = {k: str(v) for k, v in query.items() if v not in (None, "")}
+    if page.other_unit:
+        values["unit"] = str(page.viewer.id)
+    return path + ("?" + urlencode(values) if values else "")
+
+
+def back_to(path: str, page: Page, **query: Any) -> Redirect:
+    """After a write: to `path` on the same unit, with the query that tells the page what was saved (303)."""
+    return Redirect(link(path, page, **query), status_code=303)
 
 
 def render(
