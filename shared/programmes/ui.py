@@ -8,13 +8,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Redirect
 
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, units_info
@@ -40,7 +40,7 @@ from shared.programmes.service import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 TARGET_ROWS = 3
 """Blank target rows a new programme's form offers (more can be added by editing it)."""
@@ -248,18 +248,13 @@ async def programmes_xlsx(
     return xlsx_response("chuong-trinh-hanh-dong.xlsx", "Chương trình hành động", header, rows)
 
 
-def _to(path: str, frame: Page, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"{path}?{query}", status_code=303)
-
-
 @post("/chuong-trinh", status_code=303)
 async def add_programme(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
 ) -> Response[Any]:
     """Build the viewed unit's programme for a document, with every check of `POST /api/v1/action-programmes`."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản mà chương trình thực hiện.")
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn chương trình hay kế hoạch.")
     number = form.text("number")
@@ -271,16 +266,10 @@ async def add_programme(
         form.errors["t0_indicator"] = "Chương trình cần ít nhất một chỉ tiêu định lượng (D15)."
     if form.ok and document is not None and issued_on is not None:
         data = ProgrammeCreate(document, title, issued_on, situation, targets, [], kind, number, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                rec = await PROGRAMMES.create(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return _to(f"/chuong-trinh/{rec.id}", frame, "created")
-    context = await _list_context(request, frame, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("programmes.html", frame, status_code=422, saved=None, **context)
+        made = await form.save(lambda conn: PROGRAMMES.create(conn, caller, data), partial(_refused, form))
+        if made:
+            return back_to(f"/chuong-trinh/{made.value.id}", frame, saved="created")
+    return form.again("programmes.html", frame, await _list_context(request, frame, None, None), saved=None)
 
 
 async def _detail(request: Request[Any, Any, State], frame: Page, programme_id: uuid.UUID) -> dict[str, Any]:
@@ -337,7 +326,7 @@ async def edit_programme(
 ) -> Response[Any]:
     """Edit a programme and its targets; a target keeps its key, so its progress stays attached (D18)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     context = await _detail(request, frame, programme_id)
     title = form.text("title", required="Nhập tên chương trình hành động.")
     number = form.text("number")
@@ -347,15 +336,9 @@ async def edit_programme(
     rev = form.number("rev", label="Phiên bản")
     if form.ok and issued_on is not None:
         data = ProgrammeUpdate(rev or 0, title, number, issued_on, situation, targets)
-        try:
-            async with request.app.state.db.write() as conn:
-                await PROGRAMMES.revise(conn, caller, programme_id, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return _to(f"/chuong-trinh/{programme_id}", frame, "edited")
-    context.update(edit_form=form.values, edit_errors=form.errors, editing=True)
-    return render("programme.html", frame, status_code=422, saved=None, **context)
+        if await form.save(lambda conn: PROGRAMMES.revise(conn, caller, programme_id, data), partial(_refused, form)):
+            return back_to(f"/chuong-trinh/{programme_id}", frame, saved="edited")
+    return form.again("programme.html", frame, context, prefix="edit_", editing=True, saved=None)
 
 
 @post("/chuong-trinh/{programme_id:uuid}/tien-do", status_code=303)
@@ -367,25 +350,18 @@ async def add_progress(
 ) -> Response[Any]:
     """Report a target's value for a year (D18); the same year reported again replaces the figure."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     target = form.ident("target", required="Chọn chỉ tiêu được báo cáo.")
     year = form.number("year", label="Năm báo cáo")
     value = _decimal(form, "value", "Giá trị đạt được")
     reported_on = form.day("reported_on")
     note = form.text("note")
     if form.ok and target is not None and year is not None and value is not None and reported_on is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await report_progress(
-                    conn, caller, ProgressCreate(programme_id, target, year, value, reported_on, note)
-                )
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _to(f"/chuong-trinh/{programme_id}", frame, "progress")
+        data = ProgressCreate(programme_id, target, year, value, reported_on, note)
+        if await form.save(lambda conn: report_progress(conn, caller, data)):
+            return back_to(f"/chuong-trinh/{programme_id}", frame, saved="progress")
     context = await _detail(request, frame, programme_id)
-    context.update(progress_form=form.values, progress_errors=form.errors)
-    return render("programme.html", frame, status_code=422, saved=None, **context)
+    return form.again("programme.html", frame, context, prefix="progress_", saved=None)
 
 
 PAGES = (programmes_page, programmes_xlsx, add_programme, programme_page, edit_programme, add_progress)
