@@ -7,13 +7,13 @@ import re
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Redirect
 
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, subtree_units
@@ -32,7 +32,7 @@ from shared.surveys.schemas import (
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 QUESTION_ROWS = 5
 StateQuery = Annotated[str | None, QueryParameter(name="state")]
@@ -115,11 +115,6 @@ async def surveys_xlsx(
     return xlsx_response("khao-sat.xlsx", "Khảo sát", header, rows)
 
 
-def _to(path: str, frame: Page, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"{path}?{query}", status_code=303)
-
-
 def _refused(form: Form, exc: Refusal) -> None:
     """A question's refusal (`questions[2].options`) next to that row; others as the shell's forms do."""
     found = re.fullmatch(r"questions\[(\d+)\]\.(\w+)", exc.problem.field or "")
@@ -162,7 +157,7 @@ async def add_questionnaire(
 ) -> Response[Any]:
     """Build a questionnaire at the viewed unit and send it down to the units chosen (D22)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     title = form.text("title", required="Nhập tên phiếu khảo sát.")
     document = form.ident("document")
     method = form.choice("method", METHOD_LABELS_VI, message="Chọn phương pháp khảo sát.")
@@ -179,16 +174,10 @@ async def add_questionnaire(
         data = QuestionnaireCreate(
             title, opens_on, closes_on, questions, method, selected, per_unit or 0, document, frame.viewer.id
         )
-        try:
-            async with request.app.state.db.write() as conn:
-                rec = await QUESTIONNAIRES.create(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return _to(f"/khao-sat/{rec.id}", frame, "created")
-    context = await _list_context(request, frame, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("surveys.html", frame, status_code=422, saved=None, **context)
+        made = await form.save(lambda conn: QUESTIONNAIRES.create(conn, caller, data), partial(_refused, form))
+        if made:
+            return back_to(f"/khao-sat/{made.value.id}", frame, saved="created")
+    return form.again("surveys.html", frame, await _list_context(request, frame, None, None), saved=None)
 
 
 async def _detail(request: Request[Any, Any, State], frame: Page, qid: uuid.UUID) -> dict[str, Any]:
@@ -239,23 +228,15 @@ async def add_respondent(
 ) -> Response[Any]:
     """A unit chosen to answer names a respondent of a group (D22: representative and honest)."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     name = form.text("full_name", required="Nhập họ và tên người được khảo sát.")
     group = form.choice("group", RESPONDENT_GROUPS, message="Chọn nhóm: đảng viên, cán bộ hoặc quần chúng.")
     note = form.text("note")
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await RESPONDENTS.create(
-                    conn, caller, RespondentCreate(questionnaire_id, name, group, note, frame.viewer.id)
-                )
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _to(f"/khao-sat/{questionnaire_id}", frame, "respondent")
+    data = RespondentCreate(questionnaire_id, name, group, note, frame.viewer.id)
+    if form.ok and await form.save(lambda conn: RESPONDENTS.create(conn, caller, data)):
+        return back_to(f"/khao-sat/{questionnaire_id}", frame, saved="respondent")
     context = await _detail(request, frame, questionnaire_id)
-    context.update(respondent_form=form.values, respondent_errors=form.errors)
-    return render("survey.html", frame, status_code=422, saved=None, **context)
+    return form.again("survey.html", frame, context, prefix="respondent_", saved=None)
 
 
 def _answers(form: Form, q: QuestionnaireRecord) -> list[AnswerWire]:
@@ -300,7 +281,7 @@ async def add_response(
 ) -> Response[Any]:
     """Enter one respondent's answers at the base (D22), with every check of `POST /api/v1/survey-responses`."""
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     context = await _detail(request, frame, questionnaire_id)
     q: QuestionnaireRecord = context["q"]
     respondent = form.ident("respondent")
@@ -309,19 +290,17 @@ async def add_response(
     answers = _answers(form, q)
     if form.ok and answered_on is not None:
         data = SurveyResponseCreate(q.id, answered_on, answers, respondent, group, "", frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await RESPONSES.create(conn, caller, data)
-        except Refusal as exc:
+
+        def refused(exc: Refusal) -> None:
             found = re.fullmatch(r"answers\[(\d+)\].*", exc.problem.field or "")
             if found and int(found.group(1)) < len(answers):
                 form.errors[f"a_{answers[int(found.group(1))].question}"] = exc.problem.message
             else:
                 form.refused(exc)
-        else:
-            return _to(f"/khao-sat/{q.id}", frame, "response")
-    context.update(response_form=form.values, response_errors=form.errors)
-    return render("survey.html", frame, status_code=422, saved=None, **context)
+
+        if await form.save(lambda conn: RESPONSES.create(conn, caller, data), refused):
+            return back_to(f"/khao-sat/{q.id}", frame, saved="response")
+    return form.again("survey.html", frame, context, prefix="response_", saved=None)
 
 
 PAGES = (surveys_page, surveys_xlsx, add_questionnaire, survey_page, add_respondent, add_response)
