@@ -11,7 +11,6 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
-from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal, RowProblem
@@ -30,7 +29,7 @@ from shared.members.service import create_member, import_roster_file, member_out
 from shared.members.ui_member import read_member, roster_units
 from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 SHOWN = 2000
 """Most members a page lists (sorted by name, so not paged by id); a bigger subtree is narrowed by unit."""
@@ -151,11 +150,6 @@ async def members_xlsx(
     return xlsx_response("dang-vien.xlsx", "Đảng viên", header, body)
 
 
-def _back(frame: Page, extra: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), extra) if q)
-    return Redirect(f"/dang-vien?{query}", status_code=303)
-
-
 @post("/dang-vien/them", status_code=303)
 async def add_member(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
@@ -166,16 +160,10 @@ async def add_member(
     owner = form.ident("unit", required="Chọn chi bộ, đảng bộ của đảng viên.")
     fields = read_member(form)
     if form.ok and owner is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await create_member(conn, caller, MemberCreate(**fields, unit=owner))
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _back(frame, "saved=added")
-    context = await _context(request, frame, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("members.html", frame, status_code=422, **context)
+        data = MemberCreate(**fields, unit=owner)
+        if await form.save(lambda conn: create_member(conn, caller, data)):
+            return back_to("/dang-vien", frame, saved="added")
+    return form.again("members.html", frame, await _context(request, frame, None))
 
 
 @post("/dang-vien/nhap", status_code=303)
@@ -192,18 +180,20 @@ async def import_roster(
     dry_run = form.data.get("dry_run") == "1"
     problems: list[RowProblem] = []
     result = None
+
+    def refused(exc: Refusal) -> None:
+        problems.extend(exc.problem.rows or [])
+        form.errors[GENERAL if problems else "file"] = exc.problem.message
+
     if form.ok and upload is not None:
-        try:
-            content = await upload.read()
-            async with request.app.state.db.write() as conn:
-                result = await import_roster_file(conn, caller, content, frame.viewer.id, dry_run)
-        except Refusal as exc:
-            problems = exc.problem.rows or []
-            form.errors[GENERAL if problems else "file"] = exc.problem.message
-        else:
-            if not dry_run:
-                counts = f"created={result.created}&updated={result.updated}&unchanged={result.unchanged}"
-                return _back(frame, counts)
+        content = await upload.read()
+        done = await form.save(
+            lambda conn: import_roster_file(conn, caller, content, frame.viewer.id, dry_run), refused
+        )
+        result = done.value if done else None
+        if result is not None and not dry_run:
+            counts = {k: getattr(result, k) for k in ("created", "updated", "unchanged")}
+            return back_to("/dang-vien", frame, **counts)
     context = await _context(request, frame, None)
     context.update(import_errors=form.errors, problems=problems)
     if result is not None:

@@ -11,7 +11,6 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,7 +35,7 @@ from shared.members.schemas import LEAVE_REASONS_VI, Member, MemberUpdate
 from shared.members.service import edit_member, get_member, leave_member, move_member
 from shared.sync.tables import ChildNode, Identity, UnitRow
 from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 ROSTER_KINDS = (UnitKind.BASE_ORGANISATION.value, UnitKind.CELL.value)
 """Units that keep a roster: base organisations and their cells (a committee's members are on those)."""
@@ -171,11 +170,6 @@ async def member_page(
     return render("member.html", frame, **context)
 
 
-def _here(frame: Page, member_id: uuid.UUID, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"/dang-vien/{member_id}?{query}", status_code=303)
-
-
 @post("/dang-vien/{member_id:uuid}/sua", status_code=303)
 async def edit(
     request: Request[Any, Any, State],
@@ -188,18 +182,10 @@ async def edit(
     form = await Form.posted(request)
     fields = read_member(form)
     rev = _rev(form)
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                update = MemberUpdate(rev=rev if rev is not None else msgspec.UNSET, **fields)
-                await edit_member(conn, caller, member_id, update)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _here(frame, member_id, "edited")
-    context = await _context(request, frame, member_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("member.html", frame, status_code=422, **context)
+    update = MemberUpdate(rev=rev if rev is not None else msgspec.UNSET, **fields)
+    if form.ok and await form.save(lambda conn: edit_member(conn, caller, member_id, update)):
+        return back_to(f"/dang-vien/{member_id}", frame, saved="edited")
+    return form.again("member.html", frame, await _context(request, frame, member_id))
 
 
 @post("/dang-vien/{member_id:uuid}/chuyen", status_code=303)
@@ -214,17 +200,13 @@ async def move(
     form = await Form.posted(request)
     target = form.ident("unit", required="Chọn đơn vị chuyển đến.")
     rev = _rev(form)
-    if form.ok and target is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await move_member(conn, caller, member_id, target, rev)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _here(frame, member_id, "moved")
-    context = await _context(request, frame, member_id)
-    context.update(move_form=form.values, move_errors=form.errors)
-    return render("member.html", frame, status_code=422, **context)
+    if (
+        form.ok
+        and target is not None
+        and await form.save(lambda conn: move_member(conn, caller, member_id, target, rev))
+    ):
+        return back_to(f"/dang-vien/{member_id}", frame, saved="moved")
+    return form.again("member.html", frame, await _context(request, frame, member_id), prefix="move_")
 
 
 @post("/dang-vien/{member_id:uuid}/roi", status_code=303)
@@ -243,18 +225,9 @@ async def leave(
     if not confirmed:
         form.errors["confirm"] = "Đánh dấu ô này để xác nhận: tên đảng viên sẽ bị xóa khỏi danh sách."
     rev = _rev(form)
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await leave_member(conn, caller, member_id, reason, rev)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            query = "&".join(q for q in (frame.unit_query(), "saved=left") if q)
-            return Redirect(f"/dang-vien?{query}", status_code=303)
-    context = await _context(request, frame, member_id)
-    context.update(leave_form=form.values, leave_errors=form.errors)
-    return render("member.html", frame, status_code=422, **context)
+    if form.ok and await form.save(lambda conn: leave_member(conn, caller, member_id, reason, rev)):
+        return back_to("/dang-vien", frame, saved="left")
+    return form.again("member.html", frame, await _context(request, frame, member_id), prefix="leave_")
 
 
 PAGES = (member_page, edit, move, leave)
