@@ -15,9 +15,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, down_select, records, units_info
 from shared.core.service import RecordService
 from shared.documents.records import DOCUMENT
@@ -35,7 +33,7 @@ from shared.study.schemas import (
 from shared.study.service import PROPAGANDA_ITEMS, SESSIONS
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 PAGE_SIZE = 200
 
@@ -142,11 +140,6 @@ async def study_page(
     return render("study.html", frame, **context)
 
 
-def _back(frame: Page, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"/hoc-tap?{query}", status_code=303)
-
-
 def _session_data(form: Form, unit: uuid.UUID) -> StudySessionCreate | None:
     """A study session as typed, or None with each problem next to its field (D8)."""
     title = form.text("title", required="Nhập tên hội nghị, buổi học tập.")
@@ -199,17 +192,9 @@ async def _add(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUI
     frame = await page_for(request, caller, unit)
     form = await Form.posted(request)
     data = kind.read(form, frame.viewer.id)
-    if data is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await kind.service.create(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _back(frame, kind.saved)
-    context = await _context(request, frame)
-    context.update({f"{kind.saved}_form": form.values, f"{kind.saved}_errors": form.errors})
-    return render("study.html", frame, status_code=422, **context)
+    if data is not None and await form.save(lambda conn: kind.service.create(conn, caller, data)):
+        return back_to("/hoc-tap", frame, saved=kind.saved)
+    return form.again("study.html", frame, await _context(request, frame), prefix=f"{kind.saved}_")
 
 
 @post("/hoc-tap/buoi-hoc", status_code=303)
@@ -295,13 +280,9 @@ async def edit(
     if data is not None:
         fields = {n: getattr(data, n) for n in kind.update.__struct_fields__ if n != "rev" and hasattr(data, n)}
         update = kind.update(rev=int(rev) if rev.isdigit() else msgspec.UNSET, **fields)
-        try:
-            async with request.app.state.db.write() as conn:
-                rec = await kind.service.revise(conn, caller, record_id, update)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _back(await page_for(request, caller, rec.owner), f"{kind.saved}-edited")
+        done = await form.save(lambda conn: kind.service.revise(conn, caller, record_id, update))
+        if done:
+            return back_to("/hoc-tap", await page_for(request, caller, done.value.owner), saved=f"{kind.saved}-edited")
     return await _edit_page(request, caller, slug, record_id, form)
 
 
@@ -321,7 +302,7 @@ async def remove(
     async with request.app.state.db.write() as conn:
         rec = await kind.service.get(conn, caller, record_id)
         await kind.service.delete(conn, caller, record_id, int(rev) if rev.isdigit() else None)
-    return _back(await page_for(request, caller, rec.owner), f"{kind.saved}-deleted")
+    return back_to("/hoc-tap", await page_for(request, caller, rec.owner), saved=f"{kind.saved}-deleted")
 
 
 PAGES = (sessions_xlsx, propaganda_xlsx, study_page, add_session, add_propaganda, edit_page, edit, remove)
