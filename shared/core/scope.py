@@ -101,6 +101,15 @@ async def unit_in_scope(conn: AsyncConnection, caller: Caller, unit_id: uuid.UUI
     return unit
 
 
+async def writes_here(conn: AsyncConnection, owner: UnitInfo) -> bool:
+    """Whether `check_writer` lets this instance write the owner's records (pages offer their forms only then)."""
+    try:
+        await check_writer(conn, owner)
+    except Refusal:
+        return False
+    return True
+
+
 async def check_writer(conn: AsyncConnection, owner: UnitInfo) -> None:
     """Only the owner's instance writes its records (ARCHITECTURE.md, single writer).
 

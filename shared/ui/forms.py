@@ -13,7 +13,7 @@ from litestar.datastructures import FormMultiDict, State, UploadFile
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
+from shared.core.errors import Refusal, RowProblem
 from shared.db.engine import Database
 from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
@@ -40,6 +40,8 @@ class Form:
         self.db = db
         self.errors: dict[str, str] = {}
         self.values: dict[str, Any] = {}
+        self.problems: list[RowProblem] = []
+        """The rows of an uploaded spreadsheet that were refused (`refused_file`)."""
 
     @classmethod
     async def posted(cls, request: Request[Any, Any, State]) -> Form:
@@ -118,6 +120,15 @@ class Form:
         """An API refusal shown next to the field it names (`documents[0]` → `documents`), else above the form."""
         field = (exc.problem.field or "").split("[")[0].split(".")[0]
         self.errors[field if field in self.values else GENERAL] = exc.problem.message
+
+    def refused_above(self, exc: Refusal) -> None:
+        """A refusal of the whole form (a delete, a stale version), shown above it."""
+        self.errors[GENERAL] = exc.problem.message
+
+    def refused_file(self, exc: Refusal) -> None:
+        """A refused spreadsheet: its bad rows listed above the form, else the problem next to the file field."""
+        self.problems = list(exc.problem.rows or [])
+        self.errors[GENERAL if self.problems else "file"] = exc.problem.message
 
     @property
     def ok(self) -> bool:
