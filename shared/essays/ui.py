@@ -11,24 +11,22 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, RowProblem
 from shared.core.scope import Caller, UnitInfo, down_select, records, subtree_units, units_info, up_select
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.service import visible_documents
-from shared.domain.errors import ScoreError
-from shared.domain.grades import Band, parse_score
+from shared.domain.grades import Band
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
 from shared.essays import ui_correct, ui_grading, ui_templates
 from shared.essays.schemas import EssayCreate, EssaySummary, Rewrite
 from shared.essays.service import essay_summaries, grade_essay, import_grade_file, list_open_rewrites
+from shared.essays.ui_grading import check_score
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.service import roster
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Form
+from shared.ui.web import Page, back_to, page_for, render
 
 BANDS = [str(b) for b in (Band.GOOD, Band.FAIR, Band.AVERAGE, Band.WEAK)]
 ROSTER_CHOICES = 3000
@@ -146,11 +144,6 @@ async def essays_page(
     return render("essays.html", page, **context)
 
 
-def _back(page: Page, document: uuid.UUID, extra: str) -> str:
-    query = "&".join(q for q in (page.unit_query(), f"document={document}", extra) if q)
-    return f"/bai-thu-hoach?{query}"
-
-
 @post("/bai-thu-hoach/cham", status_code=303)
 async def grade(
     request: Request[Any, Any, State],
@@ -163,24 +156,13 @@ async def grade(
     form = await Form.posted(request)
     member = form.ident("member", required="Chọn đảng viên.")
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
-    if score:
-        try:
-            parse_score(score)  # the API checks it again; read here too so every problem shows at once
-        except ScoreError as exc:
-            form.errors["score"] = exc.message_vi
+    check_score(form, "score", score)
     graded_on = form.day("graded_on")
     if form.ok and member is not None and graded_on is not None:
-        try:
-            data = EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=page.viewer.id)
-            async with request.app.state.db.write() as conn:
-                await grade_essay(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return Redirect(_back(page, document, "graded=true"), status_code=303)
-    context = await _context(request, caller, page, document)
-    context.update(form=form.values, errors=form.errors)
-    return render("essays.html", page, status_code=422, **context)
+        data = EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=page.viewer.id)
+        if await form.save(lambda conn: grade_essay(conn, caller, data)):
+            return back_to("/bai-thu-hoach", page, document=document, graded="true")
+    return form.again("essays.html", page, await _context(request, caller, page, document))
 
 
 @post("/bai-thu-hoach/nhap", status_code=303)
@@ -195,20 +177,16 @@ async def import_grades(
     form = await Form.posted(request)
     upload = form.file("file")
     graded_on = form.day("graded_on", required=False)
-    problems: list[RowProblem] = []
     if form.ok and upload is not None:
-        try:
-            content = await upload.read()
-            async with request.app.state.db.write() as conn:
-                result = await import_grade_file(conn, caller, content, document, page.viewer.id, graded_on, False)
-        except Refusal as exc:
-            problems = exc.problem.rows or []
-            form.errors[GENERAL if problems else "file"] = exc.problem.message
-        else:
-            return Redirect(_back(page, document, f"imported={result.created}"), status_code=303)
+        content = await upload.read()
+        done = await form.save(
+            lambda conn: import_grade_file(conn, caller, content, document, page.viewer.id, graded_on, False),
+            form.refused_file,
+        )
+        if done:
+            return back_to("/bai-thu-hoach", page, document=document, imported=done.value.created)
     context = await _context(request, caller, page, document)
-    context.update(import_errors=form.errors, problems=problems)
-    return render("essays.html", page, status_code=422, **context)
+    return form.again("essays.html", page, context, prefix="import_", problems=form.problems)
 
 
 @get("/bai-thu-hoach.xlsx")

@@ -12,10 +12,9 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
-from shared.core.scope import Caller, check_writer, units_info
+from shared.core.scope import Caller, units_info, writes_here
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
@@ -23,7 +22,7 @@ from shared.essays.schemas import EssayTemplate, EssayTemplateCreate, EssayTempl
 from shared.essays.service import create_essay_template, edit_essay_template, list_templates
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render
 
 PATH = "/bai-thu-hoach/mau"
 
@@ -45,11 +44,7 @@ async def _context(request: Request[Any, Any, State], frame: Page, document: uui
             await visible_documents(conn, frame.viewer), key=lambda d: (d.signed_on, d.number), reverse=True
         )
         units = await units_info(conn, list({t.unit for t in found}))
-        writable = frame.can_edit
-        try:
-            await check_writer(conn, frame.viewer)
-        except Refusal:
-            writable = False
+        writable = frame.can_edit and await writes_here(conn, frame.viewer)
     # Sent down from above first (the province's, then the district's), then the viewed level's, then below.
     found.sort(key=lambda t: (units[t.unit].depth if t.unit in units else 99, t.issued_on))
     return {
@@ -138,30 +133,26 @@ async def save_template(
     issued_on = form.day("issued_on")
     rev = str(form.data.get("rev") or "")
     form.values["rev"] = rev
-    if form.ok and issued_on is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                if edit is None and document is not None:
-                    data = EssayTemplateCreate(document, title, questions, issued_on, for_whom, frame.viewer.id)
-                    await create_essay_template(conn, caller, data)
-                elif edit is not None:
-                    update = EssayTemplateUpdate(
-                        rev=int(rev) if rev.isdigit() else msgspec.UNSET,
-                        title=title,
-                        questions=questions,
-                        for_whom=for_whom,
-                        issued_on=issued_on,
-                    )
-                    await edit_essay_template(conn, caller, edit, update)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            query = "&".join(q for q in (frame.unit_query(), f"saved={'edited' if edit else 'created'}") if q)
-            return Redirect(f"{PATH}?{query}", status_code=303)
+
+    async def write(conn: AsyncConnection, issued_on: date) -> None:
+        if edit is None and document is not None:
+            data = EssayTemplateCreate(document, title, questions, issued_on, for_whom, frame.viewer.id)
+            await create_essay_template(conn, caller, data)
+        elif edit is not None:
+            update = EssayTemplateUpdate(
+                rev=int(rev) if rev.isdigit() else msgspec.UNSET,
+                title=title,
+                questions=questions,
+                for_whom=for_whom,
+                issued_on=issued_on,
+            )
+            await edit_essay_template(conn, caller, edit, update)
+
+    if form.ok and issued_on is not None and await form.save(lambda conn: write(conn, issued_on)):
+        return back_to(PATH, frame, saved="edited" if edit else "created")
     context = await _context(request, frame, None)
     editing = next((t for t in context["templates"] if t.id == edit), None) if edit else None
-    context.update(form=form.values, errors=form.errors, editing=editing)
-    return render("essay_templates.html", frame, status_code=422, **context)
+    return form.again("essay_templates.html", frame, context, editing=editing)
 
 
 PAGES = (templates_page, templates_xlsx, save_template)
