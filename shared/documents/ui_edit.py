@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, check_writer, units_info
+from shared.core.scope import Caller, units_info, writes_here
 from shared.documents.records import DocumentRecord
 from shared.documents.schemas import Document, DocumentUpdate
 from shared.documents.service import DOCUMENTS, document_out, visible_documents
@@ -77,12 +77,7 @@ async def _context(request: Request[Any, Any, State], frame: Page, doc_id: uuid.
     async with request.app.state.db.read() as conn:
         doc: DocumentRecord = await DOCUMENTS.get(conn, frame.me, doc_id)
         owner = (await units_info(conn, [doc.owner]))[doc.owner]
-        writable = frame.can_edit and frame.me.unit.covers(owner)
-        if writable:
-            try:
-                await check_writer(conn, owner)
-            except Refusal:
-                writable = False
+        writable = frame.can_edit and frame.me.unit.covers(owner) and await writes_here(conn, owner)
         docs = [d for d in await visible_documents(conn, frame.viewer) if d.id != doc.id]
     return {
         "editing": document_out(doc),

@@ -13,7 +13,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, RowProblem
 from shared.core.scope import Caller, UnitInfo, records, subtree_units, units_info, up_select
 from shared.domain.collation import name_key
 from shared.domain.obligations import (
@@ -28,7 +27,7 @@ from shared.members.schemas import MemberCreate
 from shared.members.service import create_member, import_roster_file, member_out
 from shared.members.ui_member import read_member, roster_units
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
+from shared.ui.forms import Form
 from shared.ui.web import Page, back_to, page_for, render
 
 SHOWN = 2000
@@ -178,24 +177,18 @@ async def import_roster(
     form = await Form.posted(request)
     upload = form.file("file")
     dry_run = form.data.get("dry_run") == "1"
-    problems: list[RowProblem] = []
     result = None
-
-    def refused(exc: Refusal) -> None:
-        problems.extend(exc.problem.rows or [])
-        form.errors[GENERAL if problems else "file"] = exc.problem.message
-
     if form.ok and upload is not None:
         content = await upload.read()
         done = await form.save(
-            lambda conn: import_roster_file(conn, caller, content, frame.viewer.id, dry_run), refused
+            lambda conn: import_roster_file(conn, caller, content, frame.viewer.id, dry_run), form.refused_file
         )
         result = done.value if done else None
         if result is not None and not dry_run:
             counts = {k: getattr(result, k) for k in ("created", "updated", "unchanged")}
             return back_to("/dang-vien", frame, **counts)
     context = await _context(request, frame, None)
-    context.update(import_errors=form.errors, problems=problems)
+    context.update(import_errors=form.errors, problems=form.problems)
     if result is not None:
         context["result"] = {**{k: getattr(result, k) for k in ("created", "updated", "unchanged")}, "dry_run": True}
     return render("members.html", frame, status_code=200 if result is not None else 422, **context)

@@ -14,16 +14,15 @@ from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
 from shared.core.scope import (
     Caller,
     UnitInfo,
-    check_writer,
     down_select,
     records,
     subtree_units,
     unit_info,
     units_info,
+    writes_here,
 )
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.collation import vi_key
@@ -43,7 +42,7 @@ ROSTER_KINDS = (UnitKind.BASE_ORGANISATION.value, UnitKind.CELL.value)
 
 async def roster_units(conn: AsyncConnection, viewer: UnitInfo) -> list[UnitInfo]:
     """Units of the viewer's subtree whose roster is written on this instance (where members may be added or
-    moved to), in Vietnamese name order: `check_writer`'s rule, read once for the whole subtree."""
+    moved to), in Vietnamese name order: `writes_here`'s rule, read once for the whole subtree."""
     identity = (await conn.execute(select(Identity.unit))).scalar_one_or_none()
     mine = None if identity is None else await unit_info(conn, identity)
     served = (
@@ -114,12 +113,7 @@ async def _context(request: Request[Any, Any, State], frame: Page, member_id: uu
     async with request.app.state.db.read() as conn:
         m: Member = await get_member(conn, frame.me, member_id)
         units = await units_info(conn, [m.unit])
-        writable = frame.can_edit
-        if writable:
-            try:
-                await check_writer(conn, units[m.unit])
-            except Refusal:
-                writable = False
+        writable = frame.can_edit and await writes_here(conn, units[m.unit])
         targets = []
         if writable:
             scope = await _move_scope(conn, frame, units[m.unit])
