@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -117,9 +118,27 @@ class Form:
         return value
 
     def refused(self, exc: Refusal) -> None:
-        """An API refusal shown next to the field it names (`documents[0]` → `documents`), else above the form."""
+        """An API refusal shown next to the field it names (`documents[0]` → `documents`), else above the form
+        (also above it for a stale version)."""
         field = (exc.problem.field or "").split("[")[0].split(".")[0]
         self.errors[field if field in self.values else GENERAL] = exc.problem.message
+        if field == "rev":  # the record changed since the form was opened: the version is a hidden field
+            self.errors[GENERAL] = exc.problem.message
+
+    def refused_row(self, exc: Refusal, rows: str, prefix: str, name: Callable[[str], str | None], first: str) -> bool:
+        """A refusal of one row of a repeated group (`targets[1].deadline`) next to that row's input
+        (`t1_deadline`: `prefix`, the row, `name` of the field), one of the whole group (`targets`) next to `first`;
+        False for any other, which the page shows as `refused` does."""
+        field = exc.problem.field or ""
+        found = re.fullmatch(rf"{re.escape(rows)}\[(\d+)\]\.(\w+)", field)
+        suffix = name(found.group(2)) if found else None
+        if found and suffix:
+            self.errors[f"{prefix}{found.group(1)}_{suffix}"] = exc.problem.message
+        elif field == rows:
+            self.errors[first] = exc.problem.message
+        else:
+            return False
+        return True
 
     def refused_above(self, exc: Refusal) -> None:
         """A refusal of the whole form (a delete, a stale version), shown above it."""

@@ -265,17 +265,17 @@ class Page:
         return f"unit={self.viewer.id}" if self.other_unit else ""
 
 
-def link(path: str, page: Page, **query: Any) -> str:
-    """`path?…` for a link, a form or a redirect: the query given, and the viewed unit when it is not one's own."""
+def where(page: Page, **query: Any) -> str:
+    """`?…` for a link, a form or a redirect: the query given, and the viewed unit when it is not one's own."""
     values = {k: str(v) for k, v in query.items() if v not in (None, "")}
     if page.other_unit:
         values["unit"] = str(page.viewer.id)
-    return path + ("?" + urlencode(values) if values else "")
+    return "?" + urlencode(values) if values else ""
 
 
 def back_to(path: str, page: Page, **query: Any) -> Redirect:
     """After a write: to `path` on the same unit, with the query that tells the page what was saved (303)."""
-    return Redirect(link(path, page, **query), status_code=303)
+    return Redirect(path + where(page, **query), status_code=303)
 
 
 def render(
