@@ -27,17 +27,15 @@ from shared.calendar.ui_common import (
     STATUS_LABELS_VI,
     plan_late_vi,
     unit_choices,
-    where,
 )
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, get_visible, units_info
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.service import WHAT, visible_documents
 from shared.domain.calendar import annual_evaluations
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import Form
+from shared.ui.web import Page, back_to, page_for, render, where
 
 StatusQuery = Annotated[str | None, QueryParameter(name="state")]
 """`?state=` (Litestar keeps the name `state` for the app state)."""
@@ -236,16 +234,10 @@ async def add_override(
     due, reason, instructing = _read_override(form)
     if form.ok and due is not None:
         data = OverrideCreate(doc_id, kind, due, reason, instructing, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await create_override(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
+        if await form.save(lambda conn: create_override(conn, caller, data)):
             return back_to(f"{BASE}/van-ban/{doc_id}", frame, saved="override")
     context = await _document_context(request, frame, doc_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_document.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_document.html", frame, context, saved=None, where=where)
 
 
 @post(f"{BASE}/dieu-chinh/{{override_id:uuid}}/sua", status_code=303, opt={"role": "admin"})
@@ -264,19 +256,11 @@ async def edit_override(
         held = await OVERRIDES.get(conn, caller, override_id)
     if form.ok and due is not None:
         update = OverrideUpdate(int(rev) if rev.isdigit() else msgspec.UNSET, due, reason, instructing)
-        try:
-            async with request.app.state.db.write() as conn:
-                await OVERRIDES.revise(conn, caller, override_id, update)
-        except Refusal as exc:
-            form.refused(exc)
-            if exc.problem.field == "rev":
-                form.errors[GENERAL] = exc.problem.message
-        else:
+        if await form.save(lambda conn: OVERRIDES.revise(conn, caller, override_id, update)):
             return back_to(f"{BASE}/van-ban/{held.document}", frame, saved="override")
     context = await _document_context(request, frame, held.document)
     editing = next((o for o in context["overrides"] if o.id == override_id), None)
-    context.update(form=form.values, errors=form.errors, editing=editing)
-    return render("calendar_document.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_document.html", frame, context, saved=None, where=where, editing=editing)
 
 
 @post(f"{BASE}/dieu-chinh/{{override_id:uuid}}/rut", status_code=303, opt={"role": "admin"})

@@ -15,7 +15,7 @@ from shared.calendar.service import KIND_BY_NAME
 from shared.core.scope import UnitInfo
 from shared.domain.calendar import Milestone, MilestoneStatus, add_full_years
 from shared.domain.formatting import format_date
-from shared.ui.web import Page, link
+from shared.ui.web import Page
 
 BASE = "/lich-so-ket"
 KIND_LABELS_VI: Mapping[str, str] = {name: kind.value for name, kind in KIND_BY_NAME.items()}
@@ -27,11 +27,6 @@ PLAN_KIND_LABELS_VI: Mapping[str, str] = {
 }
 PLAN_STATE_LABELS_VI: Mapping[str, str] = {"on_time": "Ban hành đúng hạn", "late": "Ban hành muộn"}
 PROJECT_STATE_LABELS_VI: Mapping[str, str] = {"proposed": "Đã đề xuất, chờ duyệt", "approved": "Đã phê duyệt"}
-
-
-def where(page: Page, **query: Any) -> str:
-    """`?…` for a link or form: the filters given, and the viewed unit when it is not one's own."""
-    return link("", page, **query)
 
 
 async def unit_choices(request: Request[Any, Any, State], page: Page) -> list[tuple[str, str]]:

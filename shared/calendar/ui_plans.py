@@ -3,9 +3,9 @@ plan and next year's plan must contain, and the form to issue one (the committee
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -25,7 +25,6 @@ from shared.calendar.ui_common import (
     PLAN_STATE_LABELS_VI,
     plan_late_vi,
     unit_choices,
-    where,
 )
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, units_info
@@ -35,7 +34,7 @@ from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.web import Page, back_to, page_for, render, where
 
 PLANS = f"{BASE}/ke-hoach"
 ITEM_ROWS = 3
@@ -189,12 +188,7 @@ def _read_items(form: Form) -> list[PlanItem]:
 
 def _refused(form: Form, exc: Refusal) -> None:
     """A refusal next to its field; an item's (`items[1].document`) next to that row's choice."""
-    found = re.fullmatch(r"items\[(\d+)\]\.(\w+)", exc.problem.field or "")
-    if found:
-        form.errors[f"a{found.group(1)}_{found.group(2)}"] = exc.problem.message
-    elif exc.problem.field == "items":
-        form.errors["a0_document"] = exc.problem.message
-    else:
+    if not form.refused_row(exc, "items", "a", str, "a0_document"):
         form.refused(exc)
         if exc.problem.field == "unit":
             form.errors[GENERAL] = exc.problem.message
@@ -225,17 +219,12 @@ async def add_plan(
         form.errors["a0_document"] = "Kế hoạch bổ sung cần ít nhất một mốc: chọn văn bản và việc."
     if form.ok and issued_on is not None:
         data = PlanCreate(plan_kind, number, issued_on, period_start, None, year, items, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                made = await create_plan(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return back_to(f"{PLANS}/{made.id}", frame, saved="created")
+        made = await form.save(lambda conn: create_plan(conn, caller, data), partial(_refused, form))
+        if made:
+            return back_to(f"{PLANS}/{made.value.id}", frame, saved="created")
     context = await _list_context(request, frame, None, None, None)
     context.update(await _previews(request, frame, None, None))
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_plans.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_plans.html", frame, context, saved=None, where=where)
 
 
 @get(f"{PLANS}/{{plan_id:uuid}}")

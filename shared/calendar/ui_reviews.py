@@ -4,6 +4,7 @@ bottom-up: a unit records its own once the units below it have held theirs, or s
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -19,7 +20,6 @@ from shared.calendar.ui_common import (
     KIND_LABELS_VI,
     PROJECT_STATE_LABELS_VI,
     unit_choices,
-    where,
 )
 from shared.core.errors import Refusal
 from shared.core.scope import MAX_PAGE, Caller, units_info
@@ -27,7 +27,7 @@ from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.web import Page, back_to, page_for, render, where
 
 PROJECTS = f"{BASE}/de-an"
 HELD = f"{BASE}/da-to-chuc"
@@ -145,18 +145,12 @@ async def add_project(
     title = form.text("title", required="Ghi tên đề án.")
     proposed_on = form.day("proposed_on")
     if form.ok and document is not None and proposed_on is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                made = await create_project(
-                    conn, caller, ProjectCreate(document, kind, title, proposed_on, frame.viewer.id)
-                )
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return back_to(f"{PROJECTS}/{made.id}", frame, saved="created")
+        data = ProjectCreate(document, kind, title, proposed_on, frame.viewer.id)
+        made = await form.save(lambda conn: create_project(conn, caller, data), partial(_refused, form))
+        if made:
+            return back_to(f"{PROJECTS}/{made.value.id}", frame, saved="created")
     context = await _projects_context(request, frame, None, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_projects.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_projects.html", frame, context, saved=None, where=where)
 
 
 async def _project_context(request: Request[Any, Any, State], frame: Page, project_id: uuid.UUID) -> dict[str, Any]:
@@ -208,17 +202,13 @@ async def edit_project_page(
     title = form.text("title", required="Ghi tên đề án.")
     approved_on = form.day("approved_on", required=False)
     rev = form.number("rev", label="Phiên bản")
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await edit_project(conn, caller, project_id, ProjectUpdate(rev or 0, title, approved_on))
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return back_to(f"{PROJECTS}/{project_id}", frame, saved="edited")
+    update = ProjectUpdate(rev or 0, title, approved_on)
+    if form.ok and await form.save(
+        lambda conn: edit_project(conn, caller, project_id, update), partial(_refused, form)
+    ):
+        return back_to(f"{PROJECTS}/{project_id}", frame, saved="edited")
     context = await _project_context(request, frame, project_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_project.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_project.html", frame, context, saved=None, where=where)
 
 
 # Reviews held (D16, D21).
@@ -326,16 +316,10 @@ async def add_held(
     waived_reason = form.text("waived_reason")
     if form.ok and document is not None and held_on is not None:
         data = ReviewHeldCreate(document, kind, held_on, report_number, waived_reason, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await create_review_report(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
+        if await form.save(lambda conn: create_review_report(conn, caller, data), partial(_refused, form)):
             return back_to(HELD, frame, document=document, saved="created")
     context = await _held_context(request, frame, None, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_held.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_held.html", frame, context, saved=None, where=where)
 
 
 @post(f"{HELD}/{{report_id:uuid}}/rut", status_code=303)
