@@ -115,12 +115,7 @@ def _decimal(form: Form, name: str, label: str) -> Decimal | None:
 
 def _refused(form: Form, exc: Refusal) -> None:
     """A refusal next to its field; a target's (`targets[1].deadline`) next to that row's input."""
-    found = re.fullmatch(r"targets\[(\d+)\]\.(\w+)", exc.problem.field or "")
-    if found and found.group(2) in TARGET_FIELDS:
-        form.errors[f"t{found.group(1)}_{TARGET_FIELDS[found.group(2)]}"] = exc.problem.message
-    elif (exc.problem.field or "") == "targets":
-        form.errors["t0_indicator"] = exc.problem.message
-    else:
+    if not form.refused_row(exc, "targets", "t", TARGET_FIELDS.get, "t0_indicator"):
         form.refused(exc)
         if GENERAL in form.errors and exc.problem.field in ("unit", "kind"):
             form.errors[GENERAL] = exc.problem.message

@@ -115,15 +115,13 @@ async def surveys_xlsx(
     return xlsx_response("khao-sat.xlsx", "Khảo sát", header, rows)
 
 
+QUESTION_FIELDS = {"options": "options", "scale_min": "scale", "scale_max": "scale", "kind": "kind"}
+"""API field of a question → the suffix of its form field (`q0_scale` ...); any other is the question's text."""
+
+
 def _refused(form: Form, exc: Refusal) -> None:
     """A question's refusal (`questions[2].options`) next to that row; others as the shell's forms do."""
-    found = re.fullmatch(r"questions\[(\d+)\]\.(\w+)", exc.problem.field or "")
-    if found:
-        name = {"options": "options", "scale_min": "scale", "scale_max": "scale", "kind": "kind"}.get(found.group(2))
-        form.errors[f"q{found.group(1)}_{name or 'text'}"] = exc.problem.message
-    elif exc.problem.field == "questions":
-        form.errors["q0_text"] = exc.problem.message
-    else:
+    if not form.refused_row(exc, "questions", "q", lambda f: QUESTION_FIELDS.get(f, "text"), "q0_text"):
         form.refused(exc)
 
 
