@@ -14,7 +14,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, unit_info
 from shared.db.engine import Database
 from shared.documents.service import visible_documents
@@ -36,7 +35,7 @@ from shared.drafts.schemas import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Page, back_to, page_for, render, where
 
 KIND_LABELS_VI = {"preliminary": "Sơ kết", "final": "Tổng kết"}
 MEETING_LABELS_VI = {"workshop": "Hội thảo", "conference": "Hội nghị"}
@@ -92,13 +91,6 @@ def _participants(form: Form) -> list[Participant]:
     return people
 
 
-def _where(page: Page, **query: Any) -> str:
-    values = {k: str(v) for k, v in query.items() if v not in (None, "")}
-    if page.other_unit:
-        values["unit"] = str(page.viewer.id)
-    return "?" + urlencode(values) if values else ""
-
-
 # The list: this unit's report, its lower units' reports and decisions on them, completeness per level.
 
 
@@ -139,7 +131,7 @@ async def _list_context(
         "decision_form": {},
         "decision_errors": {},
         "today": today,
-        "where": _where,
+        "where": where,
     }
 
 
@@ -201,16 +193,11 @@ async def start_draft(
     sections = _sections_from(form)
     if form.ok and document is not None and written_on is not None:
         data = DraftCreate(document, kind, title, sections, written_on, form.text("note"), unit=frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                draft = await service.create_draft(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return Redirect(f"{BASE}/{draft.id}?saved=created", status_code=303)
+        made = await form.save(lambda conn: service.create_draft(conn, caller, data))
+        if made:
+            return Redirect(f"{BASE}/{made.value.id}?saved=created", status_code=303)
     context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
-    context.update(form=form.values, errors=form.errors)
-    return render("drafts.html", frame, status_code=422, **context)
+    return form.again("drafts.html", frame, context)
 
 
 @post(f"{BASE}/quyet-dinh", status_code=303, opt={"role": "admin"})
@@ -231,17 +218,10 @@ async def decide(
         form.errors["reason"] = "Trả lại hoặc miễn báo cáo phải ghi rõ lý do (D25b)."
     if form.ok and subject is not None and document is not None and decided_on is not None:
         data = DecisionCreate(action, subject, document, kind, decided_on, reason, correct_by, unit=frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await feedback.decide(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            target = _where(frame, document=document, kind=kind, saved=action)
-            return Redirect(f"{BASE}{target}", status_code=303)
+        if await form.save(lambda conn: feedback.decide(conn, caller, data)):
+            return back_to(BASE, frame, document=document, kind=kind, saved=action)
     context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
-    context.update(decision_form=form.values, decision_errors=form.errors)
-    return render("drafts.html", frame, status_code=422, **context)
+    return form.again("drafts.html", frame, context, prefix="decision_")
 
 
 # One draft: its versions, meetings and comments, and the steps from submission to issue.
@@ -300,18 +280,10 @@ async def _step(
     request: Request[Any, Any, State], caller: Caller, draft_id: uuid.UUID, which: str, form: Form, act: Any
 ) -> Response[Any]:
     """Run one step on the draft (`act(conn)`); on a refusal show the draft again with the form as typed."""
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await act(conn)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return Redirect(f"{BASE}/{draft_id}?saved={which}", status_code=303)
+    if form.ok and await form.save(act):
+        return Redirect(f"{BASE}/{draft_id}?saved={which}", status_code=303)
     frame = await page_for(request, caller)
-    context = await _draft_context(request, caller, draft_id)
-    context.update(form=form.values, errors=form.errors, which=which)
-    return render("draft.html", frame, status_code=422, **context)
+    return form.again("draft.html", frame, await _draft_context(request, caller, draft_id), which=which)
 
 
 @post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303)
