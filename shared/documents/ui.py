@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -14,7 +15,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from shared.calendar.service import ASSUMPTIONS_VI, document_milestones
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, down_select, get_visible, page, records, units_info
 from shared.documents import ui_edit
 from shared.documents.records import DOCUMENT, DocumentRecord
@@ -165,21 +165,11 @@ async def create_document(request: Request[Any, Any, State], caller: NamedDepend
     form = await Form.posted(request)
     fields = read_document_form(form)
     if form.ok and fields["signed_on"] is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                created = await register_document(conn, caller, DocumentCreate(**fields))
-        except Refusal as exc:
-            refused_on_form(form, exc)
-        else:
-            return Redirect(f"/van-ban/{created.id}?created=true", status_code=303)
-    return render(
-        "document_form.html",
-        frame,
-        status_code=422,
-        form=form.values,
-        errors=form.errors,
-        **await _form_context(request, frame),
-    )
+        data = DocumentCreate(**fields)
+        made = await form.save(lambda conn: register_document(conn, caller, data), partial(refused_on_form, form))
+        if made:
+            return Redirect(f"/van-ban/{made.value.id}?created=true", status_code=303)
+    return form.again("document_form.html", frame, await _form_context(request, frame))
 
 
 PAGES = (documents_xlsx, documents_page, new_document_form, create_document, document_page, *ui_edit.PAGES)

@@ -5,6 +5,7 @@ and an edit made on an older version is refused rather than overwriting."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -111,16 +112,9 @@ async def edit(
     rev = form.text("rev")
     if form.ok and fields["signed_on"] is not None:
         update = DocumentUpdate(rev=int(rev) if rev.isdigit() else msgspec.UNSET, **fields)
-        try:
-            async with request.app.state.db.write() as conn:
-                await DOCUMENTS.revise(conn, caller, doc_id, update)
-        except Refusal as exc:
-            refused_on_form(form, exc)
-        else:
+        if await form.save(lambda conn: DOCUMENTS.revise(conn, caller, doc_id, update), partial(refused_on_form, form)):
             return Redirect(f"/van-ban/{doc_id}?edited=true", status_code=303)
-    context = await _context(request, frame, doc_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("document_form.html", frame, status_code=422, **context)
+    return form.again("document_form.html", frame, await _context(request, frame, doc_id))
 
 
 @post("/van-ban/{doc_id:uuid}/rut", status_code=303)
@@ -133,17 +127,11 @@ async def withdraw(
     rev = form.text("rev")
     if not form.text("confirm"):
         form.errors[GENERAL] = "Hãy đánh dấu ô xác nhận trước khi rút văn bản."
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await DOCUMENTS.delete(conn, caller, doc_id, int(rev) if rev.isdigit() else None)
-        except Refusal as exc:
-            form.errors[GENERAL] = exc.problem.message
-        else:
-            return Redirect("/van-ban?withdrawn=true", status_code=303)
-    context = await _context(request, frame, doc_id)
-    context.update(remove_errors=form.errors)
-    return render("document_form.html", frame, status_code=422, **context)
+    if form.ok and await form.save(
+        lambda conn: DOCUMENTS.delete(conn, caller, doc_id, int(rev) if rev.isdigit() else None), form.refused_above
+    ):
+        return Redirect("/van-ban?withdrawn=true", status_code=303)
+    return form.again("document_form.html", frame, await _context(request, frame, doc_id), prefix="remove_")
 
 
 PAGES = (edit_form, edit, withdraw)

@@ -15,7 +15,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, units_info, writes_here
 from shared.documents.service import visible_document
 from shared.domain.formatting import format_date
@@ -88,13 +87,7 @@ async def correct(
     rev = form.text("rev")
     if form.ok and graded_on is not None:
         update = EssayUpdate(rev=int(rev) if rev.isdigit() else msgspec.UNSET, score=score, graded_on=graded_on)
-
-        def refused(exc: Refusal) -> None:
-            form.refused(exc)
-            if exc.problem.field == "rev":
-                form.errors[GENERAL] = exc.problem.message
-
-        done = await form.save(lambda conn: GRADES.revise(conn, caller, essay_id, update), refused)
+        done = await form.save(lambda conn: GRADES.revise(conn, caller, essay_id, update))
         if done:
             return _back(page, essay_out(done.value))
     async with request.app.state.db.read() as conn:
