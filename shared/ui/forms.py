@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from litestar import Request
 from litestar.datastructures import FormMultiDict, State, UploadFile
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -174,3 +175,12 @@ class Form:
         `<prefix>form` / `<prefix>errors`."""
         context.update({f"{prefix}form": self.values, f"{prefix}errors": self.errors}, **extra)
         return render(template, page, status_code=422, **context)
+
+
+async def provide_form(request: Request[Any, Any, State]) -> Form:
+    """The posted form, as a handler's `form: Posted` parameter."""
+    return await Form.posted(request)
+
+
+Posted: TypeAlias = NamedDependency[Form]
+"""The posted form (`provide_form`); the handler's parameter is named `form`."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
@@ -24,6 +24,7 @@ from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -33,6 +34,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.params import FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
@@ -382,6 +384,17 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     Exception: _internal,
 }
+
+
+async def provide_frame(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Page:
+    """A page's frame, as a handler's `frame: Frame` parameter: the unit viewed is `?unit=` (one's own by default)."""
+    return await page_for(request, caller, unit)
+
+
+Frame: TypeAlias = NamedDependency[Page]
+"""The page's frame (`provide_frame`); the handler's parameter is named `frame`."""
 
 
 async def page_for(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None = None) -> Page:
