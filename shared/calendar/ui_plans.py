@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar.lists import plan_for, plans_for
@@ -27,14 +26,14 @@ from shared.calendar.ui_common import (
     unit_choices,
 )
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, units_info
+from shared.core.scope import units_info
 from shared.documents.service import visible_documents
 from shared.domain.calendar import Milestone, add_full_years
 from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
 from shared.programmes.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, back_to, page_for, render, where
+from shared.ui.forms import GENERAL, Form, Posted
+from shared.ui.web import Frame, Page, back_to, render, where
 
 PLANS = f"{BASE}/ke-hoach"
 ITEM_ROWS = 3
@@ -121,8 +120,7 @@ async def _list_context(
 @get(PLANS)
 async def plans_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
     which: StateQuery = None,
@@ -131,7 +129,6 @@ async def plans_page(
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Plans of the unit and of the levels above it (D19), filtered; what a term or year plan must list."""
-    frame = await page_for(request, caller, unit)
     context = await _list_context(request, frame, document, kind, which)
     context.update(await _previews(request, frame, term_start, year))
     return render("calendar_plans.html", frame, saved=saved, where=where, **context)
@@ -140,14 +137,12 @@ async def plans_page(
 @get(f"{PLANS}.xlsx")
 async def plans_xlsx(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
     which: StateQuery = None,
 ) -> Response[Any]:
     """The plans as filtered, one row per review a plan lists (a plan listing none: one row)."""
-    frame = await page_for(request, caller, unit)
     context = await _list_context(request, frame, document, kind, which)
     units, numbers = context["units"], context["numbers"]
     header = (
@@ -195,12 +190,8 @@ def _refused(form: Form, exc: Refusal) -> None:
 
 
 @post(PLANS, status_code=303, opt={"role": "admin"})
-async def add_plan(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_plan(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Issue a plan of reviews (D19) with every check of `POST /api/v1/review-plans`; a committee decision."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     plan_kind = form.choice("plan_kind", PLAN_KIND_LABELS_VI, message="Chọn loại kế hoạch.")
     number = form.text("number", required="Ghi số, ký hiệu kế hoạch, ví dụ 12-KH/TU.")
     issued_on = form.day("issued_on")
@@ -219,7 +210,7 @@ async def add_plan(
         form.errors["a0_document"] = "Kế hoạch bổ sung cần ít nhất một mốc: chọn văn bản và việc."
     if form.ok and issued_on is not None:
         data = PlanCreate(plan_kind, number, issued_on, period_start, None, year, items, frame.viewer.id)
-        made = await form.save(lambda conn: create_plan(conn, caller, data), partial(_refused, form))
+        made = await form.save(lambda conn: create_plan(conn, frame.me, data), partial(_refused, form))
         if made:
             return back_to(f"{PLANS}/{made.value.id}", frame, saved="created")
     context = await _list_context(request, frame, None, None, None)
@@ -229,14 +220,9 @@ async def add_plan(
 
 @get(f"{PLANS}/{{plan_id:uuid}}")
 async def plan_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    plan_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, plan_id: FromPath[uuid.UUID], saved: FromQuery[str | None] = None
 ) -> Response[Any]:
     """One plan: the reviews it lists with their plan deadlines, and what it was issued late for (D19, D20)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         plan = await plan_for(conn, frame.viewer, plan_id)
         docs = await visible_documents(conn, frame.viewer)
