@@ -26,7 +26,7 @@ from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Frame, Page, render
 
 PAGE_SIZE = 100
 EXPORTED = 50_000
@@ -36,14 +36,12 @@ LEVEL_LABELS_VI = {level.name: level.value for level in IssuingLevel}
 @get("/van-ban")
 async def documents_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     number: FromQuery[str | None] = None,
     after: FromQuery[uuid.UUID | None] = None,
     withdrawn: FromQuery[bool] = False,
 ) -> Response[Any]:
     """Documents sent to the unit or entered in its subtree, as `GET /api/v1/documents` lists them (D4, D6)."""
-    frame = await page_for(request, caller, unit)
     stmt = down_select(DOCUMENT, frame.viewer)
     search_error = ""
     if number:
@@ -71,13 +69,9 @@ async def documents_page(
 
 @get("/van-ban.xlsx")
 async def documents_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    number: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, number: FromQuery[str | None] = None
 ) -> Response[Any]:
     """The list as searched, every document (not one page), newest signed first."""
-    frame = await page_for(request, caller, unit)
     stmt = down_select(DOCUMENT, frame.viewer).where(DOCUMENT.table.c.deleted.is_(False))
     if number:
         try:
