@@ -34,8 +34,8 @@ from shared.drafts.schemas import (
     VersionCreate,
 )
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, back_to, page_for, render, where
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Page, back_to, page_for, render, where
 
 KIND_LABELS_VI = {"preliminary": "Sơ kết", "final": "Tổng kết"}
 MEETING_LABELS_VI = {"workshop": "Hội thảo", "conference": "Hội nghị"}
@@ -146,14 +146,12 @@ def _level_name(page: Page, depth: int) -> str:
 @get(BASE)
 async def reports_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str] = "preliminary",
     status: Annotated[str | None, QueryParameter(name="state")] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     kind = kind if kind in KIND_LABELS_VI else "preliminary"
     context = await _list_context(request, frame, document, kind, status)
     return render("drafts.html", frame, saved=saved, **context)
@@ -162,14 +160,12 @@ async def reports_page(
 @get(f"{BASE}.xlsx")
 async def reports_xlsx(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str] = "preliminary",
     status: Annotated[str | None, QueryParameter(name="state")] = None,
 ) -> Response[Any]:
     """The lower units' reports as filtered: due date, state, timeliness (D25b)."""
-    frame = await page_for(request, caller, unit)
     kind = kind if kind in KIND_LABELS_VI else "preliminary"
     context = await _list_context(request, frame, document, kind, status)
     header = ("Mã", "Đơn vị", "Hạn", "Tình trạng", "Hạn sửa", "Đúng hạn", "Gửi lên")
@@ -180,12 +176,8 @@ async def reports_xlsx(
 
 
 @post(f"{BASE}/moi", status_code=303)
-async def start_draft(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def start_draft(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Start the unit's report with its first version (D24), with every check of `POST /api/v1/report-drafts`."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản được sơ kết, tổng kết.")
     kind = _review(form)
     title = form.text("title", required="Nhập tên báo cáo.")
@@ -193,7 +185,7 @@ async def start_draft(
     sections = _sections_from(form)
     if form.ok and document is not None and written_on is not None:
         data = DraftCreate(document, kind, title, sections, written_on, form.text("note"), unit=frame.viewer.id)
-        made = await form.save(lambda conn: service.create_draft(conn, caller, data))
+        made = await form.save(lambda conn: service.create_draft(conn, frame.me, data))
         if made:
             return Redirect(f"{BASE}/{made.value.id}?saved=created", status_code=303)
     context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
@@ -201,12 +193,8 @@ async def start_draft(
 
 
 @post(f"{BASE}/quyet-dinh", status_code=303, opt={"role": "admin"})
-async def decide(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def decide(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Accept a lower unit's report, return it for correction with a reason and deadline, or waive it (D25b)."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     subject = form.ident("subject_unit", required="Chọn đơn vị cấp dưới.")
     document = form.ident("document", required="Chọn văn bản.")
     kind = _review(form)
@@ -218,7 +206,7 @@ async def decide(
         form.errors["reason"] = "Trả lại hoặc miễn báo cáo phải ghi rõ lý do (D25b)."
     if form.ok and subject is not None and document is not None and decided_on is not None:
         data = DecisionCreate(action, subject, document, kind, decided_on, reason, correct_by, unit=frame.viewer.id)
-        if await form.save(lambda conn: feedback.decide(conn, caller, data)):
+        if await form.save(lambda conn: feedback.decide(conn, frame.me, data)):
             return back_to(BASE, frame, document=document, kind=kind, saved=action)
     context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
     return form.again("drafts.html", frame, context, prefix="decision_")
