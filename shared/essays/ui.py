@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,8 +24,8 @@ from shared.essays.ui_grading import check_score
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.service import roster
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 BANDS = [str(b) for b in (Band.GOOD, Band.FAIR, Band.AVERAGE, Band.WEAK)]
 ROSTER_CHOICES = 3000
@@ -131,77 +130,61 @@ async def _context(
 @get("/bai-thu-hoach")
 async def essays_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     imported: FromQuery[int | None] = None,
     graded: FromQuery[bool] = False,
     corrected: FromQuery[bool] = False,
 ) -> Response[Any]:
-    page = await page_for(request, caller, unit)
-    context = await _context(request, caller, page, document)
+    context = await _context(request, frame.me, frame, document)
     context.update(imported=imported, graded=graded, corrected=corrected)
-    return render("essays.html", page, **context)
+    return render("essays.html", frame, **context)
 
 
 @post("/bai-thu-hoach/cham", status_code=303)
 async def grade(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, document: FromQuery[uuid.UUID]
 ) -> Response[Any]:
     """Grade one essay: the grading unit is the unit being viewed (the level that summoned the member, D13)."""
-    page = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     member = form.ident("member", required="Chọn đảng viên.")
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
     check_score(form, "score", score)
     graded_on = form.day("graded_on")
     if form.ok and member is not None and graded_on is not None:
-        data = EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=page.viewer.id)
-        if await form.save(lambda conn: grade_essay(conn, caller, data)):
-            return back_to("/bai-thu-hoach", page, document=document, graded="true")
-    return form.again("essays.html", page, await _context(request, caller, page, document))
+        data = EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=frame.viewer.id)
+        if await form.save(lambda conn: grade_essay(conn, frame.me, data)):
+            return back_to("/bai-thu-hoach", frame, document=document, graded="true")
+    return form.again("essays.html", frame, await _context(request, frame.me, frame, document))
 
 
 @post("/bai-thu-hoach/nhap", status_code=303)
 async def import_grades(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, document: FromQuery[uuid.UUID]
 ) -> Response[Any]:
     """Import a grades workbook, all or nothing; every bad row is listed on the page (D13)."""
-    page = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     upload = form.file("file")
     graded_on = form.day("graded_on", required=False)
     if form.ok and upload is not None:
         content = await upload.read()
         done = await form.save(
-            lambda conn: import_grade_file(conn, caller, content, document, page.viewer.id, graded_on, False),
+            lambda conn: import_grade_file(conn, frame.me, content, document, frame.viewer.id, graded_on, False),
             form.refused_file,
         )
         if done:
-            return back_to("/bai-thu-hoach", page, document=document, imported=done.value.created)
-    context = await _context(request, caller, page, document)
-    return form.again("essays.html", page, context, prefix="import_", problems=form.problems)
+            return back_to("/bai-thu-hoach", frame, document=document, imported=done.value.created)
+    context = await _context(request, frame.me, frame, document)
+    return form.again("essays.html", frame, context, prefix="import_", problems=form.problems)
 
 
 @get("/bai-thu-hoach.xlsx")
 async def essays_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, document: FromQuery[uuid.UUID | None] = None
 ) -> Response[Any]:
     """The page's table as .xlsx: participation and bands per unit for the document (D12, D13)."""
-    page = await page_for(request, caller, unit)
-    context = await _context(request, caller, page, document)
+    context = await _context(request, frame.me, frame, document)
     header = ("Đơn vị", "Bắt buộc: số đảng viên", "Bắt buộc: đã viết", "Bắt buộc: chưa viết",
               "Khuyến khích: số đảng viên", "Khuyến khích: đã viết", *BANDS, "Phải viết lại")  # fmt: skip
-    named = [(f"{page.viewer.name} (toàn đơn vị)", context["own"])] if context["own"] else []
+    named = [(f"{frame.viewer.name} (toàn đơn vị)", context["own"])] if context["own"] else []
     named += [(r.unit.name, r.summary) for r in context["rows"]]
     rows = [
         (

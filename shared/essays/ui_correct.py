@@ -10,8 +10,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,8 +21,8 @@ from shared.essays.schemas import Essay, EssayUpdate
 from shared.essays.service import GRADES, essay_out, list_essays
 from shared.essays.ui_grading import check_score
 from shared.members.service import roster
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import GENERAL, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 PATH = "/bai-thu-hoach/{essay_id:uuid}/sua"
 
@@ -58,67 +57,51 @@ async def _essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID) -> 
 
 
 @get(PATH)
-async def correct_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    essay_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> Response[Any]:
+async def correct_page(request: Request[Any, Any, State], frame: Frame, essay_id: FromPath[uuid.UUID]) -> Response[Any]:
     """One graded attempt with the member's other attempts, and the form to correct it (D13)."""
-    page = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
-        context = await _context(conn, page, await _essay(conn, caller, essay_id))
-    return render("essay_correct.html", page, **context)
+        context = await _context(conn, frame, await _essay(conn, frame.me, essay_id))
+    return render("essay_correct.html", frame, **context)
 
 
 @post(PATH, status_code=303)
 async def correct(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    essay_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, essay_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Write the corrected score or date as a new rev of the attempt; refused on an older rev (edited meanwhile)."""
-    page = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
     check_score(form, "score", score)
     graded_on = form.day("graded_on")
     rev = form.text("rev")
     if form.ok and graded_on is not None:
         update = EssayUpdate(rev=int(rev) if rev.isdigit() else msgspec.UNSET, score=score, graded_on=graded_on)
-        done = await form.save(lambda conn: GRADES.revise(conn, caller, essay_id, update))
+        done = await form.save(lambda conn: GRADES.revise(conn, frame.me, essay_id, update))
         if done:
-            return _back(page, essay_out(done.value))
+            return _back(frame, essay_out(done.value))
     async with request.app.state.db.read() as conn:
-        context = await _context(conn, page, await _essay(conn, caller, essay_id))
-    return form.again("essay_correct.html", page, context)
+        context = await _context(conn, frame, await _essay(conn, frame.me, essay_id))
+    return form.again("essay_correct.html", frame, context)
 
 
 @post("/bai-thu-hoach/{essay_id:uuid}/xoa", status_code=303)
 async def remove(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    essay_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, essay_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Withdraw the latest attempt entered by mistake (a tombstone that travels up like the grade)."""
-    page = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     confirmed = form.text("confirm")
     if not confirmed:
         form.errors[GENERAL] = "Hãy đánh dấu ô xác nhận trước khi xóa."
     rev = form.text("rev")
     async with request.app.state.db.read() as conn:
-        essay = await _essay(conn, caller, essay_id)
-        context = await _context(conn, page, essay)
+        essay = await _essay(conn, frame.me, essay_id)
+        context = await _context(conn, frame, essay)
     if not context["latest"] and confirmed:
         form.errors[GENERAL] = "Chỉ xóa được lần chấm mới nhất; lần trước đó là lịch sử viết lại (D13)."
     if form.ok and await form.save(
-        lambda conn: GRADES.delete(conn, caller, essay_id, int(rev) if rev.isdigit() else None), form.refused_above
+        lambda conn: GRADES.delete(conn, frame.me, essay_id, int(rev) if rev.isdigit() else None), form.refused_above
     ):
-        return _back(page, essay)
-    return form.again("essay_correct.html", page, context, prefix="remove_")
+        return _back(frame, essay)
+    return form.again("essay_correct.html", frame, context, prefix="remove_")
 
 
 PAGES = (correct_page, correct, remove)

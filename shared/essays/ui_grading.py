@@ -11,12 +11,11 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, records, units_info, up_select, writes_here
+from shared.core.scope import records, units_info, up_select, writes_here
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_documents
 from shared.domain.collation import name_key
@@ -29,8 +28,8 @@ from shared.essays.service import grade_essay
 from shared.members.records import MemberRecord
 from shared.members.service import roster
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import GENERAL, Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 PATH = "/bai-thu-hoach/cham-theo-danh-sach"
 SHOWN = 1000
@@ -130,13 +129,11 @@ def check_score(form: Form, name: str, text: str) -> None:
 @get(PATH)
 async def sheet_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: WhichQuery = None,
     graded: FromQuery[int | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, document, which)
     context["graded"] = graded
     return render("essay_sheet.html", frame, **context)
@@ -144,14 +141,9 @@ async def sheet_page(
 
 @get(PATH + ".xlsx")
 async def sheet_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-    which: WhichQuery = None,
+    request: Request[Any, Any, State], frame: Frame, document: FromQuery[uuid.UUID], which: WhichQuery = None
 ) -> Response[Any]:
     """The sheet as filtered: one row per member, their latest result and every attempt."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         rows = await sheet(conn, frame, document, which)
     header = ("Họ và tên", "Năm sinh", "Đơn vị", "Diện", "Số lần viết", "Điểm lần gần nhất", "Xếp loại", "Tình trạng",
@@ -176,15 +168,13 @@ async def sheet_xlsx(
 @post(PATH, status_code=303)
 async def grade_sheet(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
+    form: Posted,
     document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     which: WhichQuery = None,
 ) -> Response[Any]:
     """Grade every filled box of the sheet in one write; any refusal writes none (D13: a rewrite only while the
     latest attempt is Yếu; the grading unit is the unit viewed, the level that summoned the member)."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     graded_on = form.day("graded_on")
     async with request.app.state.db.read() as conn:
         rows = await sheet(conn, frame, document, which)
@@ -202,7 +192,7 @@ async def grade_sheet(
         for key, r, text in filled:
             data = EssayCreate(r.member.id, document, text, graded_on, unit=frame.viewer.id)
             try:
-                await grade_essay(conn, caller, data)
+                await grade_essay(conn, frame.me, data)
             except Refusal as exc:
                 form.errors[key] = exc.problem.message
         if not form.ok:

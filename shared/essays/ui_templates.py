@@ -10,19 +10,18 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.scope import Caller, units_info, writes_here
+from shared.core.scope import units_info, writes_here
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
 from shared.essays.schemas import EssayTemplate, EssayTemplateCreate, EssayTemplateUpdate
 from shared.essays.service import create_essay_template, edit_essay_template, list_templates
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 PATH = "/bai-thu-hoach/mau"
 
@@ -65,13 +64,11 @@ async def _context(request: Request[Any, Any, State], frame: Page, document: uui
 @get(PATH)
 async def templates_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     edit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, document)
     context["saved"] = saved
     chosen = next((t for t in context["templates"] if t.id == edit and t.unit == frame.viewer.id), None)
@@ -93,12 +90,8 @@ def _values(t: EssayTemplate) -> dict[str, str]:
 
 @get(PATH + ".xlsx")
 async def templates_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, document: FromQuery[uuid.UUID | None] = None
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, document)
     units, numbers = context["units"], context["numbers"]
     header = ("Cấp ban hành", "Văn bản", "Tên mẫu", "Dành cho", "Ngày ban hành", "Câu hỏi")
@@ -118,14 +111,9 @@ async def templates_xlsx(
 
 @post(PATH, status_code=303)
 async def save_template(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    edit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, edit: FromQuery[uuid.UUID | None] = None
 ) -> Response[Any]:
     """Write the viewed level's template for a document, or revise it (`edit`): D11, one per level and document."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản của mẫu bài thu hoạch.") if edit is None else None
     title = form.text("title", required="Nhập tên mẫu, ví dụ «Câu hỏi thu hoạch Nghị quyết 05-NQ/HU».")
     for_whom = form.text("for_whom")
@@ -137,7 +125,7 @@ async def save_template(
     async def write(conn: AsyncConnection, issued_on: date) -> None:
         if edit is None and document is not None:
             data = EssayTemplateCreate(document, title, questions, issued_on, for_whom, frame.viewer.id)
-            await create_essay_template(conn, caller, data)
+            await create_essay_template(conn, frame.me, data)
         elif edit is not None:
             update = EssayTemplateUpdate(
                 rev=int(rev) if rev.isdigit() else msgspec.UNSET,
@@ -146,7 +134,7 @@ async def save_template(
                 for_whom=for_whom,
                 issued_on=issued_on,
             )
-            await edit_essay_template(conn, caller, edit, update)
+            await edit_essay_template(conn, frame.me, edit, update)
 
     if form.ok and issued_on is not None and await form.save(lambda conn: write(conn, issued_on)):
         return back_to(PATH, frame, saved="edited" if edit else "created")
