@@ -4,16 +4,14 @@ import with every bad row listed, and the list as .xlsx. One member's page (edit
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.scope import Caller, UnitInfo, records, subtree_units, units_info, up_select
+from shared.core.scope import UnitInfo, records, subtree_units, units_info, up_select
 from shared.domain.collation import name_key
 from shared.domain.obligations import (
     OBLIGATION_LABELS_VI,
@@ -27,8 +25,8 @@ from shared.members.schemas import MemberCreate
 from shared.members.service import create_member, import_roster_file, member_out
 from shared.members.ui_member import read_member, roster_units
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 SHOWN = 2000
 """Most members a page lists (sorted by name, so not paged by id); a bigger subtree is narrowed by unit."""
@@ -105,15 +103,13 @@ async def _context(request: Request[Any, Any, State], frame: Page, category: str
 @get("/dang-vien")
 async def members_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     category: CategoryQuery = None,
     created: FromQuery[int | None] = None,
     updated: FromQuery[int | None] = None,
     unchanged: FromQuery[int | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, category)
     if created is not None:
         context["result"] = {"created": created, "updated": updated or 0, "unchanged": unchanged or 0}
@@ -123,13 +119,9 @@ async def members_page(
 
 @get("/dang-vien.xlsx")
 async def members_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    category: CategoryQuery = None,
+    request: Request[Any, Any, State], frame: Frame, category: CategoryQuery = None
 ) -> Response[Any]:
     """The roster as filtered, in name order (personal data: only where the roster is held, D12)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         rows = (await filtered(conn, frame.viewer, category, EXPORTED))[:EXPORTED]
         units = await units_info(conn, list({r.owner for r in rows}))
@@ -150,38 +142,28 @@ async def members_xlsx(
 
 
 @post("/dang-vien/them", status_code=303)
-async def add_member(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_member(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Add one member to a roster written here, with every check of `POST /api/v1/members` (D12)."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     owner = form.ident("unit", required="Chọn chi bộ, đảng bộ của đảng viên.")
     fields = read_member(form)
     if form.ok and owner is not None:
         data = MemberCreate(**fields, unit=owner)
-        if await form.save(lambda conn: create_member(conn, caller, data)):
+        if await form.save(lambda conn: create_member(conn, frame.me, data)):
             return back_to("/dang-vien", frame, saved="added")
     return form.again("members.html", frame, await _context(request, frame, None))
 
 
 @post("/dang-vien/nhap", status_code=303)
-async def import_roster(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> Response[Any]:
+async def import_roster(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Import the unit's roster from .xlsx, all or nothing (`POST /api/v1/members/import`); "check only" writes
     nothing and says what would change."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     upload = form.file("file")
     dry_run = form.data.get("dry_run") == "1"
     result = None
     if form.ok and upload is not None:
         content = await upload.read()
         done = await form.save(
-            lambda conn: import_roster_file(conn, caller, content, frame.viewer.id, dry_run), form.refused_file
+            lambda conn: import_roster_file(conn, frame.me, content, frame.viewer.id, dry_run), form.refused_file
         )
         result = done.value if done else None
         if result is not None and not dry_run:

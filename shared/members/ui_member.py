@@ -9,13 +9,11 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.scope import (
-    Caller,
     UnitInfo,
     down_select,
     records,
@@ -33,8 +31,8 @@ from shared.essays.service import list_essays
 from shared.members.schemas import LEAVE_REASONS_VI, Member, MemberUpdate
 from shared.members.service import edit_member, get_member, leave_member, move_member
 from shared.sync.tables import ChildNode, Identity, UnitRow
-from shared.ui.forms import Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 ROSTER_KINDS = (UnitKind.BASE_ORGANISATION.value, UnitKind.CELL.value)
 """Units that keep a roster: base organisations and their cells (a committee's members are on those)."""
@@ -152,13 +150,8 @@ def _rev(form: Form) -> int | None:
 
 @get("/dang-vien/{member_id:uuid}")
 async def member_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, member_id: FromPath[uuid.UUID], saved: FromQuery[str | None] = None
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, member_id)
     context["saved"] = saved
     return render("member.html", frame, **context)
@@ -166,38 +159,28 @@ async def member_page(
 
 @post("/dang-vien/{member_id:uuid}/sua", status_code=303)
 async def edit(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, member_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Edit a member's details and D12 category (`PATCH /api/v1/members/{id}`), refused on a stale version."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     fields = read_member(form)
     rev = _rev(form)
     update = MemberUpdate(rev=rev if rev is not None else msgspec.UNSET, **fields)
-    if form.ok and await form.save(lambda conn: edit_member(conn, caller, member_id, update)):
+    if form.ok and await form.save(lambda conn: edit_member(conn, frame.me, member_id, update)):
         return back_to(f"/dang-vien/{member_id}", frame, saved="edited")
     return form.again("member.html", frame, await _context(request, frame, member_id))
 
 
 @post("/dang-vien/{member_id:uuid}/chuyen", status_code=303)
 async def move(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, member_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Move a member to another unit written here; their essays stay theirs and both units' counts change."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     target = form.ident("unit", required="Chọn đơn vị chuyển đến.")
     rev = _rev(form)
     if (
         form.ok
         and target is not None
-        and await form.save(lambda conn: move_member(conn, caller, member_id, target, rev))
+        and await form.save(lambda conn: move_member(conn, frame.me, member_id, target, rev))
     ):
         return back_to(f"/dang-vien/{member_id}", frame, saved="moved")
     return form.again("member.html", frame, await _context(request, frame, member_id), prefix="move_")
@@ -205,21 +188,16 @@ async def move(
 
 @post("/dang-vien/{member_id:uuid}/roi", status_code=303)
 async def leave(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, member_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Take a member off the roster with a reason; the unit's counts change at once (D12, D26)."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     reason = form.choice("reason", LEAVE_REASONS_VI, message="Chọn lý do rời danh sách.")
     confirmed = form.data.get("confirm") == "1"
     form.values["confirm"] = "1" if confirmed else ""
     if not confirmed:
         form.errors["confirm"] = "Đánh dấu ô này để xác nhận: tên đảng viên sẽ bị xóa khỏi danh sách."
     rev = _rev(form)
-    if form.ok and await form.save(lambda conn: leave_member(conn, caller, member_id, reason, rev)):
+    if form.ok and await form.save(lambda conn: leave_member(conn, frame.me, member_id, reason, rev)):
         return back_to("/dang-vien", frame, saved="left")
     return form.again("member.html", frame, await _context(request, frame, member_id), prefix="leave_")
 
