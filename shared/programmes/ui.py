@@ -13,11 +13,10 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, units_info
+from shared.core.scope import units_info
 from shared.domain.formatting import format_date, format_decimal
 from shared.domain.programmes import target_state
 from shared.programmes.records import PROGRAMME_PROGRESS, ActionProgrammeRecord, ProgressRecord, Target
@@ -39,8 +38,8 @@ from shared.programmes.service import (
     report_progress,
 )
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import GENERAL, Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 TARGET_ROWS = 3
 """Blank target rows a new programme's form offers (more can be added by editing it)."""
@@ -193,13 +192,11 @@ async def _list_context(
 @get("/chuong-trinh")
 async def programmes_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: StateQuery = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _list_context(request, frame, document, which)
     return render("programmes.html", frame, saved=saved, **context)
 
@@ -207,13 +204,11 @@ async def programmes_page(
 @get("/chuong-trinh.xlsx")
 async def programmes_xlsx(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: StateQuery = None,
 ) -> Response[Any]:
     """The list as filtered, one row per target."""
-    frame = await page_for(request, caller, unit)
     context = await _list_context(request, frame, document, which)
     units, numbers = context["units"], context["numbers"]
     header = (
@@ -244,12 +239,8 @@ async def programmes_xlsx(
 
 
 @post("/chuong-trinh", status_code=303)
-async def add_programme(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_programme(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Build the viewed unit's programme for a document, with every check of `POST /api/v1/action-programmes`."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     document = form.ident("document", required="Chọn văn bản mà chương trình thực hiện.")
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn chương trình hay kế hoạch.")
     number = form.text("number")
@@ -261,7 +252,7 @@ async def add_programme(
         form.errors["t0_indicator"] = "Chương trình cần ít nhất một chỉ tiêu định lượng (D15)."
     if form.ok and document is not None and issued_on is not None:
         data = ProgrammeCreate(document, title, issued_on, situation, targets, [], kind, number, frame.viewer.id)
-        made = await form.save(lambda conn: PROGRAMMES.create(conn, caller, data), partial(_refused, form))
+        made = await form.save(lambda conn: PROGRAMMES.create(conn, frame.me, data), partial(_refused, form))
         if made:
             return back_to(f"/chuong-trinh/{made.value.id}", frame, saved="created")
     return form.again("programmes.html", frame, await _list_context(request, frame, None, None), saved=None)
@@ -303,25 +294,18 @@ async def _detail(request: Request[Any, Any, State], frame: Page, programme_id: 
 @get("/chuong-trinh/{programme_id:uuid}")
 async def programme_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
     programme_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     return render("programme.html", frame, saved=saved, **await _detail(request, frame, programme_id))
 
 
 @post("/chuong-trinh/{programme_id:uuid}/sua", status_code=303)
 async def edit_programme(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    programme_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, programme_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Edit a programme and its targets; a target keeps its key, so its progress stays attached (D18)."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     context = await _detail(request, frame, programme_id)
     title = form.text("title", required="Nhập tên chương trình hành động.")
     number = form.text("number")
@@ -331,21 +315,16 @@ async def edit_programme(
     rev = form.number("rev", label="Phiên bản")
     if form.ok and issued_on is not None:
         data = ProgrammeUpdate(rev or 0, title, number, issued_on, situation, targets)
-        if await form.save(lambda conn: PROGRAMMES.revise(conn, caller, programme_id, data), partial(_refused, form)):
+        if await form.save(lambda conn: PROGRAMMES.revise(conn, frame.me, programme_id, data), partial(_refused, form)):
             return back_to(f"/chuong-trinh/{programme_id}", frame, saved="edited")
     return form.again("programme.html", frame, context, prefix="edit_", editing=True, saved=None)
 
 
 @post("/chuong-trinh/{programme_id:uuid}/tien-do", status_code=303)
 async def add_progress(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    programme_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, programme_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Report a target's value for a year (D18); the same year reported again replaces the figure."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     target = form.ident("target", required="Chọn chỉ tiêu được báo cáo.")
     year = form.number("year", label="Năm báo cáo")
     value = _decimal(form, "value", "Giá trị đạt được")
@@ -353,7 +332,7 @@ async def add_progress(
     note = form.text("note")
     if form.ok and target is not None and year is not None and value is not None and reported_on is not None:
         data = ProgressCreate(programme_id, target, year, value, reported_on, note)
-        if await form.save(lambda conn: report_progress(conn, caller, data)):
+        if await form.save(lambda conn: report_progress(conn, frame.me, data)):
             return back_to(f"/chuong-trinh/{programme_id}", frame, saved="progress")
     context = await _detail(request, frame, programme_id)
     return form.again("programme.html", frame, context, prefix="progress_", saved=None)
