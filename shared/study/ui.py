@@ -33,7 +33,7 @@ from shared.study.schemas import (
 from shared.study.service import PROPAGANDA_ITEMS, SESSIONS
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.web import Frame, Page, back_to, page_for, render
 
 PAGE_SIZE = 200
 
@@ -68,11 +68,8 @@ async def _context(request: Request[Any, Any, State], frame: Page) -> dict[str, 
 
 
 @get("/hoc-tap/buoi-hoc.xlsx")
-async def sessions_xlsx(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def sessions_xlsx(request: Request[Any, Any, State], frame: Frame) -> Response[Any]:
     """Every study session of the subtree, newest first (D8)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         sessions = await SESSIONS.list_all(conn, frame.me, frame.viewer.id)
         named = await _document_numbers(conn, frame, {d for s in sessions for d in s.documents})
@@ -96,11 +93,8 @@ async def sessions_xlsx(
 
 
 @get("/hoc-tap/tuyen-truyen.xlsx")
-async def propaganda_xlsx(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def propaganda_xlsx(request: Request[Any, Any, State], frame: Frame) -> Response[Any]:
     """Every propaganda entry of the subtree, newest period first (D9)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         items = await PROPAGANDA_ITEMS.list_all(conn, frame.me, frame.viewer.id)
         named = await _document_numbers(conn, frame, {a.document for a in items if a.document})
@@ -129,12 +123,8 @@ async def _document_numbers(conn: Any, frame: Page, wanted: set[uuid.UUID]) -> d
 
 @get("/hoc-tap")
 async def study_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, saved: FromQuery[str | None] = None
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame)
     context["saved"] = saved
     return render("study.html", frame, **context)
