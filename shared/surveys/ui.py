@@ -12,11 +12,10 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, subtree_units
+from shared.core.scope import subtree_units
 from shared.domain.formatting import format_decimal, format_percent
 from shared.domain.surveys import QUESTION_KINDS
 from shared.programmes.service import documents_for
@@ -31,8 +30,8 @@ from shared.surveys.schemas import (
 )
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, back_to, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 QUESTION_ROWS = 5
 StateQuery = Annotated[str | None, QueryParameter(name="state")]
@@ -79,25 +78,21 @@ async def _list_context(
 @get("/khao-sat")
 async def surveys_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: StateQuery = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     return render("surveys.html", frame, saved=saved, **await _list_context(request, frame, document, which))
 
 
 @get("/khao-sat.xlsx")
 async def surveys_xlsx(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: StateQuery = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     c = await _list_context(request, frame, document, which)
     header = ("Phiếu khảo sát", "Văn bản", "Phương pháp", "Từ ngày", "Đến ngày", "Số câu hỏi", "Tình trạng")
     rows = [
@@ -150,12 +145,8 @@ def _read_questions(form: Form) -> list[QuestionWire]:
 
 
 @post("/khao-sat", status_code=303)
-async def add_questionnaire(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_questionnaire(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Build a questionnaire at the viewed unit and send it down to the units chosen (D22)."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     title = form.text("title", required="Nhập tên phiếu khảo sát.")
     document = form.ident("document")
     method = form.choice("method", METHOD_LABELS_VI, message="Chọn phương pháp khảo sát.")
@@ -172,7 +163,7 @@ async def add_questionnaire(
         data = QuestionnaireCreate(
             title, opens_on, closes_on, questions, method, selected, per_unit or 0, document, frame.viewer.id
         )
-        made = await form.save(lambda conn: QUESTIONNAIRES.create(conn, caller, data), partial(_refused, form))
+        made = await form.save(lambda conn: QUESTIONNAIRES.create(conn, frame.me, data), partial(_refused, form))
         if made:
             return back_to(f"/khao-sat/{made.value.id}", frame, saved="created")
     return form.again("surveys.html", frame, await _list_context(request, frame, None, None), saved=None)
@@ -208,30 +199,23 @@ async def _detail(request: Request[Any, Any, State], frame: Page, qid: uuid.UUID
 @get("/khao-sat/{questionnaire_id:uuid}")
 async def survey_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
     questionnaire_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     return render("survey.html", frame, saved=saved, **await _detail(request, frame, questionnaire_id))
 
 
 @post("/khao-sat/{questionnaire_id:uuid}/nguoi-tra-loi", status_code=303)
 async def add_respondent(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    questionnaire_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, questionnaire_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """A unit chosen to answer names a respondent of a group (D22: representative and honest)."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     name = form.text("full_name", required="Nhập họ và tên người được khảo sát.")
     group = form.choice("group", RESPONDENT_GROUPS, message="Chọn nhóm: đảng viên, cán bộ hoặc quần chúng.")
     note = form.text("note")
     data = RespondentCreate(questionnaire_id, name, group, note, frame.viewer.id)
-    if form.ok and await form.save(lambda conn: RESPONDENTS.create(conn, caller, data)):
+    if form.ok and await form.save(lambda conn: RESPONDENTS.create(conn, frame.me, data)):
         return back_to(f"/khao-sat/{questionnaire_id}", frame, saved="respondent")
     context = await _detail(request, frame, questionnaire_id)
     return form.again("survey.html", frame, context, prefix="respondent_", saved=None)
@@ -272,14 +256,9 @@ def _answers(form: Form, q: QuestionnaireRecord) -> list[AnswerWire]:
 
 @post("/khao-sat/{questionnaire_id:uuid}/phieu", status_code=303)
 async def add_response(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    questionnaire_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, questionnaire_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Enter one respondent's answers at the base (D22), with every check of `POST /api/v1/survey-responses`."""
-    frame = await page_for(request, caller, unit)
-    form = await Form.posted(request)
     context = await _detail(request, frame, questionnaire_id)
     q: QuestionnaireRecord = context["q"]
     respondent = form.ident("respondent")
@@ -296,7 +275,7 @@ async def add_response(
             else:
                 form.refused(exc)
 
-        if await form.save(lambda conn: RESPONSES.create(conn, caller, data), refused):
+        if await form.save(lambda conn: RESPONSES.create(conn, frame.me, data), refused):
             return back_to(f"/khao-sat/{q.id}", frame, saved="response")
     return form.again("survey.html", frame, context, prefix="response_", saved=None)
 
