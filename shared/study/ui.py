@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
@@ -32,7 +32,7 @@ from shared.study.schemas import (
 )
 from shared.study.service import PROPAGANDA_ITEMS, SESSIONS
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
+from shared.ui.forms import Form, Posted
 from shared.ui.web import Frame, Page, back_to, page_for, render
 
 PAGE_SIZE = 200
@@ -177,6 +177,17 @@ KINDS = {
 }
 
 
+def _kind_of(slug: FromPath[str]) -> _Kind:
+    """The record kind a page's path names (`/hoc-tap/<slug>/...`); any other slug is not found."""
+    if slug not in KINDS:
+        raise NotFoundException()
+    return KINDS[slug]
+
+
+BY_SLUG = {"kind": Provide(_kind_of, sync_to_thread=False)}
+"""The routes under `/hoc-tap/<slug>/<id>` get the record kind as their `kind` parameter."""
+
+
 async def _add(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None, slug: str) -> Response[Any]:
     kind = KINDS[slug]
     frame = await page_for(request, caller, unit)
@@ -218,9 +229,8 @@ def _as_typed(rec: Any) -> dict[str, Any]:
 
 
 async def _edit_page(
-    request: Request[Any, Any, State], caller: Caller, slug: str, record_id: uuid.UUID, form: Form | None = None
+    request: Request[Any, Any, State], caller: Caller, kind: _Kind, record_id: uuid.UUID, form: Form | None = None
 ) -> Response[Any]:
-    kind = KINDS[slug]
     async with request.app.state.db.read() as conn:
         rec = await kind.service.get(conn, caller, record_id)
         docs = sorted(await visible_documents(conn, caller.unit), key=lambda d: d.signed_on, reverse=True)
@@ -229,7 +239,7 @@ async def _edit_page(
         "study_edit.html",
         frame,
         status_code=200 if form is None else 422,
-        slug=slug,
+        slug=next(slug for slug, k in KINDS.items() if k is kind),
         kind=kind,
         rec=rec,
         docs=docs,
@@ -240,7 +250,7 @@ async def _edit_page(
     )
 
 
-@get("/hoc-tap/{slug:str}/{record_id:uuid}")
+@get("/hoc-tap/{slug:str}/{record_id:uuid}", dependencies=BY_SLUG)
 async def edit_page(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
@@ -248,23 +258,18 @@ async def edit_page(
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """A study session or propaganda activity with its form to correct it, and a button to delete it."""
-    if slug not in KINDS:
-        raise NotFoundException()
-    return await _edit_page(request, caller, slug, record_id)
+    return await _edit_page(request, caller, _kind_of(slug), record_id)
 
 
-@post("/hoc-tap/{slug:str}/{record_id:uuid}", status_code=303)
+@post("/hoc-tap/{slug:str}/{record_id:uuid}", status_code=303, dependencies=BY_SLUG)
 async def edit(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
-    slug: FromPath[str],
+    form: Posted,
+    kind: NamedDependency[_Kind],
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Save a correction; refused if someone changed the record since the form was opened (rev)."""
-    if slug not in KINDS:
-        raise NotFoundException()
-    kind = KINDS[slug]
-    form = await Form.posted(request)
     rev = str(form.data.get("rev") or "")  # not a field of its own: a stale edit is told above the form
     data = kind.read(form, caller.unit.id)
     if data is not None:
@@ -273,21 +278,18 @@ async def edit(
         done = await form.save(lambda conn: kind.service.revise(conn, caller, record_id, update))
         if done:
             return back_to("/hoc-tap", await page_for(request, caller, done.value.owner), saved=f"{kind.saved}-edited")
-    return await _edit_page(request, caller, slug, record_id, form)
+    return await _edit_page(request, caller, kind, record_id, form)
 
 
-@post("/hoc-tap/{slug:str}/{record_id:uuid}/xoa", status_code=303)
+@post("/hoc-tap/{slug:str}/{record_id:uuid}/xoa", status_code=303, dependencies=BY_SLUG)
 async def remove(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
-    slug: FromPath[str],
+    form: Posted,
+    kind: NamedDependency[_Kind],
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Delete a record entered by mistake; it disappears wherever it has travelled (a tombstone)."""
-    if slug not in KINDS:
-        raise NotFoundException()
-    kind = KINDS[slug]
-    form = await Form.posted(request)
     rev = form.text("rev")
     async with request.app.state.db.write() as conn:
         rec = await kind.service.get(conn, caller, record_id)
