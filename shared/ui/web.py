@@ -11,12 +11,12 @@ import logging
 import os
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
@@ -24,7 +24,7 @@ from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -34,7 +34,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.params import FromQuery
+from litestar.params import FromQuery, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
@@ -394,6 +394,29 @@ async def provide_frame(
 
 
 Frame: TypeAlias = NamedDependency[Page]
+Listed: TypeAlias = NamedDependency[dict[str, Any]]
+"""A list page's context as its filters ask, shared by the page and its .xlsx (a `listed` dependency of the
+concept's own, which reads the filters once)."""
+StateQuery = Annotated[str | None, QueryParameter(name="state")]
+"""A list's state filter (`?state=`; `state` itself is a name Litestar keeps for the app state)."""
+
+
+def listed_by_document_and_state(
+    context: Callable[[Request[Any, Any, State], Page, uuid.UUID | None, str | None], Awaitable[dict[str, Any]]],
+) -> dict[str, Provide]:
+    """The `listed` dependency of a list filtered by document and state (`?document=&state=`)."""
+
+    async def listed(
+        request: Request[Any, Any, State],
+        frame: Frame,
+        document: FromQuery[uuid.UUID | None] = None,
+        which: StateQuery = None,
+    ) -> dict[str, Any]:
+        return await context(request, frame, document, which)
+
+    return {"listed": Provide(listed)}
+
+
 """The page's frame (`provide_frame`); the handler's parameter is named `frame`."""
 
 
