@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from shared.core.errors import Refusal
 from shared.core.scope import units_info
@@ -39,7 +39,7 @@ from shared.programmes.service import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import Frame, Page, back_to, render
+from shared.ui.web import Frame, Listed, Page, back_to, listed_by_document_and_state, render
 
 TARGET_ROWS = 3
 """Blank target rows a new programme's form offers (more can be added by editing it)."""
@@ -52,8 +52,6 @@ TARGET_FIELDS = {
     "deadline": "deadline",
 }
 """API field of a target → the suffix of its form field (`t0_indicator` ...)."""
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
-"""The list's state filter (`?state=`; `state` itself is a name Litestar keeps for the app state)."""
 
 
 @dataclass(frozen=True)
@@ -189,27 +187,18 @@ async def _list_context(
     }
 
 
-@get("/chuong-trinh")
-async def programmes_page(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
-    context = await _list_context(request, frame, document, which)
-    return render("programmes.html", frame, saved=saved, **context)
+LISTED = listed_by_document_and_state(_list_context)
 
 
-@get("/chuong-trinh.xlsx")
-async def programmes_xlsx(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-) -> Response[Any]:
+@get("/chuong-trinh", dependencies=LISTED)
+async def programmes_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
+    return render("programmes.html", frame, saved=saved, **listed)
+
+
+@get("/chuong-trinh.xlsx", dependencies=LISTED)
+async def programmes_xlsx(listed: Listed) -> Response[Any]:
     """The list as filtered, one row per target."""
-    context = await _list_context(request, frame, document, which)
+    context = listed
     units, numbers = context["units"], context["numbers"]
     header = (
         "Đơn vị", "Văn bản", "Số", "Tên chương trình", "Ngày ban hành", "Chỉ tiêu", "Đơn vị tính",
