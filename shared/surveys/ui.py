@@ -8,11 +8,11 @@ import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from shared.core.errors import Refusal
 from shared.core.scope import subtree_units
@@ -31,10 +31,9 @@ from shared.surveys.schemas import (
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form, Posted
-from shared.ui.web import Frame, Page, back_to, render
+from shared.ui.web import Frame, Listed, Page, back_to, listed_by_document_and_state, render
 
 QUESTION_ROWS = 5
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
 STATE_LABELS_VI = {"upcoming": "Chưa mở", "open": "Đang khảo sát", "closed": "Đã kết thúc"}
 
 
@@ -75,25 +74,17 @@ async def _list_context(
     }
 
 
-@get("/khao-sat")
-async def surveys_page(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
-    return render("surveys.html", frame, saved=saved, **await _list_context(request, frame, document, which))
+LISTED = listed_by_document_and_state(_list_context)
 
 
-@get("/khao-sat.xlsx")
-async def surveys_xlsx(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-) -> Response[Any]:
-    c = await _list_context(request, frame, document, which)
+@get("/khao-sat", dependencies=LISTED)
+async def surveys_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
+    return render("surveys.html", frame, saved=saved, **listed)
+
+
+@get("/khao-sat.xlsx", dependencies=LISTED)
+async def surveys_xlsx(listed: Listed) -> Response[Any]:
+    c = listed
     header = ("Phiếu khảo sát", "Văn bản", "Phương pháp", "Từ ngày", "Đến ngày", "Số câu hỏi", "Tình trạng")
     rows = [
         (
