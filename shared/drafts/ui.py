@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
@@ -35,7 +35,7 @@ from shared.drafts.schemas import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form, Posted
-from shared.ui.web import Frame, Page, back_to, page_for, render, where
+from shared.ui.web import Frame, Listed, Page, back_to, page_for, render, where
 
 KIND_LABELS_VI = {"preliminary": "Sơ kết", "final": "Tổng kết"}
 MEETING_LABELS_VI = {"workshop": "Hội thảo", "conference": "Hội nghị"}
@@ -143,31 +143,29 @@ def _level_name(page: Page, depth: int) -> str:
     return "Cấp dưới trực tiếp" if below == 1 else f"Cấp dưới, bậc {below}"
 
 
-@get(BASE)
-async def reports_page(
+async def _listed(
     request: Request[Any, Any, State],
     frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str] = "preliminary",
     status: Annotated[str | None, QueryParameter(name="state")] = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
-    kind = kind if kind in KIND_LABELS_VI else "preliminary"
-    context = await _list_context(request, frame, document, kind, status)
-    return render("drafts.html", frame, saved=saved, **context)
+) -> dict[str, Any]:
+    """The reports as the filters ask (`?document=&kind=&state=`), for the page and its .xlsx alike."""
+    return await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", status)
 
 
-@get(f"{BASE}.xlsx")
-async def reports_xlsx(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str] = "preliminary",
-    status: Annotated[str | None, QueryParameter(name="state")] = None,
-) -> Response[Any]:
+LISTED = {"listed": Provide(_listed)}
+
+
+@get(BASE, dependencies=LISTED)
+async def reports_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
+    return render("drafts.html", frame, saved=saved, **listed)
+
+
+@get(f"{BASE}.xlsx", dependencies=LISTED)
+async def reports_xlsx(listed: Listed) -> Response[Any]:
     """The lower units' reports as filtered: due date, state, timeliness (D25b)."""
-    kind = kind if kind in KIND_LABELS_VI else "preliminary"
-    context = await _list_context(request, frame, document, kind, status)
+    context = listed
     header = ("Mã", "Đơn vị", "Hạn", "Tình trạng", "Hạn sửa", "Đúng hạn", "Gửi lên")
     rows = [
         (u.code, u.name, u.due, u.state_vi, u.correct_by, u.timeliness_vi, u.first_sent_on) for u in context["units"]
