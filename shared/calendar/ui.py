@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar import ui_plans, ui_reviews
@@ -34,7 +35,7 @@ from shared.domain.calendar import annual_evaluations
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import Form, Posted
-from shared.ui.web import Frame, Page, back_to, render, where
+from shared.ui.web import Frame, Listed, Page, back_to, render, where
 
 StatusQuery = Annotated[str | None, QueryParameter(name="state")]
 """`?state=` (Litestar keeps the name `state` for the app state)."""
@@ -83,31 +84,31 @@ async def _calendar_context(
     }
 
 
-@get(BASE)
-async def calendar_page(
+async def _listed(
     request: Request[Any, Any, State],
     frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
     which: StatusQuery = None,
     year: FromQuery[int | None] = None,
-) -> Response[Any]:
+) -> dict[str, Any]:
+    """The calendar as its filters ask (`?document=&kind=&state=&year=`), for the page and its .xlsx alike."""
+    return await _calendar_context(request, frame, document, kind, which, year)
+
+
+LISTED = {"listed": Provide(_listed)}
+
+
+@get(BASE, dependencies=LISTED)
+async def calendar_page(frame: Frame, listed: Listed) -> Response[Any]:
     """Every review of the documents the unit holds, in due order, with its status today (D16, D17, D20)."""
-    context = await _calendar_context(request, frame, document, kind, which, year)
-    return render("calendar.html", frame, where=where, **context)
+    return render("calendar.html", frame, where=where, **listed)
 
 
-@get(f"{BASE}.xlsx")
-async def calendar_xlsx(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str | None] = None,
-    which: StatusQuery = None,
-    year: FromQuery[int | None] = None,
-) -> Response[Any]:
+@get(f"{BASE}.xlsx", dependencies=LISTED)
+async def calendar_xlsx(listed: Listed) -> Response[Any]:
     """The calendar as filtered, one row per review."""
-    context = await _calendar_context(request, frame, document, kind, which, year)
+    context = listed
     header = (
         "Văn bản", "Trích yếu", "Việc", "Hạn theo quy định", "Hạn áp dụng", "Lý do điều chỉnh", "Văn bản chỉ đạo",
         "Hạn của đơn vị", "Hạn ban hành kế hoạch", "Số liệu tính đến", "Tình trạng",

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar.lists import plan_for, plans_for
@@ -33,7 +34,7 @@ from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import Frame, Page, back_to, render, where
+from shared.ui.web import Frame, Listed, Page, back_to, render, where
 
 PLANS = f"{BASE}/ke-hoach"
 ITEM_ROWS = 3
@@ -117,33 +118,38 @@ async def _list_context(
     }
 
 
-@get(PLANS)
-async def plans_page(
+async def _listed(
     request: Request[Any, Any, State],
     frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
     which: StateQuery = None,
+) -> dict[str, Any]:
+    """The plans as the filters ask (`?document=&kind=&state=`), for the page and its .xlsx alike."""
+    return await _list_context(request, frame, document, kind, which)
+
+
+LISTED = {"listed": Provide(_listed)}
+
+
+@get(PLANS, dependencies=LISTED)
+async def plans_page(
+    request: Request[Any, Any, State],
+    frame: Frame,
+    listed: Listed,
     term_start: FromQuery[str | None] = None,
     year: FromQuery[str | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Plans of the unit and of the levels above it (D19), filtered; what a term or year plan must list."""
-    context = await _list_context(request, frame, document, kind, which)
-    context.update(await _previews(request, frame, term_start, year))
+    context = {**listed, **await _previews(request, frame, term_start, year)}
     return render("calendar_plans.html", frame, saved=saved, where=where, **context)
 
 
-@get(f"{PLANS}.xlsx")
-async def plans_xlsx(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str | None] = None,
-    which: StateQuery = None,
-) -> Response[Any]:
+@get(f"{PLANS}.xlsx", dependencies=LISTED)
+async def plans_xlsx(listed: Listed) -> Response[Any]:
     """The plans as filtered, one row per review a plan lists (a plan listing none: one row)."""
-    context = await _list_context(request, frame, document, kind, which)
+    context = listed
     units, numbers = context["units"], context["numbers"]
     header = (
         "Số kế hoạch", "Loại", "Đơn vị ban hành", "Ngày ban hành", "Từ ngày", "Đến ngày", "Văn bản", "Việc",
