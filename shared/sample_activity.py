@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.core.service import new_record
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.grades import band_of
 from shared.domain.obligations import OBLIGATIONS, OBLIGED
@@ -134,12 +135,9 @@ def _attempts(
     score = _score(rng)
     attempt = 1
     while True:
-        yield EssayGradeRecord(
-            id=new_id(),
-            owner=unit,
-            audience=None,
-            rev=1,
-            deleted=False,
+        yield new_record(
+            EssayGradeRecord,
+            unit,
             member=member,
             member_unit=unit,
             document=document,

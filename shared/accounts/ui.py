@@ -84,7 +84,7 @@ async def accounts_page(request: Request[Any, Any, State], caller: NamedDependen
 
 @post(f"{ACCOUNTS}/them", opt=ADMIN, status_code=303)
 async def add_account_form(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
-    form = Form(await request.form())
+    form = await Form.posted(request)
     username = form.text("username", required="Nhập tên đăng nhập (không dấu cách), ví dụ vanphong.h1.")
     full_name = form.text("full_name")
     code = form.text("unit", required="Nhập mã đơn vị của tài khoản.")
@@ -198,7 +198,7 @@ async def nodes_page(request: Request[Any, Any, State], caller: NamedDependency[
 @post(f"{NODES}/ma", opt=ADMIN, status_code=200)
 async def issue_code(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
     """A one-time enrolment code for a unit below: shown once, with its expiry."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     code = form.text("unit", required="Nhập mã đơn vị cấp dưới sẽ đặt nút, ví dụ H1B1.")
     hours = form.number("hours", label="Thời hạn (giờ)")
     if hours is not None and not 1 <= hours <= 24 * 30:

@@ -12,8 +12,7 @@ from litestar.params import FromQuery
 
 from shared.api.resource import attachment
 from shared.audit.service import EXPORT_ROWS, AuditFilter, AuditPage, entries_in, workbook
-from shared.core.errors import Refusal
-from shared.core.scope import MAX_PAGE, Caller, unit_in_scope
+from shared.core.scope import Caller, check_limit, unit_in_scope
 from shared.db.engine import Database
 from shared.domain.formatting import format_date
 
@@ -50,15 +49,7 @@ class AuditController(Controller):
         limit: FromQuery[int] = 100,
     ) -> AuditPage:
         """Who wrote what, when and from where, for records of the unit's subtree (the caller's own by default)."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise Refusal(
-                422,
-                "invalid",
-                f"Số dòng mỗi trang phải từ 1 đến {MAX_PAGE}.",
-                f"limit must be between 1 and {MAX_PAGE}.",
-                field="limit",
-                rule="paging",
-            )
+        check_limit(limit)
         db: Database = state.db
         async with db.read() as conn:
             viewer = await unit_in_scope(conn, caller, unit)

@@ -20,7 +20,7 @@ from shared.core.scope import Caller
 from shared.domain.errors import DateError
 from shared.domain.formatting import format_date, format_moment, parse_date
 from shared.ui.export import xlsx_response
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Frame, Page, page_for, render
 
 PAGE_SIZE = 200
 SIGN_INS_SHOWN = 500
@@ -39,8 +39,7 @@ def _day(text: str | None, errors: dict[str, str], name: str) -> date | None:
 @get("/nhat-ky", opt={"role": "admin"})
 async def audit_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     username: FromQuery[str | None] = None,
     record_type: FromQuery[str | None] = None,
     since: FromQuery[str | None] = None,
@@ -48,7 +47,6 @@ async def audit_page(
     after: FromQuery[uuid.UUID | None] = None,
 ) -> Response[Any]:
     """Who wrote what, when (the writing machine's clock) and from where, newest first (`GET /api/v1/audit`)."""
-    frame = await page_for(request, caller, unit)
     errors: dict[str, str] = {}
     first, last = _day(since, errors, "since"), _day(until, errors, "until")
     where = AuditFilter((username or "").strip() or None, record_type or None, None, first, last)

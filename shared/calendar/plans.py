@@ -57,7 +57,7 @@ from shared.core.scope import (
     units_info,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService
+from shared.core.service import RecordKind, RecordService, another_live, new_record
 from shared.documents.service import visible_document, visible_documents
 from shared.domain.calendar import (
     Milestone,
@@ -65,7 +65,6 @@ from shared.domain.calendar import (
     add_full_years,
 )
 from shared.domain.errors import ScheduleError
-from shared.ids import new_id
 
 
 async def _check_override(conn: AsyncConnection, owner: UnitInfo, rec: ReviewOverrideRecord) -> ReviewOverrideRecord:
@@ -117,19 +116,7 @@ async def _check_one_override(
     conn: AsyncConnection, owner: UnitInfo, rec: ReviewOverrideRecord
 ) -> ReviewOverrideRecord:
     checked = await _check_override(conn, owner, rec)
-    table = REVIEW_OVERRIDE.table
-    clash = (
-        await conn.execute(
-            select(table.c.id).where(
-                table.c.owner == owner.id,
-                table.c.document == rec.document,
-                table.c.kind == rec.kind,
-                table.c.deleted.is_(False),
-                table.c.id != rec.id,
-            )
-        )
-    ).first()
-    if clash is not None:
+    if await another_live(conn, REVIEW_OVERRIDE, rec, owner=owner.id, document=rec.document, kind=rec.kind):
         raise Refusal(
             409,
             "override.duplicate",
@@ -232,12 +219,10 @@ async def create_plan(conn: AsyncConnection, caller: Caller, data: PlanCreate) -
             items.append(PlanItem(item.document, item.kind, found.due))
     else:
         items = [PlanItem(m.document, m.kind, m.due) for m in milestones if start <= m.due <= end]
-    rec = ReviewPlanRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=owner.id,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        ReviewPlanRecord,
+        owner.id,
+        owner.id,
         plan_kind=data.plan_kind,
         number=number,
         issued_on=data.issued_on,
@@ -335,12 +320,9 @@ async def _held(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -
             field="waived_reason",
             rule="D21",
         )
-    rec = ReviewReportRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=None,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        ReviewReportRecord,
+        owner.id,
         document=doc.id,
         kind=data.kind,
         held_on=data.held_on,

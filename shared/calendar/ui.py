@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar import ui_plans, ui_reviews
@@ -25,20 +25,17 @@ from shared.calendar.ui_common import (
     KIND_LABELS_VI,
     PLAN_KIND_LABELS_VI,
     STATUS_LABELS_VI,
-    back_to,
     plan_late_vi,
     unit_choices,
-    where,
 )
-from shared.core.errors import Refusal
-from shared.core.scope import Caller, get_visible, units_info
+from shared.core.scope import get_visible, units_info
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.service import WHAT, visible_documents
 from shared.domain.calendar import annual_evaluations
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Listed, Page, back_to, render, where
 
 StatusQuery = Annotated[str | None, QueryParameter(name="state")]
 """`?state=` (Litestar keeps the name `state` for the app state)."""
@@ -87,35 +84,31 @@ async def _calendar_context(
     }
 
 
-@get(BASE)
-async def calendar_page(
+async def _listed(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
     which: StatusQuery = None,
     year: FromQuery[int | None] = None,
-) -> Response[Any]:
+) -> dict[str, Any]:
+    """The calendar as its filters ask (`?document=&kind=&state=&year=`), for the page and its .xlsx alike."""
+    return await _calendar_context(request, frame, document, kind, which, year)
+
+
+LISTED = {"listed": Provide(_listed)}
+
+
+@get(BASE, dependencies=LISTED)
+async def calendar_page(frame: Frame, listed: Listed) -> Response[Any]:
     """Every review of the documents the unit holds, in due order, with its status today (D16, D17, D20)."""
-    frame = await page_for(request, caller, unit)
-    context = await _calendar_context(request, frame, document, kind, which, year)
-    return render("calendar.html", frame, where=where, **context)
+    return render("calendar.html", frame, where=where, **listed)
 
 
-@get(f"{BASE}.xlsx")
-async def calendar_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str | None] = None,
-    which: StatusQuery = None,
-    year: FromQuery[int | None] = None,
-) -> Response[Any]:
+@get(f"{BASE}.xlsx", dependencies=LISTED)
+async def calendar_xlsx(listed: Listed) -> Response[Any]:
     """The calendar as filtered, one row per review."""
-    frame = await page_for(request, caller, unit)
-    context = await _calendar_context(request, frame, document, kind, which, year)
+    context = listed
     header = (
         "Văn bản", "Trích yếu", "Việc", "Hạn theo quy định", "Hạn áp dụng", "Lý do điều chỉnh", "Văn bản chỉ đạo",
         "Hạn của đơn vị", "Hạn ban hành kế hoạch", "Số liệu tính đến", "Tình trạng",
@@ -196,13 +189,11 @@ async def _document_context(request: Request[Any, Any, State], frame: Page, doc_
 @get(f"{BASE}/van-ban/{{doc_id:uuid}}")
 async def document_calendar_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
     doc_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
     edit: FromQuery[uuid.UUID | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _document_context(request, frame, doc_id)
     editing = next((o for o in context["overrides"] if o.id == edit), None) if context["can_override"] else None
     if editing is not None:
@@ -225,74 +216,45 @@ def _read_override(form: Form) -> tuple[Any, str, str]:
 
 @post(f"{BASE}/van-ban/{{doc_id:uuid}}/dieu-chinh", status_code=303, opt={"role": "admin"})
 async def add_override(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    doc_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, doc_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Move a review earlier or later with its reason and instructing document (D17), as the API's check does."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn sơ kết hay tổng kết được điều chỉnh.")
     due, reason, instructing = _read_override(form)
     if form.ok and due is not None:
         data = OverrideCreate(doc_id, kind, due, reason, instructing, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await create_override(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
+        if await form.save(lambda conn: create_override(conn, frame.me, data)):
             return back_to(f"{BASE}/van-ban/{doc_id}", frame, saved="override")
     context = await _document_context(request, frame, doc_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_document.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_document.html", frame, context, saved=None, where=where)
 
 
 @post(f"{BASE}/dieu-chinh/{{override_id:uuid}}/sua", status_code=303, opt={"role": "admin"})
 async def edit_override(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    override_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, override_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Change an override's new date, reason or instructing document (D17); refused on an older version."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     due, reason, instructing = _read_override(form)
     rev = form.text("rev")
     async with request.app.state.db.read() as conn:
-        held = await OVERRIDES.get(conn, caller, override_id)
+        held = await OVERRIDES.get(conn, frame.me, override_id)
     if form.ok and due is not None:
         update = OverrideUpdate(int(rev) if rev.isdigit() else msgspec.UNSET, due, reason, instructing)
-        try:
-            async with request.app.state.db.write() as conn:
-                await OVERRIDES.revise(conn, caller, override_id, update)
-        except Refusal as exc:
-            form.refused(exc)
-            if exc.problem.field == "rev":
-                form.errors[GENERAL] = exc.problem.message
-        else:
+        if await form.save(lambda conn: OVERRIDES.revise(conn, frame.me, override_id, update)):
             return back_to(f"{BASE}/van-ban/{held.document}", frame, saved="override")
     context = await _document_context(request, frame, held.document)
     editing = next((o for o in context["overrides"] if o.id == override_id), None)
-    context.update(form=form.values, errors=form.errors, editing=editing)
-    return render("calendar_document.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_document.html", frame, context, saved=None, where=where, editing=editing)
 
 
 @post(f"{BASE}/dieu-chinh/{{override_id:uuid}}/rut", status_code=303, opt={"role": "admin"})
 async def withdraw_override(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    override_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, override_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Withdraw an override: the review falls back on the date the rule gives (D16)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     document = form.ident("document", required="Thiếu văn bản.")
     async with request.app.state.db.write() as conn:
-        await OVERRIDES.delete(conn, caller, override_id)
+        await OVERRIDES.delete(conn, frame.me, override_id)
     path = f"{BASE}/van-ban/{document}" if document else BASE
     return back_to(path, frame, saved="withdrawn")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.response import Redirect
 
 from shared.calendar.lists import child_units
 from shared.calendar.schemas import Plan
@@ -29,18 +27,6 @@ PLAN_KIND_LABELS_VI: Mapping[str, str] = {
 }
 PLAN_STATE_LABELS_VI: Mapping[str, str] = {"on_time": "Ban hành đúng hạn", "late": "Ban hành muộn"}
 PROJECT_STATE_LABELS_VI: Mapping[str, str] = {"proposed": "Đã đề xuất, chờ duyệt", "approved": "Đã phê duyệt"}
-
-
-def where(page: Page, **query: Any) -> str:
-    """`?…` for a link or form: the filters given, and the viewed unit when it is not one's own."""
-    values = {k: str(v) for k, v in query.items() if v not in (None, "")}
-    if page.other_unit:
-        values["unit"] = str(page.viewer.id)
-    return "?" + urlencode(values) if values else ""
-
-
-def back_to(path: str, page: Page, **query: Any) -> Redirect:
-    return Redirect(path + where(page, **query), status_code=303)
 
 
 async def unit_choices(request: Request[Any, Any, State], page: Page) -> list[tuple[str, str]]:

@@ -3,14 +3,14 @@ plan and next year's plan must contain, and the form to issue one (the committee
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar.lists import plan_for, plans_for
@@ -23,20 +23,18 @@ from shared.calendar.ui_common import (
     KIND_LABELS_VI,
     PLAN_KIND_LABELS_VI,
     PLAN_STATE_LABELS_VI,
-    back_to,
     plan_late_vi,
     unit_choices,
-    where,
 )
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, units_info
+from shared.core.scope import units_info
 from shared.documents.service import visible_documents
 from shared.domain.calendar import Milestone, add_full_years
 from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
 from shared.programmes.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import GENERAL, Form, Posted
+from shared.ui.web import Frame, Listed, Page, back_to, render, where
 
 PLANS = f"{BASE}/ke-hoach"
 ITEM_ROWS = 3
@@ -120,37 +118,38 @@ async def _list_context(
     }
 
 
-@get(PLANS)
-async def plans_page(
+async def _listed(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
     which: StateQuery = None,
+) -> dict[str, Any]:
+    """The plans as the filters ask (`?document=&kind=&state=`), for the page and its .xlsx alike."""
+    return await _list_context(request, frame, document, kind, which)
+
+
+LISTED = {"listed": Provide(_listed)}
+
+
+@get(PLANS, dependencies=LISTED)
+async def plans_page(
+    request: Request[Any, Any, State],
+    frame: Frame,
+    listed: Listed,
     term_start: FromQuery[str | None] = None,
     year: FromQuery[str | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Plans of the unit and of the levels above it (D19), filtered; what a term or year plan must list."""
-    frame = await page_for(request, caller, unit)
-    context = await _list_context(request, frame, document, kind, which)
-    context.update(await _previews(request, frame, term_start, year))
+    context = {**listed, **await _previews(request, frame, term_start, year)}
     return render("calendar_plans.html", frame, saved=saved, where=where, **context)
 
 
-@get(f"{PLANS}.xlsx")
-async def plans_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str | None] = None,
-    which: StateQuery = None,
-) -> Response[Any]:
+@get(f"{PLANS}.xlsx", dependencies=LISTED)
+async def plans_xlsx(listed: Listed) -> Response[Any]:
     """The plans as filtered, one row per review a plan lists (a plan listing none: one row)."""
-    frame = await page_for(request, caller, unit)
-    context = await _list_context(request, frame, document, kind, which)
+    context = listed
     units, numbers = context["units"], context["numbers"]
     header = (
         "Số kế hoạch", "Loại", "Đơn vị ban hành", "Ngày ban hành", "Từ ngày", "Đến ngày", "Văn bản", "Việc",
@@ -190,24 +189,15 @@ def _read_items(form: Form) -> list[PlanItem]:
 
 def _refused(form: Form, exc: Refusal) -> None:
     """A refusal next to its field; an item's (`items[1].document`) next to that row's choice."""
-    found = re.fullmatch(r"items\[(\d+)\]\.(\w+)", exc.problem.field or "")
-    if found:
-        form.errors[f"a{found.group(1)}_{found.group(2)}"] = exc.problem.message
-    elif exc.problem.field == "items":
-        form.errors["a0_document"] = exc.problem.message
-    else:
+    if not form.refused_row(exc, "items", "a", str, "a0_document"):
         form.refused(exc)
         if exc.problem.field == "unit":
             form.errors[GENERAL] = exc.problem.message
 
 
 @post(PLANS, status_code=303, opt={"role": "admin"})
-async def add_plan(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_plan(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Issue a plan of reviews (D19) with every check of `POST /api/v1/review-plans`; a committee decision."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     plan_kind = form.choice("plan_kind", PLAN_KIND_LABELS_VI, message="Chọn loại kế hoạch.")
     number = form.text("number", required="Ghi số, ký hiệu kế hoạch, ví dụ 12-KH/TU.")
     issued_on = form.day("issued_on")
@@ -226,29 +216,19 @@ async def add_plan(
         form.errors["a0_document"] = "Kế hoạch bổ sung cần ít nhất một mốc: chọn văn bản và việc."
     if form.ok and issued_on is not None:
         data = PlanCreate(plan_kind, number, issued_on, period_start, None, year, items, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                made = await create_plan(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return back_to(f"{PLANS}/{made.id}", frame, saved="created")
+        made = await form.save(lambda conn: create_plan(conn, frame.me, data), partial(_refused, form))
+        if made:
+            return back_to(f"{PLANS}/{made.value.id}", frame, saved="created")
     context = await _list_context(request, frame, None, None, None)
     context.update(await _previews(request, frame, None, None))
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_plans.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_plans.html", frame, context, saved=None, where=where)
 
 
 @get(f"{PLANS}/{{plan_id:uuid}}")
 async def plan_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    plan_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, plan_id: FromPath[uuid.UUID], saved: FromQuery[str | None] = None
 ) -> Response[Any]:
     """One plan: the reviews it lists with their plan deadlines, and what it was issued late for (D19, D20)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         plan = await plan_for(conn, frame.viewer, plan_id)
         docs = await visible_documents(conn, frame.viewer)

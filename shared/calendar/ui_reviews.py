@@ -4,11 +4,11 @@ bottom-up: a unit records its own once the units below it have held theirs, or s
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.calendar.lists import project_for, projects_for, reports_for
@@ -18,17 +18,15 @@ from shared.calendar.ui_common import (
     BASE,
     KIND_LABELS_VI,
     PROJECT_STATE_LABELS_VI,
-    back_to,
     unit_choices,
-    where,
 )
 from shared.core.errors import Refusal
-from shared.core.scope import MAX_PAGE, Caller, units_info
+from shared.core.scope import MAX_PAGE, units_info
 from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import GENERAL, Form, Posted
+from shared.ui.web import Frame, Page, back_to, render, where
 
 PROJECTS = f"{BASE}/de-an"
 HELD = f"{BASE}/da-to-chuc"
@@ -94,15 +92,13 @@ async def _projects_context(
 @get(PROJECTS)
 async def projects_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: StateQuery = None,
     after: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Review projects proposed in the unit's subtree (D21), filtered by document and state."""
-    frame = await page_for(request, caller, unit)
     context = await _projects_context(request, frame, document, which, after)
     return render("calendar_projects.html", frame, saved=saved, where=where, **context)
 
@@ -110,12 +106,10 @@ async def projects_page(
 @get(f"{PROJECTS}.xlsx")
 async def projects_xlsx(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: StateQuery = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _projects_context(request, frame, document, which, None, MAX_PAGE)
     units, numbers = context["units"], context["numbers"]
     header = ("Đơn vị", "Văn bản", "Việc", "Tên đề án", "Ngày đề xuất", "Ngày phê duyệt", "Tình trạng")
@@ -135,29 +129,19 @@ async def projects_xlsx(
 
 
 @post(PROJECTS, status_code=303)
-async def add_project(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_project(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """The lead agency proposes a review project (đề án) to its committee (D21)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     document = form.ident("document", required="Chọn văn bản được sơ kết, tổng kết.")
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn sơ kết hay tổng kết.")
     title = form.text("title", required="Ghi tên đề án.")
     proposed_on = form.day("proposed_on")
     if form.ok and document is not None and proposed_on is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                made = await create_project(
-                    conn, caller, ProjectCreate(document, kind, title, proposed_on, frame.viewer.id)
-                )
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return back_to(f"{PROJECTS}/{made.id}", frame, saved="created")
+        data = ProjectCreate(document, kind, title, proposed_on, frame.viewer.id)
+        made = await form.save(lambda conn: create_project(conn, frame.me, data), partial(_refused, form))
+        if made:
+            return back_to(f"{PROJECTS}/{made.value.id}", frame, saved="created")
     context = await _projects_context(request, frame, None, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_projects.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_projects.html", frame, context, saved=None, where=where)
 
 
 async def _project_context(request: Request[Any, Any, State], frame: Page, project_id: uuid.UUID) -> dict[str, Any]:
@@ -186,40 +170,29 @@ async def _project_context(request: Request[Any, Any, State], frame: Page, proje
 @get(f"{PROJECTS}/{{project_id:uuid}}")
 async def project_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
     project_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _project_context(request, frame, project_id)
     return render("calendar_project.html", frame, saved=saved, where=where, **context)
 
 
 @post(f"{PROJECTS}/{{project_id:uuid}}/sua", status_code=303)
 async def edit_project_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    project_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, project_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Rename a project or record the committee's approval (D21)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     title = form.text("title", required="Ghi tên đề án.")
     approved_on = form.day("approved_on", required=False)
     rev = form.number("rev", label="Phiên bản")
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await edit_project(conn, caller, project_id, ProjectUpdate(rev or 0, title, approved_on))
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return back_to(f"{PROJECTS}/{project_id}", frame, saved="edited")
+    update = ProjectUpdate(rev or 0, title, approved_on)
+    if form.ok and await form.save(
+        lambda conn: edit_project(conn, frame.me, project_id, update), partial(_refused, form)
+    ):
+        return back_to(f"{PROJECTS}/{project_id}", frame, saved="edited")
     context = await _project_context(request, frame, project_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_project.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_project.html", frame, context, saved=None, where=where)
 
 
 # Reviews held (D16, D21).
@@ -265,15 +238,13 @@ async def _held_context(
 @get(HELD)
 async def held_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
     after: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Reviews held in the unit's subtree, and the form to record the unit's own (D16, D21)."""
-    frame = await page_for(request, caller, unit)
     context = await _held_context(request, frame, document, kind, after)
     return render("calendar_held.html", frame, saved=saved, where=where, **context)
 
@@ -281,12 +252,10 @@ async def held_page(
 @get(f"{HELD}.xlsx")
 async def held_xlsx(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _held_context(request, frame, document, kind, None, MAX_PAGE * EXPORT_PAGES)
     units, numbers = context["units"], context["numbers"]
     header = (
@@ -314,12 +283,8 @@ async def held_xlsx(
 
 
 @post(HELD, status_code=303)
-async def add_held(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_held(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Record that the unit held its review; refused while units below have not, unless a reason is given (D21)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     document = form.ident("document", required="Chọn văn bản đã sơ kết, tổng kết.")
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn sơ kết hay tổng kết.")
     held_on = form.day("held_on")
@@ -327,29 +292,19 @@ async def add_held(
     waived_reason = form.text("waived_reason")
     if form.ok and document is not None and held_on is not None:
         data = ReviewHeldCreate(document, kind, held_on, report_number, waived_reason, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await create_review_report(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
+        if await form.save(lambda conn: create_review_report(conn, frame.me, data), partial(_refused, form)):
             return back_to(HELD, frame, document=document, saved="created")
     context = await _held_context(request, frame, None, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("calendar_held.html", frame, status_code=422, saved=None, where=where, **context)
+    return form.again("calendar_held.html", frame, context, saved=None, where=where)
 
 
 @post(f"{HELD}/{{report_id:uuid}}/rut", status_code=303)
 async def withdraw_held(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    report_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, report_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Withdraw a review recorded by mistake."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.write() as conn:
-        await HELD_REVIEWS.delete(conn, caller, report_id)
+        await HELD_REVIEWS.delete(conn, frame.me, report_id)
     return back_to(HELD, frame, saved="withdrawn")
 
 

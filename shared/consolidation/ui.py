@@ -17,18 +17,15 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.datastructures import FormMultiDict, State
-from litestar.di import NamedDependency
-from litestar.params import FromQuery
 
 from shared.consolidation.labels import KIND_TITLE, question_result_vi
 from shared.consolidation.query import KINDS, ConsolidationQuery, consolidation_for
 from shared.core.errors import Refusal
-from shared.core.scope import Caller
 from shared.documents.service import visible_documents
 from shared.domain.consolidation import BANDS, CHANNEL_LABELS_VI, CHANNELS, GROUP_LABELS_VI, Consolidation, Figures
 from shared.domain.formatting import format_decimal
 from shared.ui.forms import Form
-from shared.ui.web import page_for, render
+from shared.ui.web import Frame, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,17 +201,12 @@ def downloads(c: Consolidation, unit: uuid.UUID, cut_off: date | None) -> dict[s
 
 
 @get("/tong-hop")
-async def consolidation_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> Response[Any]:
+async def consolidation_page(request: Request[Any, Any, State], frame: Frame) -> Response[Any]:
     """The choice of document, review and cut-off; the figures once a document is chosen (nothing on bad input)."""
-    frame = await page_for(request, caller, unit)
     db = request.app.state.db
     async with db.read() as conn:
         docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: (d.signed_on, d.number), reverse=True)
-    form = Form(FormMultiDict(request.query_params))
+    form = Form(FormMultiDict(request.query_params), db)
     asked = "document" in request.query_params
     document = form.ident("document", required="Chọn văn bản cần tổng hợp.") if asked else None
     kind = form.choice("kind", KINDS, message="Chọn sơ kết hoặc tổng kết.") if asked else "preliminary"
@@ -223,7 +215,9 @@ async def consolidation_page(
     if asked and form.ok and document is not None:
         try:
             async with db.read() as conn:
-                c = await consolidation_for(conn, caller, ConsolidationQuery(document, kind, frame.viewer.id, cut_off))
+                c = await consolidation_for(
+                    conn, frame.me, ConsolidationQuery(document, kind, frame.viewer.id, cut_off)
+                )
         except Refusal as exc:
             form.refused(exc)
     values = form.values if asked else {"kind": "preliminary", "document": str(docs[0].id) if docs else ""}

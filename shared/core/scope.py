@@ -101,6 +101,15 @@ async def unit_in_scope(conn: AsyncConnection, caller: Caller, unit_id: uuid.UUI
     return unit
 
 
+async def writes_here(conn: AsyncConnection, owner: UnitInfo) -> bool:
+    """Whether `check_writer` lets this instance write the owner's records (pages offer their forms only then)."""
+    try:
+        await check_writer(conn, owner)
+    except Refusal:
+        return False
+    return True
+
+
 async def check_writer(conn: AsyncConnection, owner: UnitInfo) -> None:
     """Only the owner's instance writes its records (ARCHITECTURE.md, single writer).
 
@@ -150,26 +159,25 @@ def up_select(rt: RecordType, viewer: UnitInfo, *, by: Any = None) -> Select[Any
     )
 
 
-def down_select(rt: RecordType, viewer: UnitInfo) -> Select[Any]:
-    """Rows owned in the viewer's subtree, or addressed to the viewer or an ancestor (records travelling down)."""
+def down_select(rt: RecordType, viewer: UnitInfo, *, addressed_below: bool = False) -> Select[Any]:
+    """Rows owned in the viewer's subtree, or addressed to the viewer or an ancestor (records travelling down);
+    `addressed_below` also those addressed to a unit below the viewer (comments and decisions from above, D4)."""
     table = rt.table
     owner = aliased(UnitRow.__table__, name="ow")
     aud = aliased(UnitRow.__table__, name="au")
+    seen = [owner.c.path.startswith(viewer.path, autoescape=True), literal(viewer.path).startswith(aud.c.path)]
+    if addressed_below:
+        seen.append(aud.c.path.startswith(viewer.path, autoescape=True))
     return (
         select(*[table.c[n] for n in rt.columns])
         .join(owner, owner.c.id == table.c.owner)
         .outerjoin(aud, aud.c.id == table.c.audience)
-        .where(
-            or_(
-                owner.c.path.startswith(viewer.path, autoescape=True),
-                literal(viewer.path).startswith(aud.c.path),
-            )
-        )
+        .where(or_(*seen))
     )
 
 
-def page(stmt: Select[Any], rt: RecordType, after: uuid.UUID | None, limit: int) -> Select[Any]:
-    """Keyset pagination by id (UUIDv7: roughly creation order); lists stay fast at 119,000 essays."""
+def check_limit(limit: int) -> None:
+    """A page of 1 to `MAX_PAGE` rows, else refused naming `limit`."""
     if not 1 <= limit <= MAX_PAGE:
         raise Refusal(
             422,
@@ -179,6 +187,11 @@ def page(stmt: Select[Any], rt: RecordType, after: uuid.UUID | None, limit: int)
             field="limit",
             rule="paging",
         )
+
+
+def page(stmt: Select[Any], rt: RecordType, after: uuid.UUID | None, limit: int) -> Select[Any]:
+    """Keyset pagination by id (UUIDv7: roughly creation order); lists stay fast at 119,000 essays."""
+    check_limit(limit)
     table = rt.table
     if after is not None:
         stmt = stmt.where(table.c.id > after)

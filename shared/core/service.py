@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.scope import (
@@ -40,6 +40,20 @@ R = TypeVar("R", bound=Record)
 
 Check = Callable[[AsyncConnection, UnitInfo, R], Awaitable["R | None"]]
 """A concept's rule check on a record about to be written by `owner`: raise `Refusal`, or return it normalised."""
+
+
+def new_record(record: type[R], owner: uuid.UUID, audience: uuid.UUID | None = None, /, **fields: Any) -> R:
+    """A record's first version: a new id, rev 1, live; `audience` as the type's rule sets it (None: travels up)."""
+    return record(id=new_id(), owner=owner, audience=audience, rev=1, deleted=False, **fields)
+
+
+async def another_live(conn: AsyncConnection, rt: RecordType, rec: Record, **same: Any) -> bool:
+    """Whether a live record of the type other than `rec` has these column values: the one-per-key rules (one
+    programme per unit and document, D14; one template per level and document, D11; one number per term)."""
+    table = rt.table
+    where = [table.c[name] == value for name, value in same.items()]
+    found = await conn.execute(select(table.c.id).where(*where, table.c.id != rec.id, table.c.deleted.is_(False)))
+    return found.first() is not None
 
 
 async def _no_check(conn: AsyncConnection, owner: UnitInfo, rec: Any) -> None:

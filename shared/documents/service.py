@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import msgspec
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal, invalid
@@ -22,7 +22,7 @@ from shared.core.scope import (
     unit_in_scope,
     units_info,
 )
-from shared.core.service import RecordKind, RecordService
+from shared.core.service import RecordKind, RecordService, another_live
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.schemas import Document, DocumentCreate
 from shared.domain.calendar import IssuingLevel, issuing_level_for_depth
@@ -92,19 +92,7 @@ async def _check(conn: AsyncConnection, owner: UnitInfo, rec: DocumentRecord) ->
         if earlier == rec.id:
             raise invalid(field, "D7", "Văn bản không thể nối tiếp chính nó.", "A document cannot follow itself.")
         await visible_document(conn, owner, earlier, field)
-    table = DOCUMENT.table
-    clash = (
-        await conn.execute(
-            select(table.c.id).where(
-                table.c.owner == owner.id,
-                table.c.number == number,
-                table.c.term == rec.term,
-                table.c.deleted.is_(False),
-                table.c.id != rec.id,
-            )
-        )
-    ).first()
-    if clash is not None:
+    if await another_live(conn, DOCUMENT, rec, owner=owner.id, number=number, term=rec.term):
         raise Refusal(
             409,
             "duplicate_number",

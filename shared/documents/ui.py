@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -14,7 +15,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from shared.calendar.service import ASSUMPTIONS_VI, document_milestones
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, down_select, get_visible, page, records, units_info
 from shared.documents import ui_edit
 from shared.documents.records import DOCUMENT, DocumentRecord
@@ -26,7 +26,7 @@ from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.web import Frame, Page, render
 
 PAGE_SIZE = 100
 EXPORTED = 50_000
@@ -36,14 +36,12 @@ LEVEL_LABELS_VI = {level.name: level.value for level in IssuingLevel}
 @get("/van-ban")
 async def documents_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     number: FromQuery[str | None] = None,
     after: FromQuery[uuid.UUID | None] = None,
     withdrawn: FromQuery[bool] = False,
 ) -> Response[Any]:
     """Documents sent to the unit or entered in its subtree, as `GET /api/v1/documents` lists them (D4, D6)."""
-    frame = await page_for(request, caller, unit)
     stmt = down_select(DOCUMENT, frame.viewer)
     search_error = ""
     if number:
@@ -71,13 +69,9 @@ async def documents_page(
 
 @get("/van-ban.xlsx")
 async def documents_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    number: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, number: FromQuery[str | None] = None
 ) -> Response[Any]:
     """The list as searched, every document (not one page), newest signed first."""
-    frame = await page_for(request, caller, unit)
     stmt = down_select(DOCUMENT, frame.viewer).where(DOCUMENT.table.c.deleted.is_(False))
     if number:
         try:
@@ -162,24 +156,14 @@ _VIEWER = "Tài khoản chỉ xem không đăng ký văn bản được; hãy nh
 async def create_document(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
     """Register a document entered by the caller's committee, with every check of `POST /api/v1/documents`."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     fields = read_document_form(form)
     if form.ok and fields["signed_on"] is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                created = await register_document(conn, caller, DocumentCreate(**fields))
-        except Refusal as exc:
-            refused_on_form(form, exc)
-        else:
-            return Redirect(f"/van-ban/{created.id}?created=true", status_code=303)
-    return render(
-        "document_form.html",
-        frame,
-        status_code=422,
-        form=form.values,
-        errors=form.errors,
-        **await _form_context(request, frame),
-    )
+        data = DocumentCreate(**fields)
+        made = await form.save(lambda conn: register_document(conn, caller, data), partial(refused_on_form, form))
+        if made:
+            return Redirect(f"/van-ban/{made.value.id}?created=true", status_code=303)
+    return form.again("document_form.html", frame, await _form_context(request, frame))
 
 
 PAGES = (documents_xlsx, documents_page, new_document_form, create_document, document_page, *ui_edit.PAGES)

@@ -5,6 +5,7 @@ and an edit made on an older version is refused rather than overwriting."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, check_writer, units_info
+from shared.core.scope import Caller, units_info, writes_here
 from shared.documents.records import DocumentRecord
 from shared.documents.schemas import Document, DocumentUpdate
 from shared.documents.service import DOCUMENTS, document_out, visible_documents
@@ -77,12 +78,7 @@ async def _context(request: Request[Any, Any, State], frame: Page, doc_id: uuid.
     async with request.app.state.db.read() as conn:
         doc: DocumentRecord = await DOCUMENTS.get(conn, frame.me, doc_id)
         owner = (await units_info(conn, [doc.owner]))[doc.owner]
-        writable = frame.can_edit and frame.me.unit.covers(owner)
-        if writable:
-            try:
-                await check_writer(conn, owner)
-            except Refusal:
-                writable = False
+        writable = frame.can_edit and frame.me.unit.covers(owner) and await writes_here(conn, owner)
         docs = [d for d in await visible_documents(conn, frame.viewer) if d.id != doc.id]
     return {
         "editing": document_out(doc),
@@ -111,21 +107,14 @@ async def edit(
 ) -> Response[Any]:
     """Write the corrected document as its next rev; it travels down again on the next sync."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     fields = read_document_form(form)
     rev = form.text("rev")
     if form.ok and fields["signed_on"] is not None:
         update = DocumentUpdate(rev=int(rev) if rev.isdigit() else msgspec.UNSET, **fields)
-        try:
-            async with request.app.state.db.write() as conn:
-                await DOCUMENTS.revise(conn, caller, doc_id, update)
-        except Refusal as exc:
-            refused_on_form(form, exc)
-        else:
+        if await form.save(lambda conn: DOCUMENTS.revise(conn, caller, doc_id, update), partial(refused_on_form, form)):
             return Redirect(f"/van-ban/{doc_id}?edited=true", status_code=303)
-    context = await _context(request, frame, doc_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("document_form.html", frame, status_code=422, **context)
+    return form.again("document_form.html", frame, await _context(request, frame, doc_id))
 
 
 @post("/van-ban/{doc_id:uuid}/rut", status_code=303)
@@ -134,21 +123,15 @@ async def withdraw(
 ) -> Response[Any]:
     """Withdraw a document entered by mistake: a tombstone that travels down like the document."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     rev = form.text("rev")
     if not form.text("confirm"):
         form.errors[GENERAL] = "Hãy đánh dấu ô xác nhận trước khi rút văn bản."
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await DOCUMENTS.delete(conn, caller, doc_id, int(rev) if rev.isdigit() else None)
-        except Refusal as exc:
-            form.errors[GENERAL] = exc.problem.message
-        else:
-            return Redirect("/van-ban?withdrawn=true", status_code=303)
-    context = await _context(request, frame, doc_id)
-    context.update(remove_errors=form.errors)
-    return render("document_form.html", frame, status_code=422, **context)
+    if form.ok and await form.save(
+        lambda conn: DOCUMENTS.delete(conn, caller, doc_id, int(rev) if rev.isdigit() else None), form.refused_above
+    ):
+        return Redirect("/van-ban?withdrawn=true", status_code=303)
+    return form.again("document_form.html", frame, await _context(request, frame, doc_id), prefix="remove_")
 
 
 PAGES = (edit_form, edit, withdraw)

@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Select, literal, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import aliased
 
 from shared.calendar.service import KIND_BY_NAME, REVIEWING_KINDS, document_milestones
 from shared.core.errors import invalid
-from shared.core.scope import UnitInfo, records, subtree_units, units_info
+from shared.core.scope import UnitInfo, down_select, records, subtree_units, units_info
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_document
 from shared.domain.deadlines import issuance_deadline
@@ -41,21 +40,7 @@ def addressed_select(rt: RecordType, viewer: UnitInfo) -> Select[object]:
     Comments and decisions from above name the unit they concern as their audience; the viewer sees those about
     its subtree, never a sibling's.
     """
-    table = rt.table
-    owner = aliased(UnitRow.__table__, name="ow")
-    aud = aliased(UnitRow.__table__, name="au")
-    return (
-        select(*[table.c[n] for n in rt.columns])
-        .join(owner, owner.c.id == table.c.owner)
-        .outerjoin(aud, aud.c.id == table.c.audience)
-        .where(
-            or_(
-                owner.c.path.startswith(viewer.path, autoescape=True),
-                literal(viewer.path).startswith(aud.c.path),
-                aud.c.path.startswith(viewer.path, autoescape=True),
-            )
-        )
-    )
+    return down_select(rt, viewer, addressed_below=True)
 
 
 # Facts of expected reports, shared by approval (D25b), completeness and what-is-due (D27).

@@ -20,6 +20,7 @@ from shared.core.scope import (
     units_info,
     writable_owner,
 )
+from shared.core.service import new_record
 from shared.documents.service import visible_document
 from shared.drafts.facts import (
     addressed_select,
@@ -47,7 +48,6 @@ from shared.drafts.schemas import (
     MeetingCreate,
 )
 from shared.drafts.service import held_draft
-from shared.ids import new_id
 
 _DRAFT = ("dự thảo báo cáo", "report draft")
 
@@ -82,12 +82,9 @@ async def add_meeting(conn: AsyncConnection, caller: Caller, data: MeetingCreate
         if not p.name.strip():
             raise invalid(f"participants[{i}].name", "D23", "Thiếu tên người tham dự.", "The name is empty.")
     draft = await held_draft(conn, caller, data.draft)
-    rec = ReportMeetingRecord(
-        id=new_id(),
-        owner=draft.owner,
-        audience=None,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        ReportMeetingRecord,
+        draft.owner,
         draft=draft.id,
         kind=data.kind,
         title=data.title.strip(),
@@ -152,12 +149,10 @@ async def add_comment(conn: AsyncConnection, caller: Caller, data: CommentCreate
     draft_unit = (await units_info(conn, [draft.owner]))[draft.owner]
     # Addressed to the draft's unit only when it lies below the commenter; from below, it travels up anyway.
     below = owner.covers(draft_unit) and draft_unit.id != owner.id
-    rec = ReportCommentRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=draft_unit.id if below else None,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        ReportCommentRecord,
+        owner.id,
+        draft_unit.id if below else None,
         draft=draft.id,
         version=number,
         section=data.section,
@@ -245,12 +240,10 @@ async def decide(conn: AsyncConnection, caller: Caller, data: DecisionCreate) ->
             field="subject_unit",
             rule="D25b",
         )
-    rec = ReportDecisionRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=subject.id,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        ReportDecisionRecord,
+        owner.id,
+        subject.id,
         subject_unit=subject.id,
         document=doc.id,
         kind=kind,

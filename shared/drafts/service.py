@@ -25,6 +25,7 @@ from shared.core.scope import (
     units_info,
     writable_owner,
 )
+from shared.core.service import new_record
 from shared.documents.service import visible_document
 from shared.domain.deadlines import issuance_deadline
 from shared.domain.reports import ReportFacts
@@ -53,7 +54,6 @@ from shared.drafts.schemas import (
     Submit,
     VersionCreate,
 )
-from shared.ids import new_id
 from shared.programmes.service import doc_number
 
 _DRAFT = ("dự thảo báo cáo", "report draft")
@@ -178,12 +178,10 @@ async def create_draft(conn: AsyncConnection, caller: Caller, data: DraftCreate)
             field="document",
             rule="D24",
         )
-    rec = ReportDraftRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=owner.id,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        ReportDraftRecord,
+        owner.id,
+        owner.id,
         document=doc.id,
         kind=kind,
         title=data.title.strip(),

@@ -10,11 +10,10 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, unit_info
 from shared.db.engine import Database
 from shared.documents.service import visible_documents
@@ -35,8 +34,8 @@ from shared.drafts.schemas import (
     VersionCreate,
 )
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Listed, Page, back_to, page_for, render, where
 
 KIND_LABELS_VI = {"preliminary": "Sơ kết", "final": "Tổng kết"}
 MEETING_LABELS_VI = {"workshop": "Hội thảo", "conference": "Hội nghị"}
@@ -92,13 +91,6 @@ def _participants(form: Form) -> list[Participant]:
     return people
 
 
-def _where(page: Page, **query: Any) -> str:
-    values = {k: str(v) for k, v in query.items() if v not in (None, "")}
-    if page.other_unit:
-        values["unit"] = str(page.viewer.id)
-    return "?" + urlencode(values) if values else ""
-
-
 # The list: this unit's report, its lower units' reports and decisions on them, completeness per level.
 
 
@@ -139,7 +131,7 @@ async def _list_context(
         "decision_form": {},
         "decision_errors": {},
         "today": today,
-        "where": _where,
+        "where": where,
     }
 
 
@@ -151,35 +143,29 @@ def _level_name(page: Page, depth: int) -> str:
     return "Cấp dưới trực tiếp" if below == 1 else f"Cấp dưới, bậc {below}"
 
 
-@get(BASE)
-async def reports_page(
+async def _listed(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     kind: FromQuery[str] = "preliminary",
     status: Annotated[str | None, QueryParameter(name="state")] = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
-    kind = kind if kind in KIND_LABELS_VI else "preliminary"
-    context = await _list_context(request, frame, document, kind, status)
-    return render("drafts.html", frame, saved=saved, **context)
+) -> dict[str, Any]:
+    """The reports as the filters ask (`?document=&kind=&state=`), for the page and its .xlsx alike."""
+    return await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", status)
 
 
-@get(f"{BASE}.xlsx")
-async def reports_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str] = "preliminary",
-    status: Annotated[str | None, QueryParameter(name="state")] = None,
-) -> Response[Any]:
+LISTED = {"listed": Provide(_listed)}
+
+
+@get(BASE, dependencies=LISTED)
+async def reports_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
+    return render("drafts.html", frame, saved=saved, **listed)
+
+
+@get(f"{BASE}.xlsx", dependencies=LISTED)
+async def reports_xlsx(listed: Listed) -> Response[Any]:
     """The lower units' reports as filtered: due date, state, timeliness (D25b)."""
-    frame = await page_for(request, caller, unit)
-    kind = kind if kind in KIND_LABELS_VI else "preliminary"
-    context = await _list_context(request, frame, document, kind, status)
+    context = listed
     header = ("Mã", "Đơn vị", "Hạn", "Tình trạng", "Hạn sửa", "Đúng hạn", "Gửi lên")
     rows = [
         (u.code, u.name, u.due, u.state_vi, u.correct_by, u.timeliness_vi, u.first_sent_on) for u in context["units"]
@@ -188,12 +174,8 @@ async def reports_xlsx(
 
 
 @post(f"{BASE}/moi", status_code=303)
-async def start_draft(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def start_draft(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Start the unit's report with its first version (D24), with every check of `POST /api/v1/report-drafts`."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     document = form.ident("document", required="Chọn văn bản được sơ kết, tổng kết.")
     kind = _review(form)
     title = form.text("title", required="Nhập tên báo cáo.")
@@ -201,25 +183,16 @@ async def start_draft(
     sections = _sections_from(form)
     if form.ok and document is not None and written_on is not None:
         data = DraftCreate(document, kind, title, sections, written_on, form.text("note"), unit=frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                draft = await service.create_draft(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return Redirect(f"{BASE}/{draft.id}?saved=created", status_code=303)
+        made = await form.save(lambda conn: service.create_draft(conn, frame.me, data))
+        if made:
+            return Redirect(f"{BASE}/{made.value.id}?saved=created", status_code=303)
     context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
-    context.update(form=form.values, errors=form.errors)
-    return render("drafts.html", frame, status_code=422, **context)
+    return form.again("drafts.html", frame, context)
 
 
 @post(f"{BASE}/quyet-dinh", status_code=303, opt={"role": "admin"})
-async def decide(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def decide(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Accept a lower unit's report, return it for correction with a reason and deadline, or waive it (D25b)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     subject = form.ident("subject_unit", required="Chọn đơn vị cấp dưới.")
     document = form.ident("document", required="Chọn văn bản.")
     kind = _review(form)
@@ -231,17 +204,10 @@ async def decide(
         form.errors["reason"] = "Trả lại hoặc miễn báo cáo phải ghi rõ lý do (D25b)."
     if form.ok and subject is not None and document is not None and decided_on is not None:
         data = DecisionCreate(action, subject, document, kind, decided_on, reason, correct_by, unit=frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await feedback.decide(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            target = _where(frame, document=document, kind=kind, saved=action)
-            return Redirect(f"{BASE}{target}", status_code=303)
+        if await form.save(lambda conn: feedback.decide(conn, frame.me, data)):
+            return back_to(BASE, frame, document=document, kind=kind, saved=action)
     context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
-    context.update(decision_form=form.values, decision_errors=form.errors)
-    return render("drafts.html", frame, status_code=422, **context)
+    return form.again("drafts.html", frame, context, prefix="decision_")
 
 
 # One draft: its versions, meetings and comments, and the steps from submission to issue.
@@ -300,18 +266,10 @@ async def _step(
     request: Request[Any, Any, State], caller: Caller, draft_id: uuid.UUID, which: str, form: Form, act: Any
 ) -> Response[Any]:
     """Run one step on the draft (`act(conn)`); on a refusal show the draft again with the form as typed."""
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await act(conn)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return Redirect(f"{BASE}/{draft_id}?saved={which}", status_code=303)
+    if form.ok and await form.save(act):
+        return Redirect(f"{BASE}/{draft_id}?saved={which}", status_code=303)
     frame = await page_for(request, caller)
-    context = await _draft_context(request, caller, draft_id)
-    context.update(form=form.values, errors=form.errors, which=which)
-    return render("draft.html", frame, status_code=422, **context)
+    return form.again("draft.html", frame, await _draft_context(request, caller, draft_id), which=which)
 
 
 @post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303)
@@ -319,7 +277,7 @@ async def new_version(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """A new version: comments taken in (D24) or the correction the level above asked for (D25b)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     async with request.app.state.db.read() as conn:
         held = await service.get_draft(conn, caller, draft_id)
     sections = _sections_from(form, held.versions[-1])
@@ -338,7 +296,7 @@ async def submit(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The lead agency submits the latest version to its committee (D24)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     day = form.day("submitted_on")
 
     async def act(conn: Any) -> None:
@@ -353,7 +311,7 @@ async def approve(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The committee approves its report, once its lower units' reports are in or waived (D24, D25b)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     day = form.day("approved_on")
 
     async def act(conn: Any) -> None:
@@ -368,7 +326,7 @@ async def issue(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Issue and send the report up, within 10 days of approval (D25); after a return, the corrected version."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     day = form.day("issued_on")
     number = form.text("report_number", required="Nhập số báo cáo, ví dụ 25-BC/ĐU.")
 
@@ -384,7 +342,7 @@ async def add_meeting(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Record a workshop or conference held on the draft, with its participants (D23)."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     kind = form.choice("meeting_kind", MEETING_KINDS, message="Chọn hội thảo hoặc hội nghị.")
     title = form.text("meeting_title", required="Nhập tên hội thảo, hội nghị.")
     held_on = form.day("held_on")
@@ -403,7 +361,7 @@ async def add_comment(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Comment on a section of the draft as one's own unit (D23, D24); it reaches the draft's unit by sync."""
-    form = Form(await request.form())
+    form = await Form.posted(request)
     section = form.text("section", required="Chọn mục được góp ý.")
     text = form.text("text", required="Nhập nội dung góp ý.")
     made_on = form.day("made_on")

@@ -31,7 +31,7 @@ from shared.core.scope import (
     up_select,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService
+from shared.core.service import RecordKind, RecordService, another_live, new_record
 from shared.core.xlsx import date_cell, decimal_text, read_rows, refuse, text
 from shared.documents.service import visible_document
 from shared.domain.consolidation import EssayFigures, GroupEssays
@@ -52,7 +52,6 @@ from shared.essays.schemas import (
     GroupOut,
     Rewrite,
 )
-from shared.ids import new_id
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.schemas import ImportResult
 from shared.members.service import roster
@@ -73,18 +72,7 @@ async def _check_template(conn: AsyncConnection, owner: UnitInfo, rec: EssayTemp
             "questions", "D11", "Mẫu bài thu hoạch cần ít nhất một câu hỏi.", "A template needs at least one question."
         )
     await visible_document(conn, owner, rec.document, "document")
-    table = ESSAY_TEMPLATE.table
-    clash = (
-        await conn.execute(
-            select(table.c.id).where(
-                table.c.owner == owner.id,
-                table.c.document == rec.document,
-                table.c.deleted.is_(False),
-                table.c.id != rec.id,
-            )
-        )
-    ).first()
-    if clash is not None:
+    if await another_live(conn, ESSAY_TEMPLATE, rec, owner=owner.id, document=rec.document):
         raise Refusal(
             409,
             "template.duplicate",
@@ -234,12 +222,9 @@ async def _grade(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> Es
     refusal = rewrite_refusal(attempts)
     if refusal is not None:
         raise refusal
-    rec = EssayGradeRecord(
-        id=new_id(),
-        owner=grader.id,
-        audience=None,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        EssayGradeRecord,
+        grader.id,
         member=data.member,
         member_unit=member_unit,
         document=data.document,
@@ -406,12 +391,9 @@ async def import_grade_file(
             problems.append(RowProblem(number, "score", refusal.problem.message, refusal.problem.message_en))
             continue
         new.append(
-            EssayGradeRecord(
-                id=new_id(),
-                owner=grader.id,
-                audience=None,
-                rev=1,
-                deleted=False,
+            new_record(
+                EssayGradeRecord,
+                grader.id,
                 member=member.id,
                 member_unit=member.owner,
                 document=document,

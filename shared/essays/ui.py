@@ -9,26 +9,23 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, RowProblem
 from shared.core.scope import Caller, UnitInfo, down_select, records, subtree_units, units_info, up_select
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.service import visible_documents
-from shared.domain.errors import ScoreError
-from shared.domain.grades import Band, parse_score
+from shared.domain.grades import Band
 from shared.domain.obligations import OBLIGATION_LABELS_VI, RURAL_CELL_ASSUMPTION_VI
 from shared.essays import ui_correct, ui_grading, ui_templates
 from shared.essays.schemas import EssayCreate, EssaySummary, Rewrite
 from shared.essays.service import essay_summaries, grade_essay, import_grade_file, list_open_rewrites
+from shared.essays.ui_grading import check_score
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.service import roster
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 BANDS = [str(b) for b in (Band.GOOD, Band.FAIR, Band.AVERAGE, Band.WEAK)]
 ROSTER_CHOICES = 3000
@@ -133,97 +130,61 @@ async def _context(
 @get("/bai-thu-hoach")
 async def essays_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     imported: FromQuery[int | None] = None,
     graded: FromQuery[bool] = False,
     corrected: FromQuery[bool] = False,
 ) -> Response[Any]:
-    page = await page_for(request, caller, unit)
-    context = await _context(request, caller, page, document)
+    context = await _context(request, frame.me, frame, document)
     context.update(imported=imported, graded=graded, corrected=corrected)
-    return render("essays.html", page, **context)
-
-
-def _back(page: Page, document: uuid.UUID, extra: str) -> str:
-    query = "&".join(q for q in (page.unit_query(), f"document={document}", extra) if q)
-    return f"/bai-thu-hoach?{query}"
+    return render("essays.html", frame, **context)
 
 
 @post("/bai-thu-hoach/cham", status_code=303)
 async def grade(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, document: FromQuery[uuid.UUID]
 ) -> Response[Any]:
     """Grade one essay: the grading unit is the unit being viewed (the level that summoned the member, D13)."""
-    page = await page_for(request, caller, unit)
-    form = Form(await request.form())
     member = form.ident("member", required="Chọn đảng viên.")
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
-    if score:
-        try:
-            parse_score(score)  # the API checks it again; read here too so every problem shows at once
-        except ScoreError as exc:
-            form.errors["score"] = exc.message_vi
+    check_score(form, "score", score)
     graded_on = form.day("graded_on")
     if form.ok and member is not None and graded_on is not None:
-        try:
-            data = EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=page.viewer.id)
-            async with request.app.state.db.write() as conn:
-                await grade_essay(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return Redirect(_back(page, document, "graded=true"), status_code=303)
-    context = await _context(request, caller, page, document)
-    context.update(form=form.values, errors=form.errors)
-    return render("essays.html", page, status_code=422, **context)
+        data = EssayCreate(member=member, document=document, score=score, graded_on=graded_on, unit=frame.viewer.id)
+        if await form.save(lambda conn: grade_essay(conn, frame.me, data)):
+            return back_to("/bai-thu-hoach", frame, document=document, graded="true")
+    return form.again("essays.html", frame, await _context(request, frame.me, frame, document))
 
 
 @post("/bai-thu-hoach/nhap", status_code=303)
 async def import_grades(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, document: FromQuery[uuid.UUID]
 ) -> Response[Any]:
     """Import a grades workbook, all or nothing; every bad row is listed on the page (D13)."""
-    page = await page_for(request, caller, unit)
-    form = Form(await request.form())
     upload = form.file("file")
     graded_on = form.day("graded_on", required=False)
-    problems: list[RowProblem] = []
     if form.ok and upload is not None:
-        try:
-            content = await upload.read()
-            async with request.app.state.db.write() as conn:
-                result = await import_grade_file(conn, caller, content, document, page.viewer.id, graded_on, False)
-        except Refusal as exc:
-            problems = exc.problem.rows or []
-            form.errors[GENERAL if problems else "file"] = exc.problem.message
-        else:
-            return Redirect(_back(page, document, f"imported={result.created}"), status_code=303)
-    context = await _context(request, caller, page, document)
-    context.update(import_errors=form.errors, problems=problems)
-    return render("essays.html", page, status_code=422, **context)
+        content = await upload.read()
+        done = await form.save(
+            lambda conn: import_grade_file(conn, frame.me, content, document, frame.viewer.id, graded_on, False),
+            form.refused_file,
+        )
+        if done:
+            return back_to("/bai-thu-hoach", frame, document=document, imported=done.value.created)
+    context = await _context(request, frame.me, frame, document)
+    return form.again("essays.html", frame, context, prefix="import_", problems=form.problems)
 
 
 @get("/bai-thu-hoach.xlsx")
 async def essays_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, document: FromQuery[uuid.UUID | None] = None
 ) -> Response[Any]:
     """The page's table as .xlsx: participation and bands per unit for the document (D12, D13)."""
-    page = await page_for(request, caller, unit)
-    context = await _context(request, caller, page, document)
+    context = await _context(request, frame.me, frame, document)
     header = ("Đơn vị", "Bắt buộc: số đảng viên", "Bắt buộc: đã viết", "Bắt buộc: chưa viết",
               "Khuyến khích: số đảng viên", "Khuyến khích: đã viết", *BANDS, "Phải viết lại")  # fmt: skip
-    named = [(f"{page.viewer.name} (toàn đơn vị)", context["own"])] if context["own"] else []
+    named = [(f"{frame.viewer.name} (toàn đơn vị)", context["own"])] if context["own"] else []
     named += [(r.unit.name, r.summary) for r in context["rows"]]
     rows = [
         (

@@ -10,29 +10,25 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
-from shared.core.scope import Caller, check_writer, units_info
+from shared.core.scope import Caller, units_info, writes_here
 from shared.documents.service import visible_document
-from shared.domain.errors import ScoreError
 from shared.domain.formatting import format_date
-from shared.domain.grades import parse_score
 from shared.essays.schemas import Essay, EssayUpdate
 from shared.essays.service import GRADES, essay_out, list_essays
+from shared.essays.ui_grading import check_score
 from shared.members.service import roster
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import GENERAL, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 PATH = "/bai-thu-hoach/{essay_id:uuid}/sua"
 
 
-def _back(page: Page, essay: Essay) -> str:
-    query = "&".join(q for q in (page.unit_query(), f"document={essay.document}", "corrected=true") if q)
-    return f"/bai-thu-hoach?{query}"
+def _back(page: Page, essay: Essay) -> Redirect:
+    return back_to("/bai-thu-hoach", page, document=essay.document, corrected="true")
 
 
 async def _context(conn: AsyncConnection, page: Page, essay: Essay) -> dict[str, Any]:
@@ -40,12 +36,7 @@ async def _context(conn: AsyncConnection, page: Page, essay: Essay) -> dict[str,
     named = {m.id: m.full_name for m in await roster(conn, page.viewer)}
     attempts = await list_essays(conn, page.me, document=essay.document, member=essay.member, unit=page.viewer.id)
     units = await units_info(conn, [essay.unit, essay.member_unit])
-    writable = page.can_edit
-    if writable:
-        try:
-            await check_writer(conn, units[essay.unit])
-        except Refusal:
-            writable = False
+    writable = page.can_edit and await writes_here(conn, units[essay.unit])
     return {
         "essay": essay,
         "doc": doc,
@@ -66,83 +57,51 @@ async def _essay(conn: AsyncConnection, caller: Caller, essay_id: uuid.UUID) -> 
 
 
 @get(PATH)
-async def correct_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    essay_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> Response[Any]:
+async def correct_page(request: Request[Any, Any, State], frame: Frame, essay_id: FromPath[uuid.UUID]) -> Response[Any]:
     """One graded attempt with the member's other attempts, and the form to correct it (D13)."""
-    page = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
-        context = await _context(conn, page, await _essay(conn, caller, essay_id))
-    return render("essay_correct.html", page, **context)
+        context = await _context(conn, frame, await _essay(conn, frame.me, essay_id))
+    return render("essay_correct.html", frame, **context)
 
 
 @post(PATH, status_code=303)
 async def correct(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    essay_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, essay_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Write the corrected score or date as a new rev of the attempt; refused on an older rev (edited meanwhile)."""
-    page = await page_for(request, caller, unit)
-    form = Form(await request.form())
     score = form.text("score", required="Nhập điểm, ví dụ 8,5.")
-    if score:
-        try:
-            parse_score(score)
-        except ScoreError as exc:
-            form.errors["score"] = exc.message_vi
+    check_score(form, "score", score)
     graded_on = form.day("graded_on")
     rev = form.text("rev")
     if form.ok and graded_on is not None:
         update = EssayUpdate(rev=int(rev) if rev.isdigit() else msgspec.UNSET, score=score, graded_on=graded_on)
-        try:
-            async with request.app.state.db.write() as conn:
-                corrected = essay_out(await GRADES.revise(conn, caller, essay_id, update))
-        except Refusal as exc:
-            form.refused(exc)
-            if exc.problem.field == "rev":
-                form.errors[GENERAL] = exc.problem.message
-        else:
-            return Redirect(_back(page, corrected), status_code=303)
+        done = await form.save(lambda conn: GRADES.revise(conn, frame.me, essay_id, update))
+        if done:
+            return _back(frame, essay_out(done.value))
     async with request.app.state.db.read() as conn:
-        context = await _context(conn, page, await _essay(conn, caller, essay_id))
-    context.update(form=form.values, errors=form.errors)
-    return render("essay_correct.html", page, status_code=422, **context)
+        context = await _context(conn, frame, await _essay(conn, frame.me, essay_id))
+    return form.again("essay_correct.html", frame, context)
 
 
 @post("/bai-thu-hoach/{essay_id:uuid}/xoa", status_code=303)
 async def remove(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    essay_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, essay_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Withdraw the latest attempt entered by mistake (a tombstone that travels up like the grade)."""
-    page = await page_for(request, caller, unit)
-    form = Form(await request.form())
     confirmed = form.text("confirm")
     if not confirmed:
         form.errors[GENERAL] = "Hãy đánh dấu ô xác nhận trước khi xóa."
     rev = form.text("rev")
     async with request.app.state.db.read() as conn:
-        essay = await _essay(conn, caller, essay_id)
-        context = await _context(conn, page, essay)
+        essay = await _essay(conn, frame.me, essay_id)
+        context = await _context(conn, frame, essay)
     if not context["latest"] and confirmed:
         form.errors[GENERAL] = "Chỉ xóa được lần chấm mới nhất; lần trước đó là lịch sử viết lại (D13)."
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await GRADES.delete(conn, caller, essay_id, int(rev) if rev.isdigit() else None)
-        except Refusal as exc:
-            form.errors[GENERAL] = exc.problem.message
-        else:
-            return Redirect(_back(page, essay), status_code=303)
-    context.update(remove_errors=form.errors)
-    return render("essay_correct.html", page, status_code=422, **context)
+    if form.ok and await form.save(
+        lambda conn: GRADES.delete(conn, frame.me, essay_id, int(rev) if rev.isdigit() else None), form.refused_above
+    ):
+        return _back(frame, essay)
+    return form.again("essay_correct.html", frame, context, prefix="remove_")
 
 
 PAGES = (correct_page, correct, remove)

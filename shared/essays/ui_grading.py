@@ -11,13 +11,11 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
-from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, check_writer, records, units_info, up_select
+from shared.core.scope import records, units_info, up_select, writes_here
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_documents
 from shared.domain.collation import name_key
@@ -30,8 +28,8 @@ from shared.essays.service import grade_essay
 from shared.members.records import MemberRecord
 from shared.members.service import roster
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import GENERAL, Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 PATH = "/bai-thu-hoach/cham-theo-danh-sach"
 SHOWN = 1000
@@ -99,11 +97,7 @@ async def _context(
         signed = [d for d in docs if d.signed_on <= date.today()] or docs
         doc = next((d for d in docs if d.id == document), signed[0] if signed and document is None else None)
         rows = await sheet(conn, frame, doc.id, state) if doc else []
-        writable = frame.can_edit
-        try:
-            await check_writer(conn, frame.viewer)
-        except Refusal:
-            writable = False
+        writable = frame.can_edit and await writes_here(conn, frame.viewer)
     counts = {s: sum(r.state == s for r in rows) for s in STATES}
     return {
         "docs": docs,
@@ -123,16 +117,23 @@ async def _context(
     }
 
 
+def check_score(form: Form, name: str, text: str) -> None:
+    """A score read on the page too (the service checks it again), so every problem of the form shows at once."""
+    if text:
+        try:
+            parse_score(text)
+        except ScoreError as exc:
+            form.errors[name] = exc.message_vi
+
+
 @get(PATH)
 async def sheet_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     which: WhichQuery = None,
     graded: FromQuery[int | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, document, which)
     context["graded"] = graded
     return render("essay_sheet.html", frame, **context)
@@ -140,14 +141,9 @@ async def sheet_page(
 
 @get(PATH + ".xlsx")
 async def sheet_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-    which: WhichQuery = None,
+    request: Request[Any, Any, State], frame: Frame, document: FromQuery[uuid.UUID], which: WhichQuery = None
 ) -> Response[Any]:
     """The sheet as filtered: one row per member, their latest result and every attempt."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         rows = await sheet(conn, frame, document, which)
     header = ("Họ và tên", "Năm sinh", "Đơn vị", "Diện", "Số lần viết", "Điểm lần gần nhất", "Xếp loại", "Tình trạng",
@@ -172,15 +168,13 @@ async def sheet_xlsx(
 @post(PATH, status_code=303)
 async def grade_sheet(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
+    form: Posted,
     document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     which: WhichQuery = None,
 ) -> Response[Any]:
     """Grade every filled box of the sheet in one write; any refusal writes none (D13: a rewrite only while the
     latest attempt is Yếu; the grading unit is the unit viewed, the level that summoned the member)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     graded_on = form.day("graded_on")
     async with request.app.state.db.read() as conn:
         rows = await sheet(conn, frame, document, which)
@@ -189,34 +183,30 @@ async def grade_sheet(
         text = form.text(r.key)
         if not text:
             continue
-        try:
-            parse_score(text)  # every box read first, so each problem shows at once
-        except ScoreError as exc:
-            form.errors[r.key] = exc.message_vi
+        check_score(form, r.key, text)
         filled.append((r.key, r, text))
     if not filled and form.ok:
         form.errors[GENERAL] = "Chưa nhập điểm nào: ghi điểm vào ô của từng đảng viên rồi bấm «Ghi điểm»."
+
+    async def grade_all(conn: AsyncConnection, graded_on: date) -> None:
+        for key, r, text in filled:
+            data = EssayCreate(r.member.id, document, text, graded_on, unit=frame.viewer.id)
+            try:
+                await grade_essay(conn, frame.me, data)
+            except Refusal as exc:
+                form.errors[key] = exc.problem.message
+        if not form.ok:
+            raise _Abort
+
     if form.ok and graded_on is not None:
         try:
-            async with request.app.state.db.write() as conn:
-                for key, r, text in filled:
-                    data = EssayCreate(r.member.id, document, text, graded_on, unit=frame.viewer.id)
-                    try:
-                        await grade_essay(conn, caller, data)
-                    except Refusal as exc:
-                        form.errors[key] = exc.problem.message
-                if not form.ok:
-                    raise _Abort
+            done = await form.save(lambda conn: grade_all(conn, graded_on))
         except _Abort:
             form.errors[GENERAL] = "Có ô điểm cần sửa (đánh dấu bên dưới); chưa ghi điểm nào."
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            query = "&".join(q for q in (frame.unit_query(), f"document={document}", f"graded={len(filled)}") if q)
-            return Redirect(f"{PATH}?{query}", status_code=303)
-    context = await _context(request, frame, document, which)
-    context.update(form=form.values, errors=form.errors)
-    return render("essay_sheet.html", frame, status_code=422, **context)
+            done = None
+        if done:
+            return back_to(PATH, frame, document=document, graded=len(filled))
+    return form.again("essay_sheet.html", frame, await _context(request, frame, document, which))
 
 
 PAGES = (sheet_page, sheet_xlsx, grade_sheet)

@@ -10,20 +10,18 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
-from shared.core.scope import Caller, check_writer, units_info
+from shared.core.scope import units_info, writes_here
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
 from shared.essays.schemas import EssayTemplate, EssayTemplateCreate, EssayTemplateUpdate
 from shared.essays.service import create_essay_template, edit_essay_template, list_templates
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 PATH = "/bai-thu-hoach/mau"
 
@@ -45,11 +43,7 @@ async def _context(request: Request[Any, Any, State], frame: Page, document: uui
             await visible_documents(conn, frame.viewer), key=lambda d: (d.signed_on, d.number), reverse=True
         )
         units = await units_info(conn, list({t.unit for t in found}))
-        writable = frame.can_edit
-        try:
-            await check_writer(conn, frame.viewer)
-        except Refusal:
-            writable = False
+        writable = frame.can_edit and await writes_here(conn, frame.viewer)
     # Sent down from above first (the province's, then the district's), then the viewed level's, then below.
     found.sort(key=lambda t: (units[t.unit].depth if t.unit in units else 99, t.issued_on))
     return {
@@ -70,13 +64,11 @@ async def _context(request: Request[Any, Any, State], frame: Page, document: uui
 @get(PATH)
 async def templates_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     document: FromQuery[uuid.UUID | None] = None,
     edit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, document)
     context["saved"] = saved
     chosen = next((t for t in context["templates"] if t.id == edit and t.unit == frame.viewer.id), None)
@@ -98,12 +90,8 @@ def _values(t: EssayTemplate) -> dict[str, str]:
 
 @get(PATH + ".xlsx")
 async def templates_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, document: FromQuery[uuid.UUID | None] = None
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, document)
     units, numbers = context["units"], context["numbers"]
     header = ("Cấp ban hành", "Văn bản", "Tên mẫu", "Dành cho", "Ngày ban hành", "Câu hỏi")
@@ -123,14 +111,9 @@ async def templates_xlsx(
 
 @post(PATH, status_code=303)
 async def save_template(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    edit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, edit: FromQuery[uuid.UUID | None] = None
 ) -> Response[Any]:
     """Write the viewed level's template for a document, or revise it (`edit`): D11, one per level and document."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     document = form.ident("document", required="Chọn văn bản của mẫu bài thu hoạch.") if edit is None else None
     title = form.text("title", required="Nhập tên mẫu, ví dụ «Câu hỏi thu hoạch Nghị quyết 05-NQ/HU».")
     for_whom = form.text("for_whom")
@@ -138,30 +121,26 @@ async def save_template(
     issued_on = form.day("issued_on")
     rev = str(form.data.get("rev") or "")
     form.values["rev"] = rev
-    if form.ok and issued_on is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                if edit is None and document is not None:
-                    data = EssayTemplateCreate(document, title, questions, issued_on, for_whom, frame.viewer.id)
-                    await create_essay_template(conn, caller, data)
-                elif edit is not None:
-                    update = EssayTemplateUpdate(
-                        rev=int(rev) if rev.isdigit() else msgspec.UNSET,
-                        title=title,
-                        questions=questions,
-                        for_whom=for_whom,
-                        issued_on=issued_on,
-                    )
-                    await edit_essay_template(conn, caller, edit, update)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            query = "&".join(q for q in (frame.unit_query(), f"saved={'edited' if edit else 'created'}") if q)
-            return Redirect(f"{PATH}?{query}", status_code=303)
+
+    async def write(conn: AsyncConnection, issued_on: date) -> None:
+        if edit is None and document is not None:
+            data = EssayTemplateCreate(document, title, questions, issued_on, for_whom, frame.viewer.id)
+            await create_essay_template(conn, frame.me, data)
+        elif edit is not None:
+            update = EssayTemplateUpdate(
+                rev=int(rev) if rev.isdigit() else msgspec.UNSET,
+                title=title,
+                questions=questions,
+                for_whom=for_whom,
+                issued_on=issued_on,
+            )
+            await edit_essay_template(conn, frame.me, edit, update)
+
+    if form.ok and issued_on is not None and await form.save(lambda conn: write(conn, issued_on)):
+        return back_to(PATH, frame, saved="edited" if edit else "created")
     context = await _context(request, frame, None)
     editing = next((t for t in context["templates"] if t.id == edit), None) if edit else None
-    context.update(form=form.values, errors=form.errors, editing=editing)
-    return render("essay_templates.html", frame, status_code=422, **context)
+    return form.again("essay_templates.html", frame, context, editing=editing)
 
 
 PAGES = (templates_page, templates_xlsx, save_template)

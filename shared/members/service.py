@@ -24,7 +24,7 @@ from shared.core.scope import (
     up_select,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService
+from shared.core.service import RecordKind, RecordService, new_record
 from shared.core.xlsx import read_rows, refuse, text
 from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.obligations import (
@@ -35,7 +35,6 @@ from shared.domain.obligations import (
     check_obligation,
     is_obliged,
 )
-from shared.ids import new_id
 from shared.members.counts import refresh_roster_count
 from shared.members.records import MEMBER, MemberRecord
 from shared.members.schemas import LEAVE_REASONS_VI, ImportResult, Member, MemberCreate, MemberUpdate
@@ -140,12 +139,9 @@ async def import_roster_file(
             )
         if len(problems) > row_problems or obligation is None:
             continue
-        rec = MemberRecord(
-            id=new_id(),
-            owner=owner.id,
-            audience=None,
-            rev=1,
-            deleted=False,
+        rec = new_record(
+            MemberRecord,
+            owner.id,
             full_name=name,
             birth_year=int(year_text),
             obligation=obligation,

@@ -4,18 +4,14 @@ import with every bad row listed, and the list as .xlsx. One member's page (edit
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
-from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, RowProblem
-from shared.core.scope import Caller, UnitInfo, records, subtree_units, units_info, up_select
+from shared.core.scope import UnitInfo, records, subtree_units, units_info, up_select
 from shared.domain.collation import name_key
 from shared.domain.obligations import (
     OBLIGATION_LABELS_VI,
@@ -29,8 +25,8 @@ from shared.members.schemas import MemberCreate
 from shared.members.service import create_member, import_roster_file, member_out
 from shared.members.ui_member import read_member, roster_units
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 SHOWN = 2000
 """Most members a page lists (sorted by name, so not paged by id); a bigger subtree is narrowed by unit."""
@@ -107,15 +103,13 @@ async def _context(request: Request[Any, Any, State], frame: Page, category: str
 @get("/dang-vien")
 async def members_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    frame: Frame,
     category: CategoryQuery = None,
     created: FromQuery[int | None] = None,
     updated: FromQuery[int | None] = None,
     unchanged: FromQuery[int | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, category)
     if created is not None:
         context["result"] = {"created": created, "updated": updated or 0, "unchanged": unchanged or 0}
@@ -125,13 +119,9 @@ async def members_page(
 
 @get("/dang-vien.xlsx")
 async def members_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    category: CategoryQuery = None,
+    request: Request[Any, Any, State], frame: Frame, category: CategoryQuery = None
 ) -> Response[Any]:
     """The roster as filtered, in name order (personal data: only where the roster is held, D12)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         rows = (await filtered(conn, frame.viewer, category, EXPORTED))[:EXPORTED]
         units = await units_info(conn, list({r.owner for r in rows}))
@@ -151,61 +141,36 @@ async def members_xlsx(
     return xlsx_response("dang-vien.xlsx", "Đảng viên", header, body)
 
 
-def _back(frame: Page, extra: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), extra) if q)
-    return Redirect(f"/dang-vien?{query}", status_code=303)
-
-
 @post("/dang-vien/them", status_code=303)
-async def add_member(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_member(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Add one member to a roster written here, with every check of `POST /api/v1/members` (D12)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     owner = form.ident("unit", required="Chọn chi bộ, đảng bộ của đảng viên.")
     fields = read_member(form)
     if form.ok and owner is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await create_member(conn, caller, MemberCreate(**fields, unit=owner))
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _back(frame, "saved=added")
-    context = await _context(request, frame, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("members.html", frame, status_code=422, **context)
+        data = MemberCreate(**fields, unit=owner)
+        if await form.save(lambda conn: create_member(conn, frame.me, data)):
+            return back_to("/dang-vien", frame, saved="added")
+    return form.again("members.html", frame, await _context(request, frame, None))
 
 
 @post("/dang-vien/nhap", status_code=303)
-async def import_roster(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> Response[Any]:
+async def import_roster(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Import the unit's roster from .xlsx, all or nothing (`POST /api/v1/members/import`); "check only" writes
     nothing and says what would change."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     upload = form.file("file")
     dry_run = form.data.get("dry_run") == "1"
-    problems: list[RowProblem] = []
     result = None
     if form.ok and upload is not None:
-        try:
-            content = await upload.read()
-            async with request.app.state.db.write() as conn:
-                result = await import_roster_file(conn, caller, content, frame.viewer.id, dry_run)
-        except Refusal as exc:
-            problems = exc.problem.rows or []
-            form.errors[GENERAL if problems else "file"] = exc.problem.message
-        else:
-            if not dry_run:
-                counts = f"created={result.created}&updated={result.updated}&unchanged={result.unchanged}"
-                return _back(frame, counts)
+        content = await upload.read()
+        done = await form.save(
+            lambda conn: import_roster_file(conn, frame.me, content, frame.viewer.id, dry_run), form.refused_file
+        )
+        result = done.value if done else None
+        if result is not None and not dry_run:
+            counts = {k: getattr(result, k) for k in ("created", "updated", "unchanged")}
+            return back_to("/dang-vien", frame, **counts)
     context = await _context(request, frame, None)
-    context.update(import_errors=form.errors, problems=problems)
+    context.update(import_errors=form.errors, problems=form.problems)
     if result is not None:
         context["result"] = {**{k: getattr(result, k) for k in ("created", "updated", "unchanged")}, "dry_run": True}
     return render("members.html", frame, status_code=200 if result is not None else 422, **context)

@@ -9,22 +9,18 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
 from shared.core.scope import (
-    Caller,
     UnitInfo,
-    check_writer,
     down_select,
     records,
     subtree_units,
     unit_info,
     units_info,
+    writes_here,
 )
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.collation import vi_key
@@ -35,8 +31,8 @@ from shared.essays.service import list_essays
 from shared.members.schemas import LEAVE_REASONS_VI, Member, MemberUpdate
 from shared.members.service import edit_member, get_member, leave_member, move_member
 from shared.sync.tables import ChildNode, Identity, UnitRow
-from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Page, back_to, render
 
 ROSTER_KINDS = (UnitKind.BASE_ORGANISATION.value, UnitKind.CELL.value)
 """Units that keep a roster: base organisations and their cells (a committee's members are on those)."""
@@ -44,7 +40,7 @@ ROSTER_KINDS = (UnitKind.BASE_ORGANISATION.value, UnitKind.CELL.value)
 
 async def roster_units(conn: AsyncConnection, viewer: UnitInfo) -> list[UnitInfo]:
     """Units of the viewer's subtree whose roster is written on this instance (where members may be added or
-    moved to), in Vietnamese name order: `check_writer`'s rule, read once for the whole subtree."""
+    moved to), in Vietnamese name order: `writes_here`'s rule, read once for the whole subtree."""
     identity = (await conn.execute(select(Identity.unit))).scalar_one_or_none()
     mine = None if identity is None else await unit_info(conn, identity)
     served = (
@@ -115,12 +111,7 @@ async def _context(request: Request[Any, Any, State], frame: Page, member_id: uu
     async with request.app.state.db.read() as conn:
         m: Member = await get_member(conn, frame.me, member_id)
         units = await units_info(conn, [m.unit])
-        writable = frame.can_edit
-        if writable:
-            try:
-                await check_writer(conn, units[m.unit])
-            except Refusal:
-                writable = False
+        writable = frame.can_edit and await writes_here(conn, units[m.unit])
         targets = []
         if writable:
             scope = await _move_scope(conn, frame, units[m.unit])
@@ -159,102 +150,56 @@ def _rev(form: Form) -> int | None:
 
 @get("/dang-vien/{member_id:uuid}")
 async def member_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, member_id: FromPath[uuid.UUID], saved: FromQuery[str | None] = None
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame, member_id)
     context["saved"] = saved
     return render("member.html", frame, **context)
 
 
-def _here(frame: Page, member_id: uuid.UUID, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"/dang-vien/{member_id}?{query}", status_code=303)
-
-
 @post("/dang-vien/{member_id:uuid}/sua", status_code=303)
 async def edit(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, member_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Edit a member's details and D12 category (`PATCH /api/v1/members/{id}`), refused on a stale version."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     fields = read_member(form)
     rev = _rev(form)
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                update = MemberUpdate(rev=rev if rev is not None else msgspec.UNSET, **fields)
-                await edit_member(conn, caller, member_id, update)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _here(frame, member_id, "edited")
-    context = await _context(request, frame, member_id)
-    context.update(form=form.values, errors=form.errors)
-    return render("member.html", frame, status_code=422, **context)
+    update = MemberUpdate(rev=rev if rev is not None else msgspec.UNSET, **fields)
+    if form.ok and await form.save(lambda conn: edit_member(conn, frame.me, member_id, update)):
+        return back_to(f"/dang-vien/{member_id}", frame, saved="edited")
+    return form.again("member.html", frame, await _context(request, frame, member_id))
 
 
 @post("/dang-vien/{member_id:uuid}/chuyen", status_code=303)
 async def move(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, member_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Move a member to another unit written here; their essays stay theirs and both units' counts change."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     target = form.ident("unit", required="Chọn đơn vị chuyển đến.")
     rev = _rev(form)
-    if form.ok and target is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await move_member(conn, caller, member_id, target, rev)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _here(frame, member_id, "moved")
-    context = await _context(request, frame, member_id)
-    context.update(move_form=form.values, move_errors=form.errors)
-    return render("member.html", frame, status_code=422, **context)
+    if (
+        form.ok
+        and target is not None
+        and await form.save(lambda conn: move_member(conn, frame.me, member_id, target, rev))
+    ):
+        return back_to(f"/dang-vien/{member_id}", frame, saved="moved")
+    return form.again("member.html", frame, await _context(request, frame, member_id), prefix="move_")
 
 
 @post("/dang-vien/{member_id:uuid}/roi", status_code=303)
 async def leave(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    member_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, member_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Take a member off the roster with a reason; the unit's counts change at once (D12, D26)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     reason = form.choice("reason", LEAVE_REASONS_VI, message="Chọn lý do rời danh sách.")
     confirmed = form.data.get("confirm") == "1"
     form.values["confirm"] = "1" if confirmed else ""
     if not confirmed:
         form.errors["confirm"] = "Đánh dấu ô này để xác nhận: tên đảng viên sẽ bị xóa khỏi danh sách."
     rev = _rev(form)
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await leave_member(conn, caller, member_id, reason, rev)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            query = "&".join(q for q in (frame.unit_query(), "saved=left") if q)
-            return Redirect(f"/dang-vien?{query}", status_code=303)
-    context = await _context(request, frame, member_id)
-    context.update(leave_form=form.values, leave_errors=form.errors)
-    return render("member.html", frame, status_code=422, **context)
+    if form.ok and await form.save(lambda conn: leave_member(conn, frame.me, member_id, reason, rev)):
+        return back_to("/dang-vien", frame, saved="left")
+    return form.again("member.html", frame, await _context(request, frame, member_id), prefix="leave_")
 
 
 PAGES = (member_page, edit, move, leave)

@@ -31,7 +31,7 @@ from shared.core.scope import (
     up_select,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService
+from shared.core.service import RecordKind, RecordService, another_live, new_record
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.service import visible_document
 from shared.domain.consolidation import ProgrammeFigures, TargetState, programme_figures
@@ -193,18 +193,7 @@ async def check_programme(conn: AsyncConnection, owner: UnitInfo, rec: ActionPro
             f"Chương trình ban hành trước ngày ký văn bản {doc.number}.",
             f"The programme is dated before {doc.number} was signed.",
         )
-    table = ACTION_PROGRAMME.table
-    dup = (
-        await conn.execute(
-            select(table.c.id).where(
-                table.c.owner == owner.id,
-                table.c.document == doc.id,
-                table.c.id != rec.id,
-                table.c.deleted.is_(False),
-            )
-        )
-    ).first()
-    if dup is not None:
+    if await another_live(conn, ACTION_PROGRAMME, rec, owner=owner.id, document=doc.id):
         raise Refusal(
             409,
             "programme.duplicate",
@@ -307,12 +296,9 @@ async def report_progress(conn: AsyncConnection, caller: Caller, data: ProgressC
     changes: dict[str, Any] = {"value": data.value, "reported_on": data.reported_on, "note": data.note.strip()}
     if held:
         return await revise(conn, PROGRAMME_PROGRESS, caller, held[0], changes)
-    rec = ProgressRecord(
-        id=new_id(),
-        owner=owner.id,
-        audience=None,
-        rev=1,
-        deleted=False,
+    rec = new_record(
+        ProgressRecord,
+        owner.id,
         programme=prog.id,
         target=target.key,
         year=data.year,

@@ -8,16 +8,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Redirect
+from litestar.params import FromPath, FromQuery
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, units_info
+from shared.core.scope import units_info
 from shared.domain.formatting import format_date, format_decimal
 from shared.domain.programmes import target_state
 from shared.programmes.records import PROGRAMME_PROGRESS, ActionProgrammeRecord, ProgressRecord, Target
@@ -39,8 +38,8 @@ from shared.programmes.service import (
     report_progress,
 )
 from shared.ui.export import xlsx_response
-from shared.ui.forms import GENERAL, Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import GENERAL, Form, Posted
+from shared.ui.web import Frame, Listed, Page, back_to, listed_by_document_and_state, render
 
 TARGET_ROWS = 3
 """Blank target rows a new programme's form offers (more can be added by editing it)."""
@@ -53,8 +52,6 @@ TARGET_FIELDS = {
     "deadline": "deadline",
 }
 """API field of a target → the suffix of its form field (`t0_indicator` ...)."""
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
-"""The list's state filter (`?state=`; `state` itself is a name Litestar keeps for the app state)."""
 
 
 @dataclass(frozen=True)
@@ -115,12 +112,7 @@ def _decimal(form: Form, name: str, label: str) -> Decimal | None:
 
 def _refused(form: Form, exc: Refusal) -> None:
     """A refusal next to its field; a target's (`targets[1].deadline`) next to that row's input."""
-    found = re.fullmatch(r"targets\[(\d+)\]\.(\w+)", exc.problem.field or "")
-    if found and found.group(2) in TARGET_FIELDS:
-        form.errors[f"t{found.group(1)}_{TARGET_FIELDS[found.group(2)]}"] = exc.problem.message
-    elif (exc.problem.field or "") == "targets":
-        form.errors["t0_indicator"] = exc.problem.message
-    else:
+    if not form.refused_row(exc, "targets", "t", TARGET_FIELDS.get, "t0_indicator"):
         form.refused(exc)
         if GENERAL in form.errors and exc.problem.field in ("unit", "kind"):
             form.errors[GENERAL] = exc.problem.message
@@ -195,31 +187,18 @@ async def _list_context(
     }
 
 
-@get("/chuong-trinh")
-async def programmes_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
-    context = await _list_context(request, frame, document, which)
-    return render("programmes.html", frame, saved=saved, **context)
+LISTED = listed_by_document_and_state(_list_context)
 
 
-@get("/chuong-trinh.xlsx")
-async def programmes_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-) -> Response[Any]:
+@get("/chuong-trinh", dependencies=LISTED)
+async def programmes_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
+    return render("programmes.html", frame, saved=saved, **listed)
+
+
+@get("/chuong-trinh.xlsx", dependencies=LISTED)
+async def programmes_xlsx(listed: Listed) -> Response[Any]:
     """The list as filtered, one row per target."""
-    frame = await page_for(request, caller, unit)
-    context = await _list_context(request, frame, document, which)
+    context = listed
     units, numbers = context["units"], context["numbers"]
     header = (
         "Đơn vị", "Văn bản", "Số", "Tên chương trình", "Ngày ban hành", "Chỉ tiêu", "Đơn vị tính",
@@ -248,18 +227,9 @@ async def programmes_xlsx(
     return xlsx_response("chuong-trinh-hanh-dong.xlsx", "Chương trình hành động", header, rows)
 
 
-def _to(path: str, frame: Page, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"{path}?{query}", status_code=303)
-
-
 @post("/chuong-trinh", status_code=303)
-async def add_programme(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_programme(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Build the viewed unit's programme for a document, with every check of `POST /api/v1/action-programmes`."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     document = form.ident("document", required="Chọn văn bản mà chương trình thực hiện.")
     kind = form.choice("kind", KIND_LABELS_VI, message="Chọn chương trình hay kế hoạch.")
     number = form.text("number")
@@ -271,16 +241,10 @@ async def add_programme(
         form.errors["t0_indicator"] = "Chương trình cần ít nhất một chỉ tiêu định lượng (D15)."
     if form.ok and document is not None and issued_on is not None:
         data = ProgrammeCreate(document, title, issued_on, situation, targets, [], kind, number, frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                rec = await PROGRAMMES.create(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return _to(f"/chuong-trinh/{rec.id}", frame, "created")
-    context = await _list_context(request, frame, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("programmes.html", frame, status_code=422, saved=None, **context)
+        made = await form.save(lambda conn: PROGRAMMES.create(conn, frame.me, data), partial(_refused, form))
+        if made:
+            return back_to(f"/chuong-trinh/{made.value.id}", frame, saved="created")
+    return form.again("programmes.html", frame, await _list_context(request, frame, None, None), saved=None)
 
 
 async def _detail(request: Request[Any, Any, State], frame: Page, programme_id: uuid.UUID) -> dict[str, Any]:
@@ -319,25 +283,18 @@ async def _detail(request: Request[Any, Any, State], frame: Page, programme_id: 
 @get("/chuong-trinh/{programme_id:uuid}")
 async def programme_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
     programme_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     return render("programme.html", frame, saved=saved, **await _detail(request, frame, programme_id))
 
 
 @post("/chuong-trinh/{programme_id:uuid}/sua", status_code=303)
 async def edit_programme(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    programme_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, programme_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Edit a programme and its targets; a target keeps its key, so its progress stays attached (D18)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     context = await _detail(request, frame, programme_id)
     title = form.text("title", required="Nhập tên chương trình hành động.")
     number = form.text("number")
@@ -347,45 +304,27 @@ async def edit_programme(
     rev = form.number("rev", label="Phiên bản")
     if form.ok and issued_on is not None:
         data = ProgrammeUpdate(rev or 0, title, number, issued_on, situation, targets)
-        try:
-            async with request.app.state.db.write() as conn:
-                await PROGRAMMES.revise(conn, caller, programme_id, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return _to(f"/chuong-trinh/{programme_id}", frame, "edited")
-    context.update(edit_form=form.values, edit_errors=form.errors, editing=True)
-    return render("programme.html", frame, status_code=422, saved=None, **context)
+        if await form.save(lambda conn: PROGRAMMES.revise(conn, frame.me, programme_id, data), partial(_refused, form)):
+            return back_to(f"/chuong-trinh/{programme_id}", frame, saved="edited")
+    return form.again("programme.html", frame, context, prefix="edit_", editing=True, saved=None)
 
 
 @post("/chuong-trinh/{programme_id:uuid}/tien-do", status_code=303)
 async def add_progress(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    programme_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, programme_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Report a target's value for a year (D18); the same year reported again replaces the figure."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     target = form.ident("target", required="Chọn chỉ tiêu được báo cáo.")
     year = form.number("year", label="Năm báo cáo")
     value = _decimal(form, "value", "Giá trị đạt được")
     reported_on = form.day("reported_on")
     note = form.text("note")
     if form.ok and target is not None and year is not None and value is not None and reported_on is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await report_progress(
-                    conn, caller, ProgressCreate(programme_id, target, year, value, reported_on, note)
-                )
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _to(f"/chuong-trinh/{programme_id}", frame, "progress")
+        data = ProgressCreate(programme_id, target, year, value, reported_on, note)
+        if await form.save(lambda conn: report_progress(conn, frame.me, data)):
+            return back_to(f"/chuong-trinh/{programme_id}", frame, saved="progress")
     context = await _detail(request, frame, programme_id)
-    context.update(progress_form=form.values, progress_errors=form.errors)
-    return render("programme.html", frame, status_code=422, saved=None, **context)
+    return form.again("programme.html", frame, context, prefix="progress_", saved=None)
 
 
 PAGES = (programmes_page, programmes_xlsx, add_programme, programme_page, edit_programme, add_progress)

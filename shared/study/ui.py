@@ -12,12 +12,10 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from shared.core.errors import Refusal
 from shared.core.scope import Caller, down_select, records, units_info
 from shared.core.service import RecordService
 from shared.documents.records import DOCUMENT
@@ -34,8 +32,8 @@ from shared.study.schemas import (
 )
 from shared.study.service import PROPAGANDA_ITEMS, SESSIONS
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Page, back_to, page_for, render
 
 PAGE_SIZE = 200
 
@@ -70,11 +68,8 @@ async def _context(request: Request[Any, Any, State], frame: Page) -> dict[str, 
 
 
 @get("/hoc-tap/buoi-hoc.xlsx")
-async def sessions_xlsx(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def sessions_xlsx(request: Request[Any, Any, State], frame: Frame) -> Response[Any]:
     """Every study session of the subtree, newest first (D8)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         sessions = await SESSIONS.list_all(conn, frame.me, frame.viewer.id)
         named = await _document_numbers(conn, frame, {d for s in sessions for d in s.documents})
@@ -98,11 +93,8 @@ async def sessions_xlsx(
 
 
 @get("/hoc-tap/tuyen-truyen.xlsx")
-async def propaganda_xlsx(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def propaganda_xlsx(request: Request[Any, Any, State], frame: Frame) -> Response[Any]:
     """Every propaganda entry of the subtree, newest period first (D9)."""
-    frame = await page_for(request, caller, unit)
     async with request.app.state.db.read() as conn:
         items = await PROPAGANDA_ITEMS.list_all(conn, frame.me, frame.viewer.id)
         named = await _document_numbers(conn, frame, {a.document for a in items if a.document})
@@ -131,20 +123,11 @@ async def _document_numbers(conn: Any, frame: Page, wanted: set[uuid.UUID]) -> d
 
 @get("/hoc-tap")
 async def study_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
+    request: Request[Any, Any, State], frame: Frame, saved: FromQuery[str | None] = None
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     context = await _context(request, frame)
     context["saved"] = saved
     return render("study.html", frame, **context)
-
-
-def _back(frame: Page, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"/hoc-tap?{query}", status_code=303)
 
 
 def _session_data(form: Form, unit: uuid.UUID) -> StudySessionCreate | None:
@@ -194,22 +177,25 @@ KINDS = {
 }
 
 
+def _kind_of(slug: FromPath[str]) -> _Kind:
+    """The record kind a page's path names (`/hoc-tap/<slug>/...`); any other slug is not found."""
+    if slug not in KINDS:
+        raise NotFoundException()
+    return KINDS[slug]
+
+
+BY_SLUG = {"kind": Provide(_kind_of, sync_to_thread=False)}
+"""The routes under `/hoc-tap/<slug>/<id>` get the record kind as their `kind` parameter."""
+
+
 async def _add(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None, slug: str) -> Response[Any]:
     kind = KINDS[slug]
     frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
+    form = await Form.posted(request)
     data = kind.read(form, frame.viewer.id)
-    if data is not None:
-        try:
-            async with request.app.state.db.write() as conn:
-                await kind.service.create(conn, caller, data)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _back(frame, kind.saved)
-    context = await _context(request, frame)
-    context.update({f"{kind.saved}_form": form.values, f"{kind.saved}_errors": form.errors})
-    return render("study.html", frame, status_code=422, **context)
+    if data is not None and await form.save(lambda conn: kind.service.create(conn, caller, data)):
+        return back_to("/hoc-tap", frame, saved=kind.saved)
+    return form.again("study.html", frame, await _context(request, frame), prefix=f"{kind.saved}_")
 
 
 @post("/hoc-tap/buoi-hoc", status_code=303)
@@ -243,9 +229,8 @@ def _as_typed(rec: Any) -> dict[str, Any]:
 
 
 async def _edit_page(
-    request: Request[Any, Any, State], caller: Caller, slug: str, record_id: uuid.UUID, form: Form | None = None
+    request: Request[Any, Any, State], caller: Caller, kind: _Kind, record_id: uuid.UUID, form: Form | None = None
 ) -> Response[Any]:
-    kind = KINDS[slug]
     async with request.app.state.db.read() as conn:
         rec = await kind.service.get(conn, caller, record_id)
         docs = sorted(await visible_documents(conn, caller.unit), key=lambda d: d.signed_on, reverse=True)
@@ -254,7 +239,7 @@ async def _edit_page(
         "study_edit.html",
         frame,
         status_code=200 if form is None else 422,
-        slug=slug,
+        slug=next(slug for slug, k in KINDS.items() if k is kind),
         kind=kind,
         rec=rec,
         docs=docs,
@@ -265,7 +250,7 @@ async def _edit_page(
     )
 
 
-@get("/hoc-tap/{slug:str}/{record_id:uuid}")
+@get("/hoc-tap/{slug:str}/{record_id:uuid}", dependencies=BY_SLUG)
 async def edit_page(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
@@ -273,55 +258,43 @@ async def edit_page(
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """A study session or propaganda activity with its form to correct it, and a button to delete it."""
-    if slug not in KINDS:
-        raise NotFoundException()
-    return await _edit_page(request, caller, slug, record_id)
+    return await _edit_page(request, caller, _kind_of(slug), record_id)
 
 
-@post("/hoc-tap/{slug:str}/{record_id:uuid}", status_code=303)
+@post("/hoc-tap/{slug:str}/{record_id:uuid}", status_code=303, dependencies=BY_SLUG)
 async def edit(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
-    slug: FromPath[str],
+    form: Posted,
+    kind: NamedDependency[_Kind],
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Save a correction; refused if someone changed the record since the form was opened (rev)."""
-    if slug not in KINDS:
-        raise NotFoundException()
-    kind = KINDS[slug]
-    form = Form(await request.form())
     rev = str(form.data.get("rev") or "")  # not a field of its own: a stale edit is told above the form
     data = kind.read(form, caller.unit.id)
     if data is not None:
         fields = {n: getattr(data, n) for n in kind.update.__struct_fields__ if n != "rev" and hasattr(data, n)}
         update = kind.update(rev=int(rev) if rev.isdigit() else msgspec.UNSET, **fields)
-        try:
-            async with request.app.state.db.write() as conn:
-                rec = await kind.service.revise(conn, caller, record_id, update)
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _back(await page_for(request, caller, rec.owner), f"{kind.saved}-edited")
-    return await _edit_page(request, caller, slug, record_id, form)
+        done = await form.save(lambda conn: kind.service.revise(conn, caller, record_id, update))
+        if done:
+            return back_to("/hoc-tap", await page_for(request, caller, done.value.owner), saved=f"{kind.saved}-edited")
+    return await _edit_page(request, caller, kind, record_id, form)
 
 
-@post("/hoc-tap/{slug:str}/{record_id:uuid}/xoa", status_code=303)
+@post("/hoc-tap/{slug:str}/{record_id:uuid}/xoa", status_code=303, dependencies=BY_SLUG)
 async def remove(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
-    slug: FromPath[str],
+    form: Posted,
+    kind: NamedDependency[_Kind],
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Delete a record entered by mistake; it disappears wherever it has travelled (a tombstone)."""
-    if slug not in KINDS:
-        raise NotFoundException()
-    kind = KINDS[slug]
-    form = Form(await request.form())
     rev = form.text("rev")
     async with request.app.state.db.write() as conn:
         rec = await kind.service.get(conn, caller, record_id)
         await kind.service.delete(conn, caller, record_id, int(rev) if rev.isdigit() else None)
-    return _back(await page_for(request, caller, rec.owner), f"{kind.saved}-deleted")
+    return back_to("/hoc-tap", await page_for(request, caller, rec.owner), saved=f"{kind.saved}-deleted")
 
 
 PAGES = (sessions_xlsx, propaganda_xlsx, study_page, add_session, add_propaganda, edit_page, edit, remove)

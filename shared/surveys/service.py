@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal, invalid
 from shared.core.scope import UnitInfo, get_visible, records, subtree_units, units_info, up_select
-from shared.core.service import RecordKind, RecordService
+from shared.core.service import RecordKind, RecordService, another_live
 from shared.documents.service import visible_document
 from shared.domain.surveys import (
     METHODS,
@@ -172,15 +172,7 @@ async def check_response(conn: AsyncConnection, owner: UnitInfo, rec: SurveyResp
                 "The respondent is not among those this unit selected for the questionnaire.",
             )
         group = held[0].group
-        table = SURVEY_RESPONSE.table
-        answered = (
-            await conn.execute(
-                select(table.c.id).where(
-                    table.c.respondent == rec.respondent, table.c.id != rec.id, table.c.deleted.is_(False)
-                )
-            )
-        ).first()
-        if answered is not None:
+        if await another_live(conn, SURVEY_RESPONSE, rec, respondent=rec.respondent):
             raise Refusal(
                 409,
                 "survey.answered",

@@ -7,16 +7,15 @@ import re
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Redirect
+from litestar.params import FromPath, FromQuery
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, subtree_units
+from shared.core.scope import subtree_units
 from shared.domain.formatting import format_decimal, format_percent
 from shared.domain.surveys import QUESTION_KINDS
 from shared.programmes.service import documents_for
@@ -31,11 +30,10 @@ from shared.surveys.schemas import (
 )
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
-from shared.ui.web import Page, page_for, render
+from shared.ui.forms import Form, Posted
+from shared.ui.web import Frame, Listed, Page, back_to, listed_by_document_and_state, render
 
 QUESTION_ROWS = 5
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
 STATE_LABELS_VI = {"upcoming": "Chưa mở", "open": "Đang khảo sát", "closed": "Đã kết thúc"}
 
 
@@ -76,29 +74,17 @@ async def _list_context(
     }
 
 
-@get("/khao-sat")
-async def surveys_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
-    return render("surveys.html", frame, saved=saved, **await _list_context(request, frame, document, which))
+LISTED = listed_by_document_and_state(_list_context)
 
 
-@get("/khao-sat.xlsx")
-async def surveys_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
-    c = await _list_context(request, frame, document, which)
+@get("/khao-sat", dependencies=LISTED)
+async def surveys_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
+    return render("surveys.html", frame, saved=saved, **listed)
+
+
+@get("/khao-sat.xlsx", dependencies=LISTED)
+async def surveys_xlsx(listed: Listed) -> Response[Any]:
+    c = listed
     header = ("Phiếu khảo sát", "Văn bản", "Phương pháp", "Từ ngày", "Đến ngày", "Số câu hỏi", "Tình trạng")
     rows = [
         (
@@ -115,20 +101,13 @@ async def surveys_xlsx(
     return xlsx_response("khao-sat.xlsx", "Khảo sát", header, rows)
 
 
-def _to(path: str, frame: Page, saved: str) -> Redirect:
-    query = "&".join(q for q in (frame.unit_query(), f"saved={saved}") if q)
-    return Redirect(f"{path}?{query}", status_code=303)
+QUESTION_FIELDS = {"options": "options", "scale_min": "scale", "scale_max": "scale", "kind": "kind"}
+"""API field of a question → the suffix of its form field (`q0_scale` ...); any other is the question's text."""
 
 
 def _refused(form: Form, exc: Refusal) -> None:
     """A question's refusal (`questions[2].options`) next to that row; others as the shell's forms do."""
-    found = re.fullmatch(r"questions\[(\d+)\]\.(\w+)", exc.problem.field or "")
-    if found:
-        name = {"options": "options", "scale_min": "scale", "scale_max": "scale", "kind": "kind"}.get(found.group(2))
-        form.errors[f"q{found.group(1)}_{name or 'text'}"] = exc.problem.message
-    elif exc.problem.field == "questions":
-        form.errors["q0_text"] = exc.problem.message
-    else:
+    if not form.refused_row(exc, "questions", "q", lambda f: QUESTION_FIELDS.get(f, "text"), "q0_text"):
         form.refused(exc)
 
 
@@ -157,12 +136,8 @@ def _read_questions(form: Form) -> list[QuestionWire]:
 
 
 @post("/khao-sat", status_code=303)
-async def add_questionnaire(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
-) -> Response[Any]:
+async def add_questionnaire(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
     """Build a questionnaire at the viewed unit and send it down to the units chosen (D22)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     title = form.text("title", required="Nhập tên phiếu khảo sát.")
     document = form.ident("document")
     method = form.choice("method", METHOD_LABELS_VI, message="Chọn phương pháp khảo sát.")
@@ -179,16 +154,10 @@ async def add_questionnaire(
         data = QuestionnaireCreate(
             title, opens_on, closes_on, questions, method, selected, per_unit or 0, document, frame.viewer.id
         )
-        try:
-            async with request.app.state.db.write() as conn:
-                rec = await QUESTIONNAIRES.create(conn, caller, data)
-        except Refusal as exc:
-            _refused(form, exc)
-        else:
-            return _to(f"/khao-sat/{rec.id}", frame, "created")
-    context = await _list_context(request, frame, None, None)
-    context.update(form=form.values, errors=form.errors)
-    return render("surveys.html", frame, status_code=422, saved=None, **context)
+        made = await form.save(lambda conn: QUESTIONNAIRES.create(conn, frame.me, data), partial(_refused, form))
+        if made:
+            return back_to(f"/khao-sat/{made.value.id}", frame, saved="created")
+    return form.again("surveys.html", frame, await _list_context(request, frame, None, None), saved=None)
 
 
 async def _detail(request: Request[Any, Any, State], frame: Page, qid: uuid.UUID) -> dict[str, Any]:
@@ -221,41 +190,26 @@ async def _detail(request: Request[Any, Any, State], frame: Page, qid: uuid.UUID
 @get("/khao-sat/{questionnaire_id:uuid}")
 async def survey_page(
     request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
+    frame: Frame,
     questionnaire_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
     saved: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    frame = await page_for(request, caller, unit)
     return render("survey.html", frame, saved=saved, **await _detail(request, frame, questionnaire_id))
 
 
 @post("/khao-sat/{questionnaire_id:uuid}/nguoi-tra-loi", status_code=303)
 async def add_respondent(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    questionnaire_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, questionnaire_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """A unit chosen to answer names a respondent of a group (D22: representative and honest)."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     name = form.text("full_name", required="Nhập họ và tên người được khảo sát.")
     group = form.choice("group", RESPONDENT_GROUPS, message="Chọn nhóm: đảng viên, cán bộ hoặc quần chúng.")
     note = form.text("note")
-    if form.ok:
-        try:
-            async with request.app.state.db.write() as conn:
-                await RESPONDENTS.create(
-                    conn, caller, RespondentCreate(questionnaire_id, name, group, note, frame.viewer.id)
-                )
-        except Refusal as exc:
-            form.refused(exc)
-        else:
-            return _to(f"/khao-sat/{questionnaire_id}", frame, "respondent")
+    data = RespondentCreate(questionnaire_id, name, group, note, frame.viewer.id)
+    if form.ok and await form.save(lambda conn: RESPONDENTS.create(conn, frame.me, data)):
+        return back_to(f"/khao-sat/{questionnaire_id}", frame, saved="respondent")
     context = await _detail(request, frame, questionnaire_id)
-    context.update(respondent_form=form.values, respondent_errors=form.errors)
-    return render("survey.html", frame, status_code=422, saved=None, **context)
+    return form.again("survey.html", frame, context, prefix="respondent_", saved=None)
 
 
 def _answers(form: Form, q: QuestionnaireRecord) -> list[AnswerWire]:
@@ -293,14 +247,9 @@ def _answers(form: Form, q: QuestionnaireRecord) -> list[AnswerWire]:
 
 @post("/khao-sat/{questionnaire_id:uuid}/phieu", status_code=303)
 async def add_response(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    questionnaire_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    request: Request[Any, Any, State], frame: Frame, form: Posted, questionnaire_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Enter one respondent's answers at the base (D22), with every check of `POST /api/v1/survey-responses`."""
-    frame = await page_for(request, caller, unit)
-    form = Form(await request.form())
     context = await _detail(request, frame, questionnaire_id)
     q: QuestionnaireRecord = context["q"]
     respondent = form.ident("respondent")
@@ -309,19 +258,17 @@ async def add_response(
     answers = _answers(form, q)
     if form.ok and answered_on is not None:
         data = SurveyResponseCreate(q.id, answered_on, answers, respondent, group, "", frame.viewer.id)
-        try:
-            async with request.app.state.db.write() as conn:
-                await RESPONSES.create(conn, caller, data)
-        except Refusal as exc:
+
+        def refused(exc: Refusal) -> None:
             found = re.fullmatch(r"answers\[(\d+)\].*", exc.problem.field or "")
             if found and int(found.group(1)) < len(answers):
                 form.errors[f"a_{answers[int(found.group(1))].question}"] = exc.problem.message
             else:
                 form.refused(exc)
-        else:
-            return _to(f"/khao-sat/{q.id}", frame, "response")
-    context.update(response_form=form.values, response_errors=form.errors)
-    return render("survey.html", frame, status_code=422, saved=None, **context)
+
+        if await form.save(lambda conn: RESPONSES.create(conn, frame.me, data), refused):
+            return back_to(f"/khao-sat/{q.id}", frame, saved="response")
+    return form.again("survey.html", frame, context, prefix="response_", saved=None)
 
 
 PAGES = (surveys_page, surveys_xlsx, add_questionnaire, survey_page, add_respondent, add_response)

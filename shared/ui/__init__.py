@@ -26,6 +26,7 @@ from shared.settings import Settings
 from shared.study import ui as study
 from shared.surveys import ui as surveys
 from shared.ui import home, login, sync
+from shared.ui.forms import provide_form
 from shared.ui.web import (
     EXCEPTION_HANDLERS,
     STATIC,
@@ -33,6 +34,7 @@ from shared.ui.web import (
     after_page,
     page_guard,
     provide_caller,
+    provide_frame,
     template_config,
 )
 from shared.units import ui as units
@@ -66,7 +68,11 @@ def ui_router(settings: Settings) -> Router:
         path="/",
         route_handlers=list(PAGES),
         guards=[page_guard],
-        dependencies={"caller": Provide(provide_caller, sync_to_thread=False)},
+        dependencies={
+            "caller": Provide(provide_caller, sync_to_thread=False),
+            "frame": Provide(provide_frame),
+            "form": Provide(provide_form),
+        },
         middleware=[DefineMiddleware(PageCSRFMiddleware, data_dir=settings.data_dir)],
         exception_handlers=EXCEPTION_HANDLERS,
         after_response=after_page,

@@ -2,27 +2,53 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
-from litestar.datastructures import FormMultiDict, UploadFile
+from litestar import Request
+from litestar.datastructures import FormMultiDict, State, UploadFile
+from litestar.di import NamedDependency
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal
+from shared.core.errors import Refusal, RowProblem
+from shared.db.engine import Database
 from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
+from shared.ui.web import Page, render
+
+T = TypeVar("T")
 
 GENERAL = "_"
 """The key of a problem that belongs to the whole form rather than one field."""
 
 
+@dataclass(frozen=True, slots=True)
+class Saved(Generic[T]):
+    """A write that went through, and what it returned (a write may return None)."""
+
+    value: T
+
+
 class Form:
     """A posted form being read; `errors` maps a field name to what is wrong with it."""
 
-    def __init__(self, data: FormMultiDict) -> None:
+    def __init__(self, data: FormMultiDict, db: Database) -> None:
         self.data = data
+        self.db = db
         self.errors: dict[str, str] = {}
         self.values: dict[str, Any] = {}
+        self.problems: list[RowProblem] = []
+        """The rows of an uploaded spreadsheet that were refused (`refused_file`)."""
+
+    @classmethod
+    async def posted(cls, request: Request[Any, Any, State]) -> Form:
+        """The request's form, read against the app's database (where `save` writes)."""
+        return cls(await request.form(), request.app.state.db)
 
     def _raw(self, name: str) -> str:
         value = self.data.get(name)
@@ -93,10 +119,68 @@ class Form:
         return value
 
     def refused(self, exc: Refusal) -> None:
-        """An API refusal shown next to the field it names (`documents[0]` → `documents`), else above the form."""
+        """An API refusal shown next to the field it names (`documents[0]` → `documents`), else above the form
+        (also above it for a stale version)."""
         field = (exc.problem.field or "").split("[")[0].split(".")[0]
         self.errors[field if field in self.values else GENERAL] = exc.problem.message
+        if field == "rev":  # the record changed since the form was opened: the version is a hidden field
+            self.errors[GENERAL] = exc.problem.message
+
+    def refused_row(self, exc: Refusal, rows: str, prefix: str, name: Callable[[str], str | None], first: str) -> bool:
+        """A refusal of one row of a repeated group (`targets[1].deadline`) next to that row's input
+        (`t1_deadline`: `prefix`, the row, `name` of the field), one of the whole group (`targets`) next to `first`;
+        False for any other, which the page shows as `refused` does."""
+        field = exc.problem.field or ""
+        found = re.fullmatch(rf"{re.escape(rows)}\[(\d+)\]\.(\w+)", field)
+        suffix = name(found.group(2)) if found else None
+        if found and suffix:
+            self.errors[f"{prefix}{found.group(1)}_{suffix}"] = exc.problem.message
+        elif field == rows:
+            self.errors[first] = exc.problem.message
+        else:
+            return False
+        return True
+
+    def refused_above(self, exc: Refusal) -> None:
+        """A refusal of the whole form (a delete, a stale version), shown above it."""
+        self.errors[GENERAL] = exc.problem.message
+
+    def refused_file(self, exc: Refusal) -> None:
+        """A refused spreadsheet: its bad rows listed above the form, else the problem next to the file field."""
+        self.problems = list(exc.problem.rows or [])
+        self.errors[GENERAL if self.problems else "file"] = exc.problem.message
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    async def save(
+        self,
+        write: Callable[[AsyncConnection], Awaitable[T]],
+        refused: Callable[[Refusal], None] | None = None,
+    ) -> Saved[T] | None:
+        """Run `write` in one transaction; a refusal is shown next to its field (by `refused`, else `self.refused`),
+        nothing is written, and the answer is None so the page shows the form again."""
+        try:
+            async with self.db.write() as conn:
+                return Saved(await write(conn))
+        except Refusal as exc:
+            (refused or self.refused)(exc)
+            return None
+
+    def again(
+        self, template: str, page: Page | None, context: dict[str, Any], *, prefix: str = "", **extra: Any
+    ) -> Template:
+        """The page again (422) with what was typed and each problem next to its field, in the context's
+        `<prefix>form` / `<prefix>errors`."""
+        context.update({f"{prefix}form": self.values, f"{prefix}errors": self.errors}, **extra)
+        return render(template, page, status_code=422, **context)
+
+
+async def provide_form(request: Request[Any, Any, State]) -> Form:
+    """The posted form, as a handler's `form: Posted` parameter."""
+    return await Form.posted(request)
+
+
+Posted: TypeAlias = NamedDependency[Form]
+"""The posted form (`provide_form`); the handler's parameter is named `form`."""

@@ -56,7 +56,7 @@ def login_form(next: FromQuery[str | None] = None, het_phien: FromQuery[bool] = 
 
 @post(LOGIN_PATH, opt={"public": True}, status_code=303)
 async def login(request: Request[Any, Any, State]) -> Response[Any]:
-    form = Form(await request.form())
+    form = await Form.posted(request)
     username = form.text("username", required="Nhập tên đăng nhập.")
     password = form.data.get("password")
     target = _safe_next(form.text("next"))
@@ -103,7 +103,7 @@ async def password_form(request: Request[Any, Any, State], caller: NamedDependen
 
 @post(PASSWORD_PATH, status_code=303, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
 async def password_change(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
-    form = Form(await request.form())
+    form = await Form.posted(request)
     current, new, again = (form.data.get(n) for n in ("current_password", "new_password", "again"))
     if not isinstance(current, str) or not current:
         form.errors["current_password"] = "Nhập mật khẩu hiện tại (mật khẩu được cấp)."

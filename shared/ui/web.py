@@ -11,19 +11,20 @@ import logging
 import os
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Annotated, Any, TypeAlias
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State, UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -33,6 +34,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.params import FromQuery, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
@@ -265,6 +267,19 @@ class Page:
         return f"unit={self.viewer.id}" if self.other_unit else ""
 
 
+def where(page: Page, **query: Any) -> str:
+    """`?…` for a link, a form or a redirect: the query given, and the viewed unit when it is not one's own."""
+    values = {k: str(v) for k, v in query.items() if v not in (None, "")}
+    if page.other_unit:
+        values["unit"] = str(page.viewer.id)
+    return "?" + urlencode(values) if values else ""
+
+
+def back_to(path: str, page: Page, **query: Any) -> Redirect:
+    """After a write: to `path` on the same unit, with the query that tells the page what was saved (303)."""
+    return Redirect(path + where(page, **query), status_code=303)
+
+
 def render(
     name: str, page: Page | None, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
 ) -> Template:
@@ -373,6 +388,40 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     Exception: _internal,
 }
+
+
+async def provide_frame(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], unit: FromQuery[uuid.UUID | None] = None
+) -> Page:
+    """A page's frame, as a handler's `frame: Frame` parameter: the unit viewed is `?unit=` (one's own by default)."""
+    return await page_for(request, caller, unit)
+
+
+Frame: TypeAlias = NamedDependency[Page]
+Listed: TypeAlias = NamedDependency[dict[str, Any]]
+"""A list page's context as its filters ask, shared by the page and its .xlsx (a `listed` dependency of the
+concept's own, which reads the filters once)."""
+StateQuery = Annotated[str | None, QueryParameter(name="state")]
+"""A list's state filter (`?state=`; `state` itself is a name Litestar keeps for the app state)."""
+
+
+def listed_by_document_and_state(
+    context: Callable[[Request[Any, Any, State], Page, uuid.UUID | None, str | None], Awaitable[dict[str, Any]]],
+) -> dict[str, Provide]:
+    """The `listed` dependency of a list filtered by document and state (`?document=&state=`)."""
+
+    async def listed(
+        request: Request[Any, Any, State],
+        frame: Frame,
+        document: FromQuery[uuid.UUID | None] = None,
+        which: StateQuery = None,
+    ) -> dict[str, Any]:
+        return await context(request, frame, document, which)
+
+    return {"listed": Provide(listed)}
+
+
+"""The page's frame (`provide_frame`); the handler's parameter is named `frame`."""
 
 
 async def page_for(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None = None) -> Page:
