@@ -97,13 +97,15 @@ async def sync_health(db: Database, parent: Parent, caller: Caller) -> SyncHealt
 async def sync_page(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
     done = None
     if "gui" in request.query_params:
-        # The figures of the round "Đồng bộ ngay" just ran (the redirect keeps a reload from running another).
-        done = {k: request.query_params.get(k, "0") for k in ("gui", "nhan", "tuchoi")}
+        # The figures of the round "Đồng bộ ngay" just ran (the redirect keeps a reload from running another);
+        # read as numbers, so a crafted link cannot put words on the page.
+        params = request.query_params
+        done = {k: int(v) if (v := params.get(k, "0")).isdigit() else 0 for k in ("gui", "nhan", "tuchoi")}
     return await _sync_page(request, caller, done=done)
 
 
 async def _sync_page(
-    request: Request[Any, Any, State], caller: Caller, *, done: dict[str, str] | None = None, failed: str = ""
+    request: Request[Any, Any, State], caller: Caller, *, done: dict[str, int] | None = None, failed: str = ""
 ) -> Response[Any]:
     state = request.app.state
     health = await sync_health(state.db, state.parent, caller)

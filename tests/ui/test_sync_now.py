@@ -52,6 +52,9 @@ async def test_sync_now_brings_the_parents_new_document_and_says_how_many(cluste
         assert await cluster.ids(district, DOCUMENT) == {doc.id}, "the round ran now, not at the loop's next turn"
         page = text_of((await web.get(done.headers["location"])).text)
         assert "Đã đồng bộ xong: gửi lên 0, nhận về 1 bản ghi." in page
+        crafted = text_of((await web.get("/dong-bo?gui=Mất hết dữ liệu&nhan=1")).text)
+        assert "Mất hết" not in crafted, "figures are numbers only"
+        assert "gửi lên 0, nhận về 1 bản ghi" in crafted
 
         refused = await web.post("/dong-bo/ngay", data={})
         assert refused.status_code == 403, "a form without its CSRF token runs no round"
