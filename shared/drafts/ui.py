@@ -165,10 +165,9 @@ async def reports_page(frame: Frame, listed: Listed, saved: FromQuery[str | None
 @get(f"{BASE}.xlsx", dependencies=LISTED)
 async def reports_xlsx(listed: Listed) -> Response[Any]:
     """The lower units' reports as filtered: due date, state, timeliness (D25b)."""
-    context = listed
     header = ("Mã", "Đơn vị", "Hạn", "Tình trạng", "Hạn sửa", "Đúng hạn", "Gửi lên")
     rows = [
-        (u.code, u.name, u.due, u.state_vi, u.correct_by, u.timeliness_vi, u.first_sent_on) for u in context["units"]
+        (u.code, u.name, u.due, u.state_vi, u.correct_by, u.timeliness_vi, u.first_sent_on) for u in listed["units"]
     ]
     return xlsx_response("bao-cao.xlsx", "Báo cáo cấp dưới", header, rows)
 
