@@ -9,7 +9,7 @@ the handlers are made at run time and Litestar reads their annotations as real t
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import msgspec
@@ -19,11 +19,29 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import BodyKwarg, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, out
 from shared.core.service import RecordService
 from shared.db.engine import Database
+
+T = TypeVar("T")
+
+
+async def reading(state: State, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """A route's `work` over one read connection."""
+    db: Database = state.db
+    async with db.read() as conn:
+        return await work(conn)
+
+
+async def writing(state: State, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """A route's `work` in one write transaction, committed when it returns; a refusal writes nothing."""
+    db: Database = state.db
+    async with db.write() as conn:
+        return await work(conn)
+
 
 _NO_FILTER = ("_", "__")
 """Names of the list filters a type does not have (hidden from the schema; Litestar wants distinct names)."""

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
 from shared.accounts.records import ROLE_LABELS_VI
@@ -106,21 +106,24 @@ async def _sign_ins(
     return frame, attempts, more, errors
 
 
-def _typed(username: str | None, since: str | None, until: str | None) -> dict[str, str]:
+def _typed(
+    username: FromQuery[str | None] = None, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None
+) -> dict[str, str]:
+    """The sign-in filters as typed (`?username=&since=&until=`), read once for the page and its .xlsx."""
     return {"username": username or "", "since": since or "", "until": until or ""}
 
 
-@get("/nhat-ky/dang-nhap", opt={"role": "admin"})
+TYPED = {"values": Provide(_typed, sync_to_thread=False)}
+
+
+@get("/nhat-ky/dang-nhap", opt={"role": "admin"}, dependencies=TYPED)
 async def sign_ins_page(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
+    values: NamedDependency[dict[str, str]],
     unit: FromQuery[uuid.UUID | None] = None,
-    username: FromQuery[str | None] = None,
-    since: FromQuery[str | None] = None,
-    until: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Sign-in attempts for the accounts of the subtree on this instance, newest first, with their outcome."""
-    values = _typed(username, since, until)
     frame, attempts, more, errors = await _sign_ins(request, caller, unit, values, SIGN_INS_SHOWN)
     given = {"unit": str(frame.viewer.id) if frame.other_unit else "", **values}
     query = urlencode({k: v for k, v in given.items() if v})
@@ -137,17 +140,15 @@ async def sign_ins_page(
     )
 
 
-@get("/nhat-ky/dang-nhap.xlsx", opt={"role": "admin"})
+@get("/nhat-ky/dang-nhap.xlsx", opt={"role": "admin"}, dependencies=TYPED)
 async def sign_ins_xlsx(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
+    values: NamedDependency[dict[str, str]],
     unit: FromQuery[uuid.UUID | None] = None,
-    username: FromQuery[str | None] = None,
-    since: FromQuery[str | None] = None,
-    until: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """The same attempts as .xlsx (up to the export's row limit)."""
-    _, attempts, _, _ = await _sign_ins(request, caller, unit, _typed(username, since, until), EXPORT_ROWS)
+    _, attempts, _, _ = await _sign_ins(request, caller, unit, values, EXPORT_ROWS)
     header = ("Thời điểm (giờ của máy này)", "Tài khoản", "Đơn vị", "Địa chỉ", "Kết quả")
     rows = [(format_moment(a.at), a.username, a.unit_code, a.address, a.outcome_vi) for a in attempts]
     return xlsx_response("dang-nhap.xlsx", "Đăng nhập", header, rows)

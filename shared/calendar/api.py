@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from shared.api.resource import record_routes
+from shared.api.resource import reading, record_routes, writing
 from shared.calendar import plans, service
 from shared.calendar.schemas import (
     DocumentCalendar,
@@ -30,7 +30,6 @@ from shared.calendar.schemas import (
 from shared.core.scope import (
     Caller,
 )
-from shared.db.engine import Database
 
 
 class CalendarController(Controller):
@@ -48,9 +47,7 @@ class CalendarController(Controller):
         to_date: FromQuery[date | None] = None,
     ) -> list[MilestoneOut]:
         """Every review of the documents a unit holds, in due order, with its status that day (D16, D17, D20)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await service.calendar(conn, caller, unit, today, from_date, to_date)
+        return await reading(state, lambda conn: service.calendar(conn, caller, unit, today, from_date, to_date))
 
     @get("/documents/{doc_id:uuid}")
     async def document_calendar(
@@ -62,9 +59,7 @@ class CalendarController(Controller):
         today: FromQuery[date | None] = None,
     ) -> DocumentCalendar:
         """One document's reviews, yearly evaluations (D18) and the assumptions behind the dates (D16)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await service.document_calendar(conn, caller, doc_id, unit, today)
+        return await reading(state, lambda conn: service.document_calendar(conn, caller, doc_id, unit, today))
 
     @get("/term-plan")
     async def term_plan_preview(
@@ -76,9 +71,7 @@ class CalendarController(Controller):
         unit: FromQuery[uuid.UUID | None] = None,
     ) -> list[MilestoneOut]:
         """Every review falling due in a congress term (D19): what the term plan must contain."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await service.term_plan_preview(conn, caller, start, end, unit)
+        return await reading(state, lambda conn: service.term_plan_preview(conn, caller, start, end, unit))
 
     @get("/year-plan")
     async def year_plan_preview(
@@ -89,9 +82,7 @@ class CalendarController(Controller):
         unit: FromQuery[uuid.UUID | None] = None,
     ) -> list[MilestoneOut]:
         """Every review falling due in a year (D19: the year-end plan for next year)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await service.year_plan_preview(conn, caller, year, unit)
+        return await reading(state, lambda conn: service.year_plan_preview(conn, caller, year, unit))
 
     @get("/bottom-up")
     async def bottom_up(
@@ -103,9 +94,7 @@ class CalendarController(Controller):
         unit: FromQuery[uuid.UUID | None] = None,
     ) -> list[UnitReview]:
         """Units of a subtree in the order they review (deepest first, D21), each with its date and whether done."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await service.bottom_up_steps(conn, caller, document, kind, unit)
+        return await reading(state, lambda conn: service.bottom_up_steps(conn, caller, document, kind, unit))
 
 
 class PlanController(Controller):
@@ -115,22 +104,16 @@ class PlanController(Controller):
     @get("/")
     async def list_plans(self, state: State, caller: NamedDependency[Caller]) -> list[Plan]:
         """Plans of the caller's committee and of the levels above it (plans travel down)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await plans.list_plans(conn, caller)
+        return await reading(state, lambda conn: plans.list_plans(conn, caller))
 
     @get("/{plan_id:uuid}")
     async def get_plan(self, state: State, caller: NamedDependency[Caller], plan_id: FromPath[uuid.UUID]) -> Plan:
-        db: Database = state.db
-        async with db.read() as conn:
-            return await plans.get_plan(conn, caller, plan_id)
+        return await reading(state, lambda conn: plans.get_plan(conn, caller, plan_id))
 
     @post("/", opt={"role": "admin"})
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[PlanCreate]) -> Plan:
         """Issue a plan of reviews (D19); term and year plans list every review due in their period."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await plans.create_plan(conn, caller, data)
+        return await writing(state, lambda conn: plans.create_plan(conn, caller, data))
 
 
 ROUTES = (

@@ -108,7 +108,6 @@ async def calendar_page(frame: Frame, listed: Listed) -> Response[Any]:
 @get(f"{BASE}.xlsx", dependencies=LISTED)
 async def calendar_xlsx(listed: Listed) -> Response[Any]:
     """The calendar as filtered, one row per review."""
-    context = listed
     header = (
         "Văn bản", "Trích yếu", "Việc", "Hạn theo quy định", "Hạn áp dụng", "Lý do điều chỉnh", "Văn bản chỉ đạo",
         "Hạn của đơn vị", "Hạn ban hành kế hoạch", "Số liệu tính đến", "Tình trạng",
@@ -116,7 +115,7 @@ async def calendar_xlsx(listed: Listed) -> Response[Any]:
     rows = [
         (
             m.document_number,
-            context["titles"].get(m.document, ""),
+            listed["titles"].get(m.document, ""),
             m.kind_vi,
             m.scheduled_due,
             m.due,
@@ -127,7 +126,7 @@ async def calendar_xlsx(listed: Listed) -> Response[Any]:
             m.cut_off,
             m.status_vi,
         )
-        for m in context["items"]
+        for m in listed["items"]
     ]
     return xlsx_response("lich-so-ket-tong-ket.xlsx", "Lịch sơ kết, tổng kết", header, rows)
 

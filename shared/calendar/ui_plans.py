@@ -149,14 +149,13 @@ async def plans_page(
 @get(f"{PLANS}.xlsx", dependencies=LISTED)
 async def plans_xlsx(listed: Listed) -> Response[Any]:
     """The plans as filtered, one row per review a plan lists (a plan listing none: one row)."""
-    context = listed
-    units, numbers = context["units"], context["numbers"]
+    units, numbers = listed["units"], listed["numbers"]
     header = (
         "Số kế hoạch", "Loại", "Đơn vị ban hành", "Ngày ban hành", "Từ ngày", "Đến ngày", "Văn bản", "Việc",
         "Hạn", "Hạn ban hành kế hoạch", "Tình trạng", "Ghi chú",
     )  # fmt: skip
     rows: list[tuple[Any, ...]] = []
-    for p, late in context["plans"]:
+    for p, late in listed["plans"]:
         head = (
             p.number, PLAN_KIND_LABELS_VI.get(p.plan_kind, p.plan_kind), units[p.unit].name if p.unit in units else "",
             p.issued_on, p.period_start, p.period_end,

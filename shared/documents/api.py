@@ -8,9 +8,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from shared.api.resource import record_routes
+from shared.api.resource import reading, record_routes
 from shared.core.scope import Caller
-from shared.db.engine import Database
 from shared.documents import service
 from shared.documents.schemas import Document, DocumentCreate, DocumentUpdate
 
@@ -26,17 +25,13 @@ async def list_documents(
 ) -> list[Document]:
     """Documents sent to a unit (the caller's by default) or entered in its subtree (D4, D6); `number` as
     written (`Số: 15 - NQ/TU` finds 15-NQ/TU, D5a)."""
-    db: Database = state.db
-    async with db.read() as conn:
-        return await service.list_documents(conn, caller, unit, number, after, limit)
+    return await reading(state, lambda conn: service.list_documents(conn, caller, unit, number, after, limit))
 
 
 @get("/{record_id:uuid}/lineage")
 async def lineage(state: State, caller: NamedDependency[Caller], record_id: FromPath[uuid.UUID]) -> list[Document]:
     """The chain of documents this one continues or replaces, and those that continue or replace it (D7)."""
-    db: Database = state.db
-    async with db.read() as conn:
-        return await service.document_lineage(conn, caller.unit, record_id)
+    return await reading(state, lambda conn: service.document_lineage(conn, caller.unit, record_id))
 
 
 ROUTES: tuple[Router, ...] = (

@@ -25,7 +25,7 @@ from shared.domain.calendar import IssuingLevel, annual_evaluations
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
 from shared.ui.export import xlsx_response
-from shared.ui.forms import Form
+from shared.ui.forms import Posted
 from shared.ui.web import Frame, Page, render
 
 PAGE_SIZE = 100
@@ -153,10 +153,11 @@ _VIEWER = "Tài khoản chỉ xem không đăng ký văn bản được; hãy nh
 
 
 @post("/van-ban/moi", status_code=303)
-async def create_document(request: Request[Any, Any, State], caller: NamedDependency[Caller]) -> Response[Any]:
+async def create_document(
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted
+) -> Response[Any]:
     """Register a document entered by the caller's committee, with every check of `POST /api/v1/documents`."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = await Form.posted(request)
     fields = read_document_form(form)
     if form.ok and fields["signed_on"] is not None:
         data = DocumentCreate(**fields)

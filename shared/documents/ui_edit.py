@@ -21,7 +21,7 @@ from shared.documents.records import DocumentRecord
 from shared.documents.schemas import Document, DocumentUpdate
 from shared.documents.service import DOCUMENTS, document_out, visible_documents
 from shared.domain.formatting import format_date
-from shared.ui.forms import GENERAL, Form
+from shared.ui.forms import GENERAL, Form, Posted
 from shared.ui.web import Page, render
 
 
@@ -103,11 +103,10 @@ async def edit_form(
 
 @post("/van-ban/{doc_id:uuid}/sua", status_code=303)
 async def edit(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], doc_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, doc_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Write the corrected document as its next rev; it travels down again on the next sync."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = await Form.posted(request)
     fields = read_document_form(form)
     rev = form.text("rev")
     if form.ok and fields["signed_on"] is not None:
@@ -119,11 +118,10 @@ async def edit(
 
 @post("/van-ban/{doc_id:uuid}/rut", status_code=303)
 async def withdraw(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], doc_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, doc_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Withdraw a document entered by mistake: a tombstone that travels down like the document."""
     frame = Page(caller, caller.unit, request.url.path)
-    form = await Form.posted(request)
     rev = form.text("rev")
     if not form.text("confirm"):
         form.errors[GENERAL] = "Hãy đánh dấu ô xác nhận trước khi rút văn bản."

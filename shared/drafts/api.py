@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from shared.api.resource import reading, writing
 from shared.core.scope import Caller, unit_in_scope
 from shared.db.engine import Database
 from shared.drafts import feedback, service
@@ -47,18 +48,17 @@ class DraftController(Controller):
         limit: FromQuery[int] = 100,
     ) -> list[Draft]:
         """Drafts of a unit's subtree and of the levels above it (sent down for comments, D23)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await service.list_drafts(
+        return await reading(
+            state,
+            lambda conn: service.list_drafts(
                 conn, caller, document=document, kind=kind, unit=unit, after=after, limit=limit
-            )
+            ),
+        )
 
     @post("/")
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[DraftCreate]) -> Draft:
         """Start a unit's review report with its first version (D24)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await service.create_draft(conn, caller, data)
+        return await writing(state, lambda conn: service.create_draft(conn, caller, data))
 
     @get("/{draft_id:uuid}")
     async def get_draft(
@@ -69,9 +69,7 @@ class DraftController(Controller):
         today: FromQuery[date | None] = None,
     ) -> Draft:
         """A draft with every version (D24), its due date, issuance deadline and late flags (D25, D25a)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await service.get_draft(conn, caller, draft_id, today)
+        return await reading(state, lambda conn: service.get_draft(conn, caller, draft_id, today))
 
     @post("/{draft_id:uuid}/versions", status_code=200)
     async def add_version(
@@ -82,27 +80,21 @@ class DraftController(Controller):
         data: JSONBody[VersionCreate],
     ) -> Draft:
         """A new version: comments taken in (D24), or a correction asked for by the level above (D25b)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await service.add_version(conn, caller, draft_id, data)
+        return await writing(state, lambda conn: service.add_version(conn, caller, draft_id, data))
 
     @post("/{draft_id:uuid}/submit", status_code=200)
     async def submit(
         self, state: State, caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID], data: JSONBody[Submit]
     ) -> Draft:
         """The lead agency submits the latest version to its committee (D24)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await service.submit_draft(conn, caller, draft_id, data)
+        return await writing(state, lambda conn: service.submit_draft(conn, caller, draft_id, data))
 
     @post("/{draft_id:uuid}/approve", status_code=200, opt={"role": "admin"})
     async def approve(
         self, state: State, caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID], data: JSONBody[Approve]
     ) -> Draft:
         """The committee approves its report (D24): only once its lower units' reports are in, or waived (D25b)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await service.approve_draft(conn, caller, draft_id, data)
+        return await writing(state, lambda conn: service.approve_draft(conn, caller, draft_id, data))
 
     @post("/{draft_id:uuid}/issue", status_code=200)
     async def issue(
@@ -110,9 +102,7 @@ class DraftController(Controller):
     ) -> Draft:
         """Send the finished report up (D25: within 10 days of approval, else flagged late); after a return, send
         the corrected, later version (D25b)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await service.issue_draft(conn, caller, draft_id, data)
+        return await writing(state, lambda conn: service.issue_draft(conn, caller, draft_id, data))
 
 
 class MeetingController(Controller):
@@ -124,16 +114,12 @@ class MeetingController(Controller):
         self, state: State, caller: NamedDependency[Caller], draft: FromQuery[uuid.UUID]
     ) -> list[Meeting]:
         """Workshops and conferences held on a draft."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await feedback.list_meetings(conn, caller, draft)
+        return await reading(state, lambda conn: feedback.list_meetings(conn, caller, draft))
 
     @post("/")
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[MeetingCreate]) -> Meeting:
         """The draft's unit records a workshop or conference held to collect comments, with its participants (D23)."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await feedback.add_meeting(conn, caller, data)
+        return await writing(state, lambda conn: feedback.add_meeting(conn, caller, data))
 
 
 class CommentController(Controller):
@@ -149,16 +135,12 @@ class CommentController(Controller):
         version: FromQuery[int | None] = None,
     ) -> list[Comment]:
         """Comments on a draft that the caller's unit may see: its own subtree's and those addressed to it (D4)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await feedback.list_comments(conn, caller, draft, version)
+        return await reading(state, lambda conn: feedback.list_comments(conn, caller, draft, version))
 
     @post("/")
     async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[CommentCreate]) -> Comment:
         """Comment on a section of a draft as the caller's unit (D23); it reaches the draft's unit by sync."""
-        db: Database = state.db
-        async with db.write() as conn:
-            return await feedback.add_comment(conn, caller, data)
+        return await writing(state, lambda conn: feedback.add_comment(conn, caller, data))
 
 
 class DecisionController(Controller):
@@ -174,9 +156,7 @@ class DecisionController(Controller):
         subject_unit: FromQuery[uuid.UUID | None] = None,
     ) -> list[Decision]:
         """Decisions made in the caller's subtree, or about its subtree by the levels above."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return await feedback.list_decisions(conn, caller, document, subject_unit)
+        return await reading(state, lambda conn: feedback.list_decisions(conn, caller, document, subject_unit))
 
     @post("/", opt={"role": "admin"})
     async def decide(self, state: State, caller: NamedDependency[Caller], data: JSONBody[DecisionCreate]) -> Decision:
@@ -184,9 +164,7 @@ class DecisionController(Controller):
 
         The lower unit's draft is never edited: this decision is the higher level's own record, addressed to it.
         """
-        db: Database = state.db
-        async with db.write() as conn:
-            return await feedback.decide(conn, caller, data)
+        return await writing(state, lambda conn: feedback.decide(conn, caller, data))
 
 
 class CompletenessController(Controller):

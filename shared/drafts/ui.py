@@ -165,10 +165,9 @@ async def reports_page(frame: Frame, listed: Listed, saved: FromQuery[str | None
 @get(f"{BASE}.xlsx", dependencies=LISTED)
 async def reports_xlsx(listed: Listed) -> Response[Any]:
     """The lower units' reports as filtered: due date, state, timeliness (D25b)."""
-    context = listed
     header = ("Mã", "Đơn vị", "Hạn", "Tình trạng", "Hạn sửa", "Đúng hạn", "Gửi lên")
     rows = [
-        (u.code, u.name, u.due, u.state_vi, u.correct_by, u.timeliness_vi, u.first_sent_on) for u in context["units"]
+        (u.code, u.name, u.due, u.state_vi, u.correct_by, u.timeliness_vi, u.first_sent_on) for u in listed["units"]
     ]
     return xlsx_response("bao-cao.xlsx", "Báo cáo cấp dưới", header, rows)
 
@@ -274,10 +273,9 @@ async def _step(
 
 @post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303)
 async def new_version(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """A new version: comments taken in (D24) or the correction the level above asked for (D25b)."""
-    form = await Form.posted(request)
     async with request.app.state.db.read() as conn:
         held = await service.get_draft(conn, caller, draft_id)
     sections = _sections_from(form, held.versions[-1])
@@ -293,10 +291,9 @@ async def new_version(
 
 @post(f"{BASE}/{{draft_id:uuid}}/trinh", status_code=303)
 async def submit(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The lead agency submits the latest version to its committee (D24)."""
-    form = await Form.posted(request)
     day = form.day("submitted_on")
 
     async def act(conn: Any) -> None:
@@ -308,10 +305,9 @@ async def submit(
 
 @post(f"{BASE}/{{draft_id:uuid}}/thong-qua", status_code=303, opt={"role": "admin"})
 async def approve(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The committee approves its report, once its lower units' reports are in or waived (D24, D25b)."""
-    form = await Form.posted(request)
     day = form.day("approved_on")
 
     async def act(conn: Any) -> None:
@@ -323,10 +319,9 @@ async def approve(
 
 @post(f"{BASE}/{{draft_id:uuid}}/ban-hanh", status_code=303)
 async def issue(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Issue and send the report up, within 10 days of approval (D25); after a return, the corrected version."""
-    form = await Form.posted(request)
     day = form.day("issued_on")
     number = form.text("report_number", required="Nhập số báo cáo, ví dụ 25-BC/ĐU.")
 
@@ -339,10 +334,9 @@ async def issue(
 
 @post(f"{BASE}/{{draft_id:uuid}}/hoi-nghi", status_code=303)
 async def add_meeting(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Record a workshop or conference held on the draft, with its participants (D23)."""
-    form = await Form.posted(request)
     kind = form.choice("meeting_kind", MEETING_KINDS, message="Chọn hội thảo hoặc hội nghị.")
     title = form.text("meeting_title", required="Nhập tên hội thảo, hội nghị.")
     held_on = form.day("held_on")
@@ -358,10 +352,9 @@ async def add_meeting(
 
 @post(f"{BASE}/{{draft_id:uuid}}/gop-y", status_code=303)
 async def add_comment(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], draft_id: FromPath[uuid.UUID]
+    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Comment on a section of the draft as one's own unit (D23, D24); it reaches the draft's unit by sync."""
-    form = await Form.posted(request)
     section = form.text("section", required="Chọn mục được góp ý.")
     text = form.text("text", required="Nhập nội dung góp ý.")
     made_on = form.day("made_on")

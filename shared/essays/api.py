@@ -9,9 +9,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.api.resource import XlsxUpload, record_routes, require_upload
+from shared.api.resource import XlsxUpload, reading, record_routes, require_upload, writing
 from shared.core.scope import Caller
-from shared.db.engine import Database
 from shared.essays import service
 from shared.essays.schemas import (
     Essay,
@@ -34,9 +33,7 @@ async def open_rewrites(
     unit: FromQuery[uuid.UUID | None] = None,
 ) -> list[Rewrite]:
     """Members whose latest attempt is Yếu, so a rewrite is owed, per unit of the subtree (D13)."""
-    db: Database = state.db
-    async with db.read() as conn:
-        return await service.list_open_rewrites(conn, caller, document, unit)
+    return await reading(state, lambda conn: service.list_open_rewrites(conn, caller, document, unit))
 
 
 @get("/summary")
@@ -48,9 +45,7 @@ async def summary(
 ) -> EssaySummary:
     """Participation for a document over a subtree: obliged and encouraged apart (D12), bands by latest attempt;
     the same figures as the consolidation's."""
-    db: Database = state.db
-    async with db.read() as conn:
-        return await service.essay_summary(conn, caller, document, unit)
+    return await reading(state, lambda conn: service.essay_summary(conn, caller, document, unit))
 
 
 @post("/import", status_code=200, before_request=require_upload)
@@ -66,9 +61,9 @@ async def import_grades(
     """Import grades from .xlsx (Họ và tên, Năm sinh, Điểm, Ngày chấm; or Mã đảng viên) for members on rosters
     held here. All or nothing: any bad row refuses the file, with every problem listed by row (D13)."""
     content = await data.read()
-    db: Database = state.db
-    async with db.write() as conn:
-        return await service.import_grade_file(conn, caller, content, document, unit, graded_on, dry_run)
+    return await writing(
+        state, lambda conn: service.import_grade_file(conn, caller, content, document, unit, graded_on, dry_run)
+    )
 
 
 ROUTES: tuple[Router, ...] = (

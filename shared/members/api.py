@@ -7,9 +7,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.api.resource import XlsxUpload, record_routes, require_upload
+from shared.api.resource import XlsxUpload, record_routes, require_upload, writing
 from shared.core.scope import Caller
-from shared.db.engine import Database
 from shared.members import service
 from shared.members.schemas import ImportResult, Member, MemberCreate, MemberUpdate
 
@@ -28,9 +27,7 @@ async def import_roster(
     birth year match a member already held updates that member.
     """
     content = await data.read()
-    db: Database = state.db
-    async with db.write() as conn:
-        return await service.import_roster_file(conn, caller, content, unit, dry_run)
+    return await writing(state, lambda conn: service.import_roster_file(conn, caller, content, unit, dry_run))
 
 
 ROUTES: tuple[Router, ...] = (

@@ -198,8 +198,7 @@ async def programmes_page(frame: Frame, listed: Listed, saved: FromQuery[str | N
 @get("/chuong-trinh.xlsx", dependencies=LISTED)
 async def programmes_xlsx(listed: Listed) -> Response[Any]:
     """The list as filtered, one row per target."""
-    context = listed
-    units, numbers = context["units"], context["numbers"]
+    units, numbers = listed["units"], listed["numbers"]
     header = (
         "Đơn vị", "Văn bản", "Số", "Tên chương trình", "Ngày ban hành", "Chỉ tiêu", "Đơn vị tính",
         "Số liệu ban đầu", "Nguồn", "Giá trị chỉ tiêu", "Thời hạn", "Năm báo cáo gần nhất", "Đạt được", "Tình trạng",
@@ -221,7 +220,7 @@ async def programmes_xlsx(listed: Listed) -> Response[Any]:
             plain(t.latest.value) if t.latest else None,
             TARGET_STATE_LABELS_VI[t.state],
         )
-        for r in context["rows"]
+        for r in listed["rows"]
         for t in r.targets
     ]
     return xlsx_response("chuong-trinh-hanh-dong.xlsx", "Chương trình hành động", header, rows)

@@ -84,19 +84,18 @@ async def surveys_page(frame: Frame, listed: Listed, saved: FromQuery[str | None
 
 @get("/khao-sat.xlsx", dependencies=LISTED)
 async def surveys_xlsx(listed: Listed) -> Response[Any]:
-    c = listed
     header = ("Phiếu khảo sát", "Văn bản", "Phương pháp", "Từ ngày", "Đến ngày", "Số câu hỏi", "Tình trạng")
     rows = [
         (
             q.title,
-            c["numbers"].get(q.document, "") if q.document else "",
+            listed["numbers"].get(q.document, "") if q.document else "",
             METHOD_LABELS_VI.get(q.method, q.method),
             q.opens_on,
             q.closes_on,
             len(q.questions),
-            STATE_LABELS_VI[state_of(q, c["today"])],
+            STATE_LABELS_VI[state_of(q, listed["today"])],
         )
-        for q in c["rows"]
+        for q in listed["rows"]
     ]
     return xlsx_response("khao-sat.xlsx", "Khảo sát", header, rows)
 
