@@ -35,7 +35,11 @@ from tests.faults.reference import Reference
 from tests.harness import DOCUMENT, ESSAY_GRADE, MEMBER, Cluster, free_port
 
 NQSYNC = str(Path(sys.executable).with_name("nqsync"))
-FAKETIME = shutil.which("faketime")
+FAKETIME = (
+    next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))), None) if shutil.which("faketime") else None
+)
+"""libfaketime, preloaded by hand: the `faketime` wrapper keeps a named semaphore per PID that a SIGKILLed node
+leaves behind, and a later process given the same PID then fails with "sem_open: File exists"."""
 SEED = int(os.environ.get("NQSYNC_FAULTS_SEED", "20261127"))
 FAULT_RATE = 0.4
 """Share of requests that meet a fault on their link during the fault passes."""
@@ -122,7 +126,7 @@ class Province:
         cmd = [NQSYNC, *args]
         if FAKETIME and code in SKEW:
             self.stats.skewed_processes += 1
-            cmd = [FAKETIME, "-f", f"{SKEW[code]:+d}d", *cmd]
+            cmd = ["env", f"LD_PRELOAD={FAKETIME}", f"FAKETIME={SKEW[code]:+d}d", *cmd]
         return cmd
 
     def data(self, code: str) -> Path:
