@@ -3,6 +3,7 @@ it provides, the client's address behind a trusted proxy — shared by the API a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
@@ -43,21 +44,34 @@ def required_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseR
     return "viewer" if connection.scope.get("method") in ("GET", "HEAD") else "editor"
 
 
-async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Every API route: a live session, and a role that allows the action (D27). Unit scope is checked per record."""
+async def guard(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    handler: BaseRouteHandler,
+    token: str | None,
+    via: str,
+    must_change: Callable[[], Exception],
+    forbidden: Callable[[], Exception],
+) -> Caller | None:
+    """The guard of the API and of the pages: a live session for `token`, and a role that allows the action (D27);
+    None on a public route. The caller is kept in the request's state and named in the audit trail."""
     if handler.opt.get("public"):
-        return
-    token = token_of(connection)
-    found = None if token is None else await session_for(connection.app.state.db, token, auth_settings(connection))
+        return None
+    found = None if not token else await session_for(connection.app.state.db, token, auth_settings(connection))
     if found is None:
         raise NotAuthorizedException()
-    caller, must_change = found
-    if must_change and not handler.opt.get(PASSWORD_CHANGE_OK):
-        raise password_change_required()
+    caller, must_change_password = found
+    if must_change_password and not handler.opt.get(PASSWORD_CHANGE_OK):
+        raise must_change()
     if not caller.at_least(required_role(connection, handler)):
-        raise PermissionDeniedException()
+        raise forbidden()
     connection.state.caller = caller
-    signed_in(caller, connection, "api")  # D27: the audit trail names who wrote
+    signed_in(caller, connection, via)  # D27: the audit trail names who wrote
+    return caller
+
+
+async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Every API route: a live session, and a role that allows the action (D27). Unit scope is checked per record."""
+    await guard(connection, handler, token_of(connection), "api", password_change_required, PermissionDeniedException)
 
 
 def provide_caller(request: Request[Any, Any, State]) -> Caller:

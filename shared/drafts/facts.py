@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -83,37 +84,35 @@ async def due_by_depth(conn: AsyncConnection, viewer: UnitInfo, doc: DocumentRec
     return steps
 
 
-async def drafts_of(
-    conn: AsyncConnection, owners: Sequence[uuid.UUID], document: uuid.UUID, kind: str
-) -> dict[uuid.UUID, ReportDraftRecord]:
-    table = REPORT_DRAFT.table
-    found: dict[uuid.UUID, ReportDraftRecord] = {}
-    for i in range(0, len(owners), 500):
-        stmt = select(*[table.c[n] for n in REPORT_DRAFT.columns]).where(
-            table.c.owner.in_(owners[i : i + 500]),
+async def _about_review(
+    conn: AsyncConnection, rt: RecordType, column: str, units: Sequence[uuid.UUID], document: uuid.UUID, kind: str
+) -> list[Any]:
+    """Live rows of a type about one review whose `column` names one of `units` (batched under SQL's limits)."""
+    table = rt.table
+    found: list[Any] = []
+    for i in range(0, len(units), 500):
+        stmt = select(*[table.c[n] for n in rt.columns]).where(
+            table.c[column].in_(units[i : i + 500]),
             table.c.document == document,
             table.c.kind == kind,
             table.c.deleted.is_(False),
         )
-        for rec in await records(conn, REPORT_DRAFT, stmt):
-            found[rec.owner] = rec
+        found.extend(await records(conn, rt, stmt))
     return found
+
+
+async def drafts_of(
+    conn: AsyncConnection, owners: Sequence[uuid.UUID], document: uuid.UUID, kind: str
+) -> dict[uuid.UUID, ReportDraftRecord]:
+    return {rec.owner: rec for rec in await _about_review(conn, REPORT_DRAFT, "owner", owners, document, kind)}
 
 
 async def decisions_about(
     conn: AsyncConnection, subjects: Sequence[uuid.UUID], document: uuid.UUID, kind: str
 ) -> dict[uuid.UUID, list[ReportDecisionRecord]]:
-    table = REPORT_DECISION.table
     found: dict[uuid.UUID, list[ReportDecisionRecord]] = {}
-    for i in range(0, len(subjects), 500):
-        stmt = select(*[table.c[n] for n in REPORT_DECISION.columns]).where(
-            table.c.subject_unit.in_(subjects[i : i + 500]),
-            table.c.document == document,
-            table.c.kind == kind,
-            table.c.deleted.is_(False),
-        )
-        for rec in await records(conn, REPORT_DECISION, stmt):
-            found.setdefault(rec.subject_unit, []).append(rec)
+    for rec in await _about_review(conn, REPORT_DECISION, "subject_unit", subjects, document, kind):
+        found.setdefault(rec.subject_unit, []).append(rec)
     return found
 
 

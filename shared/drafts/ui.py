@@ -4,6 +4,7 @@ owe with the decisions on them (D25b), and completeness and timeliness per level
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -271,6 +272,25 @@ async def _step(
     return form.again("draft.html", frame, await _draft_context(request, caller, draft_id), which=which)
 
 
+async def _dated_step(
+    request: Request[Any, Any, State],
+    caller: Caller,
+    draft_id: uuid.UUID,
+    which: str,
+    form: Form,
+    field: str,
+    write: Callable[[Any, date], Awaitable[object]],
+) -> Response[Any]:
+    """A step dated by one field of the form (submitted, approved, issued on): `write(conn, day)` once it reads."""
+    day = form.day(field)
+
+    async def act(conn: Any) -> None:
+        assert day is not None
+        await write(conn, day)
+
+    return await _step(request, caller, draft_id, which, form, act)
+
+
 @post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303)
 async def new_version(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
@@ -294,13 +314,10 @@ async def submit(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The lead agency submits the latest version to its committee (D24)."""
-    day = form.day("submitted_on")
-
-    async def act(conn: Any) -> None:
-        assert day is not None
-        await service.submit_draft(conn, caller, draft_id, Submit(day))
-
-    return await _step(request, caller, draft_id, "submit", form, act)
+    return await _dated_step(
+        request, caller, draft_id, "submit", form, "submitted_on",
+        lambda conn, day: service.submit_draft(conn, caller, draft_id, Submit(day)),
+    )  # fmt: skip
 
 
 @post(f"{BASE}/{{draft_id:uuid}}/thong-qua", status_code=303, opt={"role": "admin"})
@@ -308,13 +325,10 @@ async def approve(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """The committee approves its report, once its lower units' reports are in or waived (D24, D25b)."""
-    day = form.day("approved_on")
-
-    async def act(conn: Any) -> None:
-        assert day is not None
-        await service.approve_draft(conn, caller, draft_id, Approve(day))
-
-    return await _step(request, caller, draft_id, "approve", form, act)
+    return await _dated_step(
+        request, caller, draft_id, "approve", form, "approved_on",
+        lambda conn, day: service.approve_draft(conn, caller, draft_id, Approve(day)),
+    )  # fmt: skip
 
 
 @post(f"{BASE}/{{draft_id:uuid}}/ban-hanh", status_code=303)
@@ -322,14 +336,11 @@ async def issue(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Issue and send the report up, within 10 days of approval (D25); after a return, the corrected version."""
-    day = form.day("issued_on")
     number = form.text("report_number", required="Nhập số báo cáo, ví dụ 25-BC/ĐU.")
-
-    async def act(conn: Any) -> None:
-        assert day is not None
-        await service.issue_draft(conn, caller, draft_id, Issue(day, number))
-
-    return await _step(request, caller, draft_id, "issue", form, act)
+    return await _dated_step(
+        request, caller, draft_id, "issue", form, "issued_on",
+        lambda conn, day: service.issue_draft(conn, caller, draft_id, Issue(day, number)),
+    )  # fmt: skip
 
 
 @post(f"{BASE}/{{draft_id:uuid}}/hoi-nghi", status_code=303)

@@ -14,6 +14,7 @@ from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 
 from shared.accounts import ui as accounts
+from shared.accounts.http import provide_caller
 from shared.audit import ui as audit
 from shared.calendar import ui as calendar
 from shared.consolidation import ui as consolidation
@@ -33,7 +34,6 @@ from shared.ui.web import (
     PageCSRFMiddleware,
     after_page,
     page_guard,
-    provide_caller,
     provide_frame,
     template_config,
 )

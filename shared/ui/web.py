@@ -42,9 +42,8 @@ from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy import func, select
 
-from shared.accounts.http import required_role
-from shared.accounts.service import PASSWORD_CHANGE_OK, SESSION_COOKIE, session_for
-from shared.audit.actor import signed_in
+from shared.accounts.http import guard
+from shared.accounts.service import SESSION_COOKIE
 from shared.core.errors import Refusal
 from shared.core.scope import Caller, UnitInfo, unit_in_scope
 from shared.db.engine import Database
@@ -128,23 +127,16 @@ class MustChangePassword(NotAuthorizedException):
     """The account signed in with a password someone else gave it: every page leads to the change-password page."""
 
 
+def _forbidden_role() -> PermissionDeniedException:
+    return PermissionDeniedException("role")
+
+
 async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """A live session from the cookie, and a role that allows the action, exactly as the API's guard (D27)."""
-    if handler.opt.get("public"):
-        return
-    token = connection.cookies.get(SESSION_COOKIE)
-    settings = connection.app.state.get("settings")
-    found = None if not token else await session_for(connection.app.state.db, token, settings and settings.auth)
-    if found is None:
-        raise NotAuthorizedException()
-    caller, must_change = found
-    if must_change and not handler.opt.get(PASSWORD_CHANGE_OK):
-        raise MustChangePassword()
-    if not caller.at_least(required_role(connection, handler)):
-        raise PermissionDeniedException("role")
-    connection.state.caller = caller
-    signed_in(caller, connection, "web")  # D27: the audit trail names who wrote
-    connection.state.node_state = await node_state(connection.app.state.db, caller)
+    token = connection.cookies.get(SESSION_COOKIE)  # pages take the cookie only, never a bearer token
+    caller = await guard(connection, handler, token, "web", MustChangePassword, _forbidden_role)
+    if caller is not None:
+        connection.state.node_state = await node_state(connection.app.state.db, caller)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +178,6 @@ async def node_state(db: Database, caller: Caller) -> NodeState:
         refused=refused,
         failing=any(u.last_error for u in ups),
     )
-
-
-def provide_caller(request: Request[Any, Any, State]) -> Caller:
-    caller: Caller = request.state.caller
-    return caller
 
 
 # Templates.
