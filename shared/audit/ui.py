@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -16,11 +17,10 @@ from shared.accounts.records import ROLE_LABELS_VI
 from shared.audit.records import AUDIT_TYPES
 from shared.audit.service import ACTIONS_VI, CLOCK_NOTE_VI, EXPORT_ROWS, VIA_VI, AuditFilter, entries_in
 from shared.audit.sign_ins import SignInEntry, sign_ins
-from shared.core.scope import Caller
 from shared.domain.errors import DateError
 from shared.domain.formatting import format_date, format_moment, parse_date
 from shared.ui.export import xlsx_response
-from shared.ui.web import Frame, Page, page_for, render
+from shared.ui.web import Frame, Page, render
 
 PAGE_SIZE = 200
 SIGN_INS_SHOWN = 500
@@ -88,43 +88,43 @@ async def audit_page(
     )
 
 
-async def _sign_ins(
-    request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None, values: dict[str, str], limit: int
-) -> tuple[Page, list[SignInEntry], bool, dict[str, str]]:
-    """The viewed unit's frame, the attempts matching the typed filters, whether more matched, and date problems."""
-    frame = await page_for(request, caller, unit)
-    errors: dict[str, str] = {}
-    where = AuditFilter(
-        values["username"].strip() or None,
-        None,
-        None,
-        _day(values["since"], errors, "since"),
-        _day(values["until"], errors, "until"),
-    )
-    async with request.app.state.db.read() as conn:
-        attempts, more = await sign_ins(conn, frame.viewer, where, limit)
-    return frame, attempts, more, errors
-
-
-def _typed(
-    username: FromQuery[str | None] = None, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None
-) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class _SignInSearch:
     """The sign-in filters as typed (`?username=&since=&until=`), read once for the page and its .xlsx."""
-    return {"username": username or "", "since": since or "", "until": until or ""}
+
+    frame: Page
+    values: dict[str, str]
+    errors: dict[str, str]
+    where: AuditFilter
+
+    async def attempts(self, request: Request[Any, Any, State], limit: int) -> tuple[list[SignInEntry], bool]:
+        """The attempts for the accounts of the viewed unit's subtree that match, and whether more matched."""
+        async with request.app.state.db.read() as conn:
+            return await sign_ins(conn, self.frame.viewer, self.where, limit)
 
 
-TYPED = {"values": Provide(_typed, sync_to_thread=False)}
+async def _search(
+    frame: Frame,
+    username: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
+) -> _SignInSearch:
+    values = {"username": username or "", "since": since or "", "until": until or ""}
+    errors: dict[str, str] = {}
+    first, last = _day(values["since"], errors, "since"), _day(values["until"], errors, "until")
+    return _SignInSearch(
+        frame, values, errors, AuditFilter(values["username"].strip() or None, None, None, first, last)
+    )
 
 
-@get("/nhat-ky/dang-nhap", opt={"role": "admin"}, dependencies=TYPED)
-async def sign_ins_page(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    values: NamedDependency[dict[str, str]],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> Response[Any]:
+SEARCH = {"search": Provide(_search)}
+
+
+@get("/nhat-ky/dang-nhap", opt={"role": "admin"}, dependencies=SEARCH)
+async def sign_ins_page(request: Request[Any, Any, State], search: NamedDependency[_SignInSearch]) -> Response[Any]:
     """Sign-in attempts for the accounts of the subtree on this instance, newest first, with their outcome."""
-    frame, attempts, more, errors = await _sign_ins(request, caller, unit, values, SIGN_INS_SHOWN)
+    frame, values, errors = search.frame, search.values, search.errors
+    attempts, more = await search.attempts(request, SIGN_INS_SHOWN)
     given = {"unit": str(frame.viewer.id) if frame.other_unit else "", **values}
     query = urlencode({k: v for k, v in given.items() if v})
     return render(
@@ -140,15 +140,10 @@ async def sign_ins_page(
     )
 
 
-@get("/nhat-ky/dang-nhap.xlsx", opt={"role": "admin"}, dependencies=TYPED)
-async def sign_ins_xlsx(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    values: NamedDependency[dict[str, str]],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> Response[Any]:
+@get("/nhat-ky/dang-nhap.xlsx", opt={"role": "admin"}, dependencies=SEARCH)
+async def sign_ins_xlsx(request: Request[Any, Any, State], search: NamedDependency[_SignInSearch]) -> Response[Any]:
     """The same attempts as .xlsx (up to the export's row limit)."""
-    _, attempts, _, _ = await _sign_ins(request, caller, unit, values, EXPORT_ROWS)
+    attempts, _ = await search.attempts(request, EXPORT_ROWS)
     header = ("Thời điểm (giờ của máy này)", "Tài khoản", "Đơn vị", "Địa chỉ", "Kết quả")
     rows = [(format_moment(a.at), a.username, a.unit_code, a.address, a.outcome_vi) for a in attempts]
     return xlsx_response("dang-nhap.xlsx", "Đăng nhập", header, rows)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from shared.calendar.lists import plan_for, plans_for
 from shared.calendar.plans import create_plan
@@ -34,12 +34,11 @@ from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import Frame, Listed, Page, back_to, render, where
+from shared.ui.web import Frame, Listed, Page, StateQuery, back_to, render, where
 
 PLANS = f"{BASE}/ke-hoach"
 ITEM_ROWS = 3
 """Rows an added plan's form offers for the reviews it adds (D19: reviews may be added during the year)."""
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
 
 
 def _state(plan: Plan) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from shared.calendar.lists import project_for, projects_for, reports_for
 from shared.calendar.plans import HELD_REVIEWS, create_project, create_review_report, edit_project
@@ -26,14 +26,13 @@ from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import Frame, Page, back_to, render, where
+from shared.ui.web import Frame, Page, StateQuery, back_to, render, where
 
 PROJECTS = f"{BASE}/de-an"
 HELD = f"{BASE}/da-to-chuc"
 PAGE_SIZE = 200
 EXPORT_PAGES = 50
 """An export reads at most this many pages of `MAX_PAGE` rows (50,000 held reviews: a province's several rounds)."""
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
 
 
 def _project_state(p: Project) -> str:
@@ -55,6 +54,28 @@ async def _docs(request: Request[Any, Any, State], frame: Page) -> list[Any]:
         return sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
 
 
+async def _listing(
+    request: Request[Any, Any, State], frame: Page, found: list[Any], limit: int, document: uuid.UUID | None
+) -> dict[str, Any]:
+    """What the projects and the held reviews list alike: one page of `found` (read one row past `limit` to know
+    there is more), the units and documents it names, the filters and the form's chosen document."""
+    async with request.app.state.db.read() as conn:
+        units = await units_info(conn, list({r.unit for r in found}))
+    docs = await _docs(request, frame)
+    return {
+        "found": found[:limit],
+        "next_after": found[limit - 1].id if len(found) > limit else None,
+        "units": units,
+        "numbers": {d.id: d.number for d in docs},
+        "doc_options": [(str(d.id), f"{d.number} — {d.title}") for d in docs],
+        "kinds": KIND_LABELS_VI,
+        "document": str(document or ""),
+        "unit_options": await unit_choices(request, frame),
+        "form": {"document": str(document or "")},
+        "errors": {},
+    }
+
+
 # Review projects (đề án, D21).
 
 
@@ -68,24 +89,13 @@ async def _projects_context(
 ) -> dict[str, Any]:
     async with request.app.state.db.read() as conn:
         found = await projects_for(conn, frame.viewer, document, after, limit + 1)
-        units = await units_info(conn, list({p.unit for p in found}))
-    more = len(found) > limit
-    found = found[:limit]
-    docs = await _docs(request, frame)
-    return {
-        "projects": [p for p in found if not state or _project_state(p) == state],
-        "next_after": found[-1].id if more else None,
-        "units": units,
-        "numbers": {d.id: d.number for d in docs},
-        "doc_options": [(str(d.id), f"{d.number} — {d.title}") for d in docs],
-        "kinds": KIND_LABELS_VI,
+    context = await _listing(request, frame, found, limit, document)
+    shown = context.pop("found")
+    return context | {
+        "projects": [p for p in shown if not state or _project_state(p) == state],
         "states": PROJECT_STATE_LABELS_VI,
         "state_of": _project_state,
-        "document": str(document or ""),
         "state": state or "",
-        "unit_options": await unit_choices(request, frame),
-        "form": {"document": str(document or "")},
-        "errors": {},
     }
 
 
@@ -216,23 +226,9 @@ async def _held_context(
             if len(batch) < MAX_PAGE:
                 break
             after = batch[-1].id
-        units = await units_info(conn, list({r.unit for r in found}))
-    more = len(found) > limit
-    found = found[:limit]
-    docs = await _docs(request, frame)
-    return {
-        "held": found,
-        "next_after": found[-1].id if more else None,
-        "units": units,
-        "numbers": {d.id: d.number for d in docs},
-        "doc_options": [(str(d.id), f"{d.number} — {d.title}") for d in docs],
-        "kinds": KIND_LABELS_VI,
-        "document": str(document or ""),
-        "kind": kind or "",
-        "unit_options": await unit_choices(request, frame),
-        "form": {"document": str(document or "")},
-        "errors": {},
-    }
+    context = await _listing(request, frame, found, limit, document)
+    shown = context.pop("found")
+    return context | {"held": shown, "kind": kind or ""}
 
 
 @get(HELD)
