@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
@@ -14,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.scope import Caller, unit_info
 from shared.db.engine import Database
@@ -262,122 +264,111 @@ async def draft_page(
     return render("draft.html", frame, saved=saved, **context)
 
 
-async def _step(
-    request: Request[Any, Any, State], caller: Caller, draft_id: uuid.UUID, which: str, form: Form, act: Any
-) -> Response[Any]:
-    """Run one step on the draft (`act(conn)`); on a refusal show the draft again with the form as typed."""
-    if form.ok and await form.save(act):
-        return Redirect(f"{BASE}/{draft_id}?saved={which}", status_code=303)
-    frame = await page_for(request, caller)
-    return form.again("draft.html", frame, await _draft_context(request, caller, draft_id), which=which)
+@dataclass(frozen=True, slots=True)
+class DraftStep:
+    """A step posted on one draft (`/bao-cao/{draft_id}/…`): who posts it, the form, and the draft."""
+
+    request: Request[Any, Any, State]
+    caller: Caller
+    form: Form
+    draft_id: uuid.UUID
+
+    async def dated(
+        self, which: str, field: str, write: Callable[[AsyncConnection, date], Awaitable[object]]
+    ) -> Response[Any]:
+        """Run the step, dated by one field of the form (`write(conn, day)`); on a problem or a refusal show the
+        draft again with the form as typed."""
+        day = self.form.day(field)
+        if day is not None and self.form.ok:
+            on = day
+            if await self.form.save(lambda conn: write(conn, on)):
+                return Redirect(f"{BASE}/{self.draft_id}?saved={which}", status_code=303)
+        frame = await page_for(self.request, self.caller)
+        context = await _draft_context(self.request, self.caller, self.draft_id)
+        return self.form.again("draft.html", frame, context, which=which)
 
 
-async def _dated_step(
-    request: Request[Any, Any, State],
-    caller: Caller,
-    draft_id: uuid.UUID,
-    which: str,
-    form: Form,
-    field: str,
-    write: Callable[[Any, date], Awaitable[object]],
-) -> Response[Any]:
-    """A step dated by one field of the form (submitted, approved, issued on): `write(conn, day)` once it reads."""
-    day = form.day(field)
-
-    async def act(conn: Any) -> None:
-        assert day is not None
-        await write(conn, day)
-
-    return await _step(request, caller, draft_id, which, form, act)
-
-
-@post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303)
-async def new_version(
+async def _provide_step(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
-) -> Response[Any]:
+) -> DraftStep:
+    return DraftStep(request, caller, form, draft_id)
+
+
+STEP = {"step": Provide(_provide_step)}
+Step: TypeAlias = NamedDependency[DraftStep]
+
+
+@post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303, dependencies=STEP)
+async def new_version(step: Step) -> Response[Any]:
     """A new version: comments taken in (D24) or the correction the level above asked for (D25b)."""
-    async with request.app.state.db.read() as conn:
-        held = await service.get_draft(conn, caller, draft_id)
-    sections = _sections_from(form, held.versions[-1])
-    written_on = form.day("written_on")
-    rev = int(form.text("rev") or held.rev)
+    async with step.request.app.state.db.read() as conn:
+        held = await service.get_draft(conn, step.caller, step.draft_id)
+    sections = _sections_from(step.form, held.versions[-1])
+    rev = int(step.form.text("rev") or held.rev)
+    note = step.form.text("note")
+    return await step.dated(
+        "version",
+        "written_on",
+        lambda conn, on: service.add_version(conn, step.caller, step.draft_id, VersionCreate(sections, on, note, rev)),
+    )
 
-    async def act(conn: Any) -> None:
-        assert written_on is not None
-        await service.add_version(conn, caller, draft_id, VersionCreate(sections, written_on, form.text("note"), rev))
 
-    return await _step(request, caller, draft_id, "version", form, act)
-
-
-@post(f"{BASE}/{{draft_id:uuid}}/trinh", status_code=303)
-async def submit(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
-) -> Response[Any]:
+@post(f"{BASE}/{{draft_id:uuid}}/trinh", status_code=303, dependencies=STEP)
+async def submit(step: Step) -> Response[Any]:
     """The lead agency submits the latest version to its committee (D24)."""
-    return await _dated_step(
-        request, caller, draft_id, "submit", form, "submitted_on",
-        lambda conn, day: service.submit_draft(conn, caller, draft_id, Submit(day)),
-    )  # fmt: skip
+    return await step.dated(
+        "submit", "submitted_on", lambda conn, on: service.submit_draft(conn, step.caller, step.draft_id, Submit(on))
+    )
 
 
-@post(f"{BASE}/{{draft_id:uuid}}/thong-qua", status_code=303, opt={"role": "admin"})
-async def approve(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
-) -> Response[Any]:
+@post(f"{BASE}/{{draft_id:uuid}}/thong-qua", status_code=303, opt={"role": "admin"}, dependencies=STEP)
+async def approve(step: Step) -> Response[Any]:
     """The committee approves its report, once its lower units' reports are in or waived (D24, D25b)."""
-    return await _dated_step(
-        request, caller, draft_id, "approve", form, "approved_on",
-        lambda conn, day: service.approve_draft(conn, caller, draft_id, Approve(day)),
-    )  # fmt: skip
+    return await step.dated(
+        "approve", "approved_on", lambda conn, on: service.approve_draft(conn, step.caller, step.draft_id, Approve(on))
+    )
 
 
-@post(f"{BASE}/{{draft_id:uuid}}/ban-hanh", status_code=303)
-async def issue(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
-) -> Response[Any]:
+@post(f"{BASE}/{{draft_id:uuid}}/ban-hanh", status_code=303, dependencies=STEP)
+async def issue(step: Step) -> Response[Any]:
     """Issue and send the report up, within 10 days of approval (D25); after a return, the corrected version."""
-    number = form.text("report_number", required="Nhập số báo cáo, ví dụ 25-BC/ĐU.")
-    return await _dated_step(
-        request, caller, draft_id, "issue", form, "issued_on",
-        lambda conn, day: service.issue_draft(conn, caller, draft_id, Issue(day, number)),
-    )  # fmt: skip
+    number = step.form.text("report_number", required="Nhập số báo cáo, ví dụ 25-BC/ĐU.")
+    return await step.dated(
+        "issue", "issued_on", lambda conn, on: service.issue_draft(conn, step.caller, step.draft_id, Issue(on, number))
+    )
 
 
-@post(f"{BASE}/{{draft_id:uuid}}/hoi-nghi", status_code=303)
-async def add_meeting(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
-) -> Response[Any]:
+@post(f"{BASE}/{{draft_id:uuid}}/hoi-nghi", status_code=303, dependencies=STEP)
+async def add_meeting(step: Step) -> Response[Any]:
     """Record a workshop or conference held on the draft, with its participants (D23)."""
+    form = step.form
     kind = form.choice("meeting_kind", MEETING_KINDS, message="Chọn hội thảo hoặc hội nghị.")
     title = form.text("meeting_title", required="Nhập tên hội thảo, hội nghị.")
-    held_on = form.day("held_on")
     place = form.text("place")
     people = _participants(form)
 
-    async def act(conn: Any) -> None:
-        assert held_on is not None
-        await feedback.add_meeting(conn, caller, MeetingCreate(draft_id, kind, title, held_on, people, place))
+    def write(conn: AsyncConnection, held_on: date) -> Awaitable[object]:
+        return feedback.add_meeting(
+            conn, step.caller, MeetingCreate(step.draft_id, kind, title, held_on, people, place)
+        )
 
-    return await _step(request, caller, draft_id, "meeting", form, act)
+    return await step.dated("meeting", "held_on", write)
 
 
-@post(f"{BASE}/{{draft_id:uuid}}/gop-y", status_code=303)
-async def add_comment(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
-) -> Response[Any]:
+@post(f"{BASE}/{{draft_id:uuid}}/gop-y", status_code=303, dependencies=STEP)
+async def add_comment(step: Step) -> Response[Any]:
     """Comment on a section of the draft as one's own unit (D23, D24); it reaches the draft's unit by sync."""
+    form = step.form
     section = form.text("section", required="Chọn mục được góp ý.")
     text = form.text("text", required="Nhập nội dung góp ý.")
-    made_on = form.day("made_on")
     meeting = form.ident("meeting")
     commenter = form.text("commenter")
 
-    async def act(conn: Any) -> None:
-        assert made_on is not None
-        data = CommentCreate(draft_id, section, text, made_on, commenter=commenter, meeting=meeting)
-        await feedback.add_comment(conn, caller, data)
+    def write(conn: AsyncConnection, made_on: date) -> Awaitable[object]:
+        data = CommentCreate(step.draft_id, section, text, made_on, commenter=commenter, meeting=meeting)
+        return feedback.add_comment(conn, step.caller, data)
 
-    return await _step(request, caller, draft_id, "comment", form, act)
+    return await step.dated("comment", "made_on", write)
 
 
 PAGES = (
