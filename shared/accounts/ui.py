@@ -5,12 +5,13 @@ with this instance (D4, D27). The pages call the same functions as the API (`/us
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
@@ -106,61 +107,67 @@ async def add_account_form(request: Request[Any, Any, State], caller: NamedDepen
     return await _accounts_page(request, caller, form=form.values, errors=form.errors, status=422)
 
 
-async def _change(
-    request: Request[Any, Any, State], caller: Caller, user_id: uuid.UUID, change: UserUpdate, done: str
-) -> Response[Any]:
-    try:
-        await edit_account(request.app.state.db, caller, user_id, change)
-    except Refusal as exc:
-        if exc.status in (403, 404):
-            raise
-        return await _accounts_page(request, caller, row_errors={str(user_id): exc.problem.message}, status=422)
-    return Redirect(f"{ACCOUNTS}?xong={done}", status_code=303)
+@dataclass(frozen=True, slots=True)
+class _OnAccount:
+    """An admin's action on one account (`/tai-khoan/{user_id}/…`): who acts, and on which account."""
+
+    request: Request[Any, Any, State]
+    caller: Caller
+    user_id: uuid.UUID
+
+    async def change(self, change: UserUpdate, done: str) -> Response[Any]:
+        try:
+            await edit_account(self.request.app.state.db, self.caller, self.user_id, change)
+        except Refusal as exc:
+            if exc.status in (403, 404):
+                raise
+            return await self.refused(exc.problem.message)
+        return Redirect(f"{ACCOUNTS}?xong={done}", status_code=303)
+
+    async def refused(self, message: str) -> Response[Any]:
+        """The accounts page again (422), with the problem on the account's row."""
+        return await _accounts_page(self.request, self.caller, row_errors={str(self.user_id): message}, status=422)
 
 
-@post(f"{ACCOUNTS}/{{user_id:uuid}}/vai-tro", opt=ADMIN, status_code=303)
-async def change_role(
+async def _on_account(
     request: Request[Any, Any, State], caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-) -> Response[Any]:
-    role = (await request.form()).get("role")
-    return await _change(request, caller, user_id, UserUpdate(role=str(role or "")), "vai-tro")
+) -> _OnAccount:
+    return _OnAccount(request, caller, user_id)
 
 
-@post(f"{ACCOUNTS}/{{user_id:uuid}}/khoa", opt=ADMIN, status_code=303)
-async def disable(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-) -> Response[Any]:
-    if user_id == caller.user_id:
-        return await _accounts_page(
-            request, caller, row_errors={str(user_id): "Không thể tự khóa tài khoản đang dùng."}, status=422
-        )
-    return await _change(request, caller, user_id, UserUpdate(active=False), "khoa")
+ON_ACCOUNT = {"account": Provide(_on_account)}
+OnAccount: TypeAlias = NamedDependency[_OnAccount]
 
 
-@post(f"{ACCOUNTS}/{{user_id:uuid}}/mo-khoa", opt=ADMIN, status_code=303)
-async def enable(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-) -> Response[Any]:
-    return await _change(request, caller, user_id, UserUpdate(active=True), "mo-khoa")
+@post(f"{ACCOUNTS}/{{user_id:uuid}}/vai-tro", opt=ADMIN, status_code=303, dependencies=ON_ACCOUNT)
+async def change_role(account: OnAccount) -> Response[Any]:
+    role = (await account.request.form()).get("role")
+    return await account.change(UserUpdate(role=str(role or "")), "vai-tro")
 
 
-@post(f"{ACCOUNTS}/{{user_id:uuid}}/mat-khau", opt=ADMIN, status_code=303)
-async def reset_password(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-) -> Response[Any]:
-    password = (await request.form()).get("password")
+@post(f"{ACCOUNTS}/{{user_id:uuid}}/khoa", opt=ADMIN, status_code=303, dependencies=ON_ACCOUNT)
+async def disable(account: OnAccount) -> Response[Any]:
+    if account.user_id == account.caller.user_id:
+        return await account.refused("Không thể tự khóa tài khoản đang dùng.")
+    return await account.change(UserUpdate(active=False), "khoa")
+
+
+@post(f"{ACCOUNTS}/{{user_id:uuid}}/mo-khoa", opt=ADMIN, status_code=303, dependencies=ON_ACCOUNT)
+async def enable(account: OnAccount) -> Response[Any]:
+    return await account.change(UserUpdate(active=True), "mo-khoa")
+
+
+@post(f"{ACCOUNTS}/{{user_id:uuid}}/mat-khau", opt=ADMIN, status_code=303, dependencies=ON_ACCOUNT)
+async def reset_password(account: OnAccount) -> Response[Any]:
+    password = (await account.request.form()).get("password")
     if not isinstance(password, str) or not password:
-        return await _accounts_page(
-            request, caller, row_errors={str(user_id): "Nhập mật khẩu mới để đặt lại."}, status=422
-        )
-    return await _change(request, caller, user_id, UserUpdate(password=password), "mat-khau")
+        return await account.refused("Nhập mật khẩu mới để đặt lại.")
+    return await account.change(UserUpdate(password=password), "mat-khau")
 
 
-@post(f"{ACCOUNTS}/{{user_id:uuid}}/dang-xuat", opt=ADMIN, status_code=303)
-async def sign_out_user(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-) -> Response[Any]:
-    await sign_out_account(request.app.state.db, caller, user_id)
+@post(f"{ACCOUNTS}/{{user_id:uuid}}/dang-xuat", opt=ADMIN, status_code=303, dependencies=ON_ACCOUNT)
+async def sign_out_user(account: OnAccount) -> Response[Any]:
+    await sign_out_account(account.request.app.state.db, account.caller, account.user_id)
     return Redirect(f"{ACCOUNTS}?xong=dang-xuat", status_code=303)
 
 
