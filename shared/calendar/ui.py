@@ -30,7 +30,7 @@ from shared.calendar.ui_common import (
 )
 from shared.core.scope import get_visible, units_info
 from shared.documents.records import DOCUMENT, DocumentRecord
-from shared.documents.service import WHAT, visible_documents
+from shared.documents.service import WHAT, newest_documents
 from shared.domain.calendar import annual_evaluations
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
@@ -65,7 +65,7 @@ async def _calendar_context(
     year: int | None,
 ) -> dict[str, Any]:
     async with request.app.state.db.read() as conn:
-        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, frame.viewer)
         items = await document_milestones(conn, frame.viewer, docs, date.today())
     titles = {d.id: d.title for d in docs}
     return {

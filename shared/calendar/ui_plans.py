@@ -28,7 +28,7 @@ from shared.calendar.ui_common import (
 )
 from shared.core.errors import Refusal
 from shared.core.scope import units_info
-from shared.documents.service import visible_documents
+from shared.documents.service import newest_documents, visible_documents
 from shared.domain.calendar import Milestone, add_full_years
 from shared.domain.errors import DateError
 from shared.domain.formatting import parse_date
@@ -86,7 +86,7 @@ async def _list_context(
 ) -> dict[str, Any]:
     async with request.app.state.db.read() as conn:
         plans = await plans_for(conn, frame.viewer)
-        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, frame.viewer)
         units = await units_info(conn, list({p.unit for p in plans}))
     numbers = {d.id: d.number for d in docs}
     shown = [

@@ -22,7 +22,7 @@ from shared.calendar.ui_common import (
 )
 from shared.core.errors import Refusal
 from shared.core.scope import MAX_PAGE, units_info
-from shared.documents.service import visible_documents
+from shared.documents.service import newest_documents
 from shared.domain.formatting import format_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
@@ -51,7 +51,7 @@ def _refused(form: Form, exc: Refusal) -> None:
 
 async def _docs(request: Request[Any, Any, State], frame: Page) -> list[Any]:
     async with request.app.state.db.read() as conn:
-        return sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        return await newest_documents(conn, frame.viewer)
 
 
 async def _listing(

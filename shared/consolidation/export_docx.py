@@ -173,11 +173,18 @@ def _results(doc: DocxDocument, c: Consolidation) -> None:
     )
 
 
+def _opened(doc: DocxDocument, c: Consolidation, heading: str, present: int, none_yet: str) -> bool:
+    """A section's heading; when it has nothing yet, the sentence that says so as of the cut-off (False then)."""
+    _heading(doc, heading)
+    if not present:
+        _para(doc, f"Đến ngày {format_date(c.cut_off)} chưa có {none_yet}.")
+    return bool(present)
+
+
 def _programmes(doc: DocxDocument, c: Consolidation) -> None:
-    _heading(doc, "4. Xây dựng chương trình hành động, kế hoạch thực hiện (D14, D15, D18)")
     p = c.figures.programmes
-    if not p.programmes:
-        _para(doc, f"Đến ngày {format_date(c.cut_off)} chưa có chương trình hành động nào được ban hành.")
+    heading = "4. Xây dựng chương trình hành động, kế hoạch thực hiện (D14, D15, D18)"
+    if not _opened(doc, c, heading, p.programmes, "chương trình hành động nào được ban hành"):
         return
     _para(
         doc,
@@ -189,10 +196,8 @@ def _programmes(doc: DocxDocument, c: Consolidation) -> None:
 
 
 def _surveys(doc: DocxDocument, c: Consolidation) -> None:
-    _heading(doc, "5. Khảo sát thực tiễn (D22)")
     s = c.figures.surveys
-    if not s.responses:
-        _para(doc, f"Đến ngày {format_date(c.cut_off)} chưa có phiếu khảo sát nào được trả lời.")
+    if not _opened(doc, c, "5. Khảo sát thực tiễn (D22)", s.responses, "phiếu khảo sát nào được trả lời"):
         return
     for _, q in s.ordered():
         _para(

@@ -166,3 +166,8 @@ async def visible_documents(conn: AsyncConnection, viewer: UnitInfo) -> list[Doc
     """Every live document a viewer holds: sent down to it or entered in its subtree (D4, D6)."""
     table = DOCUMENT.table
     return await records(conn, DOCUMENT, down_select(DOCUMENT, viewer).where(table.c.deleted.is_(False)))
+
+
+async def newest_documents(conn: AsyncConnection, viewer: UnitInfo) -> list[DocumentRecord]:
+    """`visible_documents` newest first: the order the pages offer them in (to choose, to filter by)."""
+    return sorted(await visible_documents(conn, viewer), key=lambda d: d.signed_on, reverse=True)

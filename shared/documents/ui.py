@@ -19,7 +19,7 @@ from shared.core.scope import Caller, down_select, get_visible, page, records, u
 from shared.documents import ui_edit
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.schemas import DocumentCreate
-from shared.documents.service import WHAT, document_lineage, document_out, register_document, visible_documents
+from shared.documents.service import WHAT, document_lineage, document_out, newest_documents, register_document
 from shared.documents.ui_edit import read_document_form, refused_on_form
 from shared.domain.calendar import IssuingLevel, annual_evaluations
 from shared.domain.docnumbers import parse_document_number
@@ -137,7 +137,7 @@ async def document_page(
 
 async def _form_context(request: Request[Any, Any, State], frame: Page) -> dict[str, Any]:
     async with request.app.state.db.read() as conn:
-        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, frame.viewer)
     return {"docs": docs}
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.scope import Caller, unit_info
 from shared.db.engine import Database
-from shared.documents.service import visible_documents
+from shared.documents.service import newest_documents, visible_documents
 from shared.domain.deadlines import issuance_deadline
 from shared.drafts import feedback, service
 from shared.drafts.facts import completeness_of
@@ -103,7 +103,7 @@ async def _list_context(
     db: Database = request.app.state.db
     today = date.today()
     async with db.read() as conn:
-        docs = sorted(await visible_documents(conn, page.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, page.viewer)
         chosen = next((d for d in docs if d.id == document), docs[0] if docs else None)
         drafts: list[Draft] = []
         report = None

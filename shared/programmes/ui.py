@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery
 
 from shared.core.errors import Refusal
 from shared.core.scope import units_info
+from shared.documents.service import newest_documents
 from shared.domain.formatting import format_date, format_decimal
 from shared.domain.programmes import target_state
 from shared.programmes.records import PROGRAMME_PROGRESS, ActionProgrammeRecord, ProgressRecord, Target
@@ -31,7 +32,6 @@ from shared.programmes.schemas import (
 from shared.programmes.service import (
     PROGRAMMES,
     PROGRESS,
-    documents_for,
     latest_of,
     plain,
     progress_of,
@@ -39,7 +39,7 @@ from shared.programmes.service import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import Frame, Listed, Page, back_to, listed_by_document_and_state, render
+from shared.ui.web import Frame, Listed, Page, back_to, document_and_state, listed_by_document_and_state, render
 
 TARGET_ROWS = 3
 """Blank target rows a new programme's form offers (more can be added by editing it)."""
@@ -166,7 +166,7 @@ async def _list_context(
         progress = await PROGRESS.list_all(
             conn, frame.me, frame.viewer.id, where=[PROGRAMME_PROGRESS.table.c.programme.in_(ids)]
         )
-        docs = await documents_for(conn, frame.viewer)
+        docs = await newest_documents(conn, frame.viewer)
         units = await units_info(conn, list({p.owner for p in found}))
     rows = [rows_of(p, [g for g in progress if g.programme == p.id], today) for p in found]
     if state:
@@ -175,14 +175,9 @@ async def _list_context(
     return {
         "rows": rows,
         "units": units,
-        "docs": docs,
-        "numbers": {d.id: d.number for d in docs},
+        **document_and_state(docs, document, state),
         "kinds": KIND_LABELS_VI,
         "states": TARGET_STATE_LABELS_VI,
-        "document": str(document or ""),
-        "state": state or "",
-        "form": {},
-        "errors": {},
         "n_targets": TARGET_ROWS,
     }
 
@@ -250,7 +245,7 @@ async def _detail(request: Request[Any, Any, State], frame: Page, programme_id: 
     async with request.app.state.db.read() as conn:
         rec = await PROGRAMMES.get(conn, frame.me, programme_id)
         progress = await progress_of(conn, rec.id)
-        docs = await documents_for(conn, frame.viewer)
+        docs = await newest_documents(conn, frame.viewer)
         units = await units_info(conn, [rec.owner])
     row = rows_of(rec, progress, date.today())
     return {

@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery
 from shared.core.scope import Caller, down_select, records, units_info
 from shared.core.service import RecordService
 from shared.documents.records import DOCUMENT
-from shared.documents.service import visible_documents
+from shared.documents.service import newest_documents
 from shared.domain.formatting import format_date
 from shared.study.records import CHANNELS, SESSION_FORMS
 from shared.study.schemas import (
@@ -43,7 +43,7 @@ async def _context(request: Request[Any, Any, State], frame: Page) -> dict[str, 
     async with request.app.state.db.read() as conn:
         sessions = await SESSIONS.list_all(conn, frame.me, frame.viewer.id)
         activities = await PROPAGANDA_ITEMS.list_all(conn, frame.me, frame.viewer.id)
-        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, frame.viewer)
         wanted = {d for s in sessions for d in s.documents} | {a.document for a in activities if a.document}
         named = await records(
             conn, DOCUMENT, down_select(DOCUMENT, frame.viewer).where(DOCUMENT.table.c.id.in_(wanted))
@@ -233,7 +233,7 @@ async def _edit_page(
 ) -> Response[Any]:
     async with request.app.state.db.read() as conn:
         rec = await kind.service.get(conn, caller, record_id)
-        docs = sorted(await visible_documents(conn, caller.unit), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, caller.unit)
     frame = await page_for(request, caller, rec.owner)
     return render(
         "study_edit.html",

@@ -16,9 +16,9 @@ from litestar.params import FromPath, FromQuery
 
 from shared.core.errors import Refusal
 from shared.core.scope import subtree_units
+from shared.documents.service import newest_documents
 from shared.domain.formatting import format_decimal, format_percent
 from shared.domain.surveys import QUESTION_KINDS
-from shared.programmes.service import documents_for
 from shared.surveys.records import RESPONDENT_GROUPS, AnswerWire, QuestionnaireRecord, QuestionWire
 from shared.surveys.schemas import (
     GROUP_LABELS_VI,
@@ -31,7 +31,7 @@ from shared.surveys.schemas import (
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form, Posted
-from shared.ui.web import Frame, Listed, Page, back_to, listed_by_document_and_state, render
+from shared.ui.web import Frame, Listed, Page, back_to, document_and_state, listed_by_document_and_state, render
 
 QUESTION_ROWS = 5
 STATE_LABELS_VI = {"upcoming": "Chưa mở", "open": "Đang khảo sát", "closed": "Đã kết thúc"}
@@ -52,24 +52,19 @@ async def _list_context(
     async with request.app.state.db.read() as conn:
         where = [QUESTIONNAIRES.rt.table.c.document == document] if document else []
         found = await QUESTIONNAIRES.list_all(conn, frame.me, frame.viewer.id, where=where)
-        docs = await documents_for(conn, frame.viewer)
+        docs = await newest_documents(conn, frame.viewer)
         below = [u for u in await subtree_units(conn, frame.viewer) if u.id != frame.viewer.id]
     if state:
         found = [q for q in found if state_of(q, today) == state]
     return {
         "rows": sorted(found, key=lambda q: q.opens_on, reverse=True),
+        **document_and_state(docs, document, state),
         "today": today,
         "state_of": state_of,
         "states": STATE_LABELS_VI,
-        "docs": docs,
-        "numbers": {d.id: d.number for d in docs},
         "below": [u for u in below if u.parent == frame.viewer.id],
         "methods": METHOD_LABELS_VI,
         "kinds": KIND_LABELS_VI,
-        "document": str(document or ""),
-        "state": state or "",
-        "form": {},
-        "errors": {},
         "n_questions": QUESTION_ROWS,
     }
 

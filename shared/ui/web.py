@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -406,6 +406,19 @@ def listed_by_document_and_state(
         return await context(request, frame, document, which)
 
     return {"listed": Provide(listed)}
+
+
+def document_and_state(docs: Sequence[Any], document: uuid.UUID | None, state: str | None) -> dict[str, Any]:
+    """What a list filtered by document and state shows alike: the documents to choose (and their numbers), the
+    filters as chosen, and its empty form."""
+    return {
+        "docs": docs,
+        "numbers": {d.id: d.number for d in docs},
+        "document": str(document or ""),
+        "state": state or "",
+        "form": {},
+        "errors": {},
+    }
 
 
 """The page's frame (`provide_frame`); the handler's parameter is named `frame`."""
