@@ -38,7 +38,7 @@ from shared.drafts.schemas import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form, Posted
-from shared.ui.web import Frame, Listed, Page, back_to, page_for, render, where
+from shared.ui.web import Frame, Listed, Page, back_to, list_page, page_for, render, where
 
 KIND_LABELS_VI = {"preliminary": "Sơ kết", "final": "Tổng kết"}
 MEETING_LABELS_VI = {"workshop": "Hội thảo", "conference": "Hội nghị"}
@@ -160,9 +160,7 @@ async def _listed(
 LISTED = {"listed": Provide(_listed)}
 
 
-@get(BASE, dependencies=LISTED)
-async def reports_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
-    return render("drafts.html", frame, saved=saved, **listed)
+reports_page = list_page(BASE, "drafts.html", LISTED)
 
 
 @get(f"{BASE}.xlsx", dependencies=LISTED)

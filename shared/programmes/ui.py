@@ -39,7 +39,16 @@ from shared.programmes.service import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import Frame, Listed, Page, back_to, document_and_state, listed_by_document_and_state, render
+from shared.ui.web import (
+    Frame,
+    Listed,
+    Page,
+    back_to,
+    document_and_state,
+    list_page,
+    listed_by_document_and_state,
+    render,
+)
 
 TARGET_ROWS = 3
 """Blank target rows a new programme's form offers (more can be added by editing it)."""
@@ -185,9 +194,7 @@ async def _list_context(
 LISTED = listed_by_document_and_state(_list_context)
 
 
-@get("/chuong-trinh", dependencies=LISTED)
-async def programmes_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
-    return render("programmes.html", frame, saved=saved, **listed)
+programmes_page = list_page("/chuong-trinh", "programmes.html", LISTED)
 
 
 @get("/chuong-trinh.xlsx", dependencies=LISTED)

@@ -31,7 +31,16 @@ from shared.surveys.schemas import (
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form, Posted
-from shared.ui.web import Frame, Listed, Page, back_to, document_and_state, listed_by_document_and_state, render
+from shared.ui.web import (
+    Frame,
+    Listed,
+    Page,
+    back_to,
+    document_and_state,
+    list_page,
+    listed_by_document_and_state,
+    render,
+)
 
 QUESTION_ROWS = 5
 STATE_LABELS_VI = {"upcoming": "Chưa mở", "open": "Đang khảo sát", "closed": "Đã kết thúc"}
@@ -72,9 +81,7 @@ async def _list_context(
 LISTED = listed_by_document_and_state(_list_context)
 
 
-@get("/khao-sat", dependencies=LISTED)
-async def surveys_page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
-    return render("surveys.html", frame, saved=saved, **listed)
+surveys_page = list_page("/khao-sat", "surveys.html", LISTED)
 
 
 @get("/khao-sat.xlsx", dependencies=LISTED)

@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeAlias
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
-from litestar import Request, Response
+from litestar import Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State, UploadFile
@@ -32,7 +32,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.handlers import BaseRouteHandler
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import FromQuery, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -406,6 +406,15 @@ def listed_by_document_and_state(
         return await context(request, frame, document, which)
 
     return {"listed": Provide(listed)}
+
+
+def list_page(path: str, template: str, listed: dict[str, Provide]) -> HTTPRouteHandler:
+    """The page of a list whose whole context is its `listed` dependency, with `?saved=` telling what was written."""
+
+    async def page(frame: Frame, listed: Listed, saved: FromQuery[str | None] = None) -> Response[Any]:
+        return render(template, frame, saved=saved, **listed)
+
+    return get(path, dependencies=listed)(page)
 
 
 def document_and_state(docs: Sequence[Any], document: uuid.UUID | None, state: str | None) -> dict[str, Any]:
