@@ -39,16 +39,7 @@ from shared.programmes.service import (
 )
 from shared.ui.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import (
-    Frame,
-    Listed,
-    Page,
-    back_to,
-    document_and_state,
-    list_page,
-    listed_by_document_and_state,
-    render,
-)
+from shared.ui.web import Frame, Listed, Page, back_to, list_page, listed_by_document_and_state, render
 
 TARGET_ROWS = 3
 """Blank target rows a new programme's form offers (more can be added by editing it)."""
@@ -184,7 +175,7 @@ async def _list_context(
     return {
         "rows": rows,
         "units": units,
-        **document_and_state(docs, document, state),
+        "docs": docs,
         "kinds": KIND_LABELS_VI,
         "states": TARGET_STATE_LABELS_VI,
         "n_targets": TARGET_ROWS,

@@ -31,16 +31,7 @@ from shared.surveys.schemas import (
 from shared.surveys.service import QUESTIONNAIRES, RESPONDENTS, RESPONSES, respondents_of, results
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form, Posted
-from shared.ui.web import (
-    Frame,
-    Listed,
-    Page,
-    back_to,
-    document_and_state,
-    list_page,
-    listed_by_document_and_state,
-    render,
-)
+from shared.ui.web import Frame, Listed, Page, back_to, list_page, listed_by_document_and_state, render
 
 QUESTION_ROWS = 5
 STATE_LABELS_VI = {"upcoming": "Chưa mở", "open": "Đang khảo sát", "closed": "Đã kết thúc"}
@@ -67,7 +58,7 @@ async def _list_context(
         found = [q for q in found if state_of(q, today) == state]
     return {
         "rows": sorted(found, key=lambda q: q.opens_on, reverse=True),
-        **document_and_state(docs, document, state),
+        "docs": docs,
         "today": today,
         "state_of": state_of,
         "states": STATE_LABELS_VI,

@@ -395,7 +395,8 @@ StateQuery = Annotated[str | None, QueryParameter(name="state")]
 def listed_by_document_and_state(
     context: Callable[[Request[Any, Any, State], Page, uuid.UUID | None, str | None], Awaitable[dict[str, Any]]],
 ) -> dict[str, Provide]:
-    """The `listed` dependency of a list filtered by document and state (`?document=&state=`)."""
+    """The `listed` dependency of a list filtered by document and state (`?document=&state=`): the `context`, whose
+    `docs` are the documents to choose from, with the filters as chosen and an empty form (`document_filters`)."""
 
     async def listed(
         request: Request[Any, Any, State],
@@ -403,7 +404,8 @@ def listed_by_document_and_state(
         document: FromQuery[uuid.UUID | None] = None,
         which: StateQuery = None,
     ) -> dict[str, Any]:
-        return await context(request, frame, document, which)
+        found = await context(request, frame, document, which)
+        return {**document_filters(found["docs"], document, which), **found}
 
     return {"listed": Provide(listed)}
 
@@ -417,7 +419,7 @@ def list_page(path: str, template: str, listed: dict[str, Provide]) -> HTTPRoute
     return get(path, dependencies=listed)(page)
 
 
-def document_and_state(docs: Sequence[Any], document: uuid.UUID | None, state: str | None) -> dict[str, Any]:
+def document_filters(docs: Sequence[Any], document: uuid.UUID | None, state: str | None) -> dict[str, Any]:
     """What a list filtered by document and state shows alike: the documents to choose (and their numbers), the
     filters as chosen, and its empty form."""
     return {
