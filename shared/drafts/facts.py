@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.calendar.service import KIND_BY_NAME, REVIEWING_KINDS, document_milestones
-from shared.core.errors import invalid
+from shared.calendar.service import REVIEWING_KINDS, document_milestones, review_kind_field
 from shared.core.scope import UnitInfo, down_select, records, subtree_units, units_info
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_document
@@ -25,13 +24,8 @@ from shared.sync.tables import UnitRow
 
 
 def review_kind(kind: str, field: str = "kind") -> str:
-    if kind not in KIND_BY_NAME:
-        raise invalid(
-            field,
-            "D16",
-            f"Loại báo cáo «{kind}» không hợp lệ; chọn preliminary (sơ kết) hoặc final (tổng kết).",
-            f"Unknown review «{kind}»; choose preliminary or final.",
-        )
+    """A report's review as given, or a 422 naming `field` (D16)."""
+    review_kind_field(kind, field, "báo cáo")
     return kind
 
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -184,10 +184,6 @@ def _kind_of(slug: FromPath[str]) -> _Kind:
     return KINDS[slug]
 
 
-BY_SLUG = {"kind": Provide(_kind_of, sync_to_thread=False)}
-"""The routes under `/hoc-tap/<slug>/<id>` get the record kind as their `kind` parameter."""
-
-
 async def _add(request: Request[Any, Any, State], caller: Caller, unit: uuid.UUID | None, slug: str) -> Response[Any]:
     kind = KINDS[slug]
     frame = await page_for(request, caller, unit)
@@ -228,73 +224,82 @@ def _as_typed(rec: Any) -> dict[str, Any]:
     return values
 
 
-async def _edit_page(
-    request: Request[Any, Any, State], caller: Caller, kind: _Kind, record_id: uuid.UUID, form: Form | None = None
-) -> Response[Any]:
-    async with request.app.state.db.read() as conn:
-        rec = await kind.service.get(conn, caller, record_id)
-        docs = await newest_documents(conn, caller.unit)
-    frame = await page_for(request, caller, rec.owner)
-    return render(
-        "study_edit.html",
-        frame,
-        status_code=200 if form is None else 422,
-        slug=next(slug for slug, k in KINDS.items() if k is kind),
-        kind=kind,
-        rec=rec,
-        docs=docs,
-        forms=FORM_LABELS_VI,
-        channels=CHANNEL_LABELS_VI,
-        form=_as_typed(rec) if form is None else form.values,
-        errors={} if form is None else form.errors,
-    )
+@dataclass(frozen=True, slots=True)
+class _Edited:
+    """The record a route under `/hoc-tap/<slug>/<id>` acts on: who acts, the record's kind (from the slug), its id."""
+
+    request: Request[Any, Any, State]
+    caller: Caller
+    kind: _Kind
+    record_id: uuid.UUID
+
+    async def page(self, form: Form | None = None) -> Response[Any]:
+        """The record with its form to correct it: as held, or (422) as typed with the problems."""
+        async with self.request.app.state.db.read() as conn:
+            rec = await self.kind.service.get(conn, self.caller, self.record_id)
+            docs = await newest_documents(conn, self.caller.unit)
+        frame = await page_for(self.request, self.caller, rec.owner)
+        return render(
+            "study_edit.html",
+            frame,
+            status_code=200 if form is None else 422,
+            slug=next(slug for slug, k in KINDS.items() if k is self.kind),
+            kind=self.kind,
+            rec=rec,
+            docs=docs,
+            forms=FORM_LABELS_VI,
+            channels=CHANNEL_LABELS_VI,
+            form=_as_typed(rec) if form is None else form.values,
+            errors={} if form is None else form.errors,
+        )
+
+    async def back(self, owner: uuid.UUID, done: str) -> Response[Any]:
+        """To the study page of the record's unit, saying what was done (`session-edited`, `propaganda-deleted`)."""
+        return back_to("/hoc-tap", await page_for(self.request, self.caller, owner), saved=f"{self.kind.saved}-{done}")
 
 
-@get("/hoc-tap/{slug:str}/{record_id:uuid}", dependencies=BY_SLUG)
-async def edit_page(
+async def _edited(
     request: Request[Any, Any, State],
     caller: NamedDependency[Caller],
     slug: FromPath[str],
     record_id: FromPath[uuid.UUID],
-) -> Response[Any]:
+) -> _Edited:
+    return _Edited(request, caller, _kind_of(slug), record_id)
+
+
+EDITED = {"edited": Provide(_edited)}
+Edited: TypeAlias = NamedDependency[_Edited]
+
+
+@get("/hoc-tap/{slug:str}/{record_id:uuid}", dependencies=EDITED)
+async def edit_page(edited: Edited) -> Response[Any]:
     """A study session or propaganda activity with its form to correct it, and a button to delete it."""
-    return await _edit_page(request, caller, _kind_of(slug), record_id)
+    return await edited.page()
 
 
-@post("/hoc-tap/{slug:str}/{record_id:uuid}", status_code=303, dependencies=BY_SLUG)
-async def edit(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    form: Posted,
-    kind: NamedDependency[_Kind],
-    record_id: FromPath[uuid.UUID],
-) -> Response[Any]:
+@post("/hoc-tap/{slug:str}/{record_id:uuid}", status_code=303, dependencies=EDITED)
+async def edit(edited: Edited, form: Posted) -> Response[Any]:
     """Save a correction; refused if someone changed the record since the form was opened (rev)."""
+    kind, caller = edited.kind, edited.caller
     rev = str(form.data.get("rev") or "")  # not a field of its own: a stale edit is told above the form
     data = kind.read(form, caller.unit.id)
     if data is not None:
         fields = {n: getattr(data, n) for n in kind.update.__struct_fields__ if n != "rev" and hasattr(data, n)}
         update = kind.update(rev=int(rev) if rev.isdigit() else msgspec.UNSET, **fields)
-        done = await form.save(lambda conn: kind.service.revise(conn, caller, record_id, update))
+        done = await form.save(lambda conn: kind.service.revise(conn, caller, edited.record_id, update))
         if done:
-            return back_to("/hoc-tap", await page_for(request, caller, done.value.owner), saved=f"{kind.saved}-edited")
-    return await _edit_page(request, caller, kind, record_id, form)
+            return await edited.back(done.value.owner, "edited")
+    return await edited.page(form)
 
 
-@post("/hoc-tap/{slug:str}/{record_id:uuid}/xoa", status_code=303, dependencies=BY_SLUG)
-async def remove(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    form: Posted,
-    kind: NamedDependency[_Kind],
-    record_id: FromPath[uuid.UUID],
-) -> Response[Any]:
+@post("/hoc-tap/{slug:str}/{record_id:uuid}/xoa", status_code=303, dependencies=EDITED)
+async def remove(edited: Edited, form: Posted) -> Response[Any]:
     """Delete a record entered by mistake; it disappears wherever it has travelled (a tombstone)."""
     rev = form.text("rev")
-    async with request.app.state.db.write() as conn:
-        rec = await kind.service.get(conn, caller, record_id)
-        await kind.service.delete(conn, caller, record_id, int(rev) if rev.isdigit() else None)
-    return back_to("/hoc-tap", await page_for(request, caller, rec.owner), saved=f"{kind.saved}-deleted")
+    async with edited.request.app.state.db.write() as conn:
+        rec = await edited.kind.service.get(conn, edited.caller, edited.record_id)
+        await edited.kind.service.delete(conn, edited.caller, edited.record_id, int(rev) if rev.isdigit() else None)
+    return await edited.back(rec.owner, "deleted")
 
 
 PAGES = (sessions_xlsx, propaganda_xlsx, study_page, add_session, add_propaganda, edit_page, edit, remove)
