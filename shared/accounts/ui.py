@@ -112,8 +112,8 @@ class _OnAccount:
     """An admin's action on one account (`/tai-khoan/{user_id}/…`): who acts, and on which account."""
 
     request: Request[Any, Any, State]
-    caller: Caller
-    user_id: uuid.UUID
+    caller: NamedDependency[Caller]
+    user_id: FromPath[uuid.UUID]
 
     async def change(self, change: UserUpdate, done: str) -> Response[Any]:
         try:
@@ -129,13 +129,7 @@ class _OnAccount:
         return await _accounts_page(self.request, self.caller, row_errors={str(self.user_id): message}, status=422)
 
 
-async def _on_account(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-) -> _OnAccount:
-    return _OnAccount(request, caller, user_id)
-
-
-ON_ACCOUNT = {"account": Provide(_on_account)}
+ON_ACCOUNT = {"account": Provide(_OnAccount, sync_to_thread=False)}
 OnAccount: TypeAlias = NamedDependency[_OnAccount]
 
 

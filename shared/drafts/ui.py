@@ -267,9 +267,9 @@ class DraftStep:
     """A step posted on one draft (`/bao-cao/{draft_id}/…`): who posts it, the form, and the draft."""
 
     request: Request[Any, Any, State]
-    caller: Caller
-    form: Form
-    draft_id: uuid.UUID
+    caller: NamedDependency[Caller]
+    form: Posted
+    draft_id: FromPath[uuid.UUID]
 
     async def dated(
         self, which: str, field: str, write: Callable[[AsyncConnection, date], Awaitable[object]]
@@ -286,13 +286,8 @@ class DraftStep:
         return self.form.again("draft.html", frame, context, which=which)
 
 
-async def _provide_step(
-    request: Request[Any, Any, State], caller: NamedDependency[Caller], form: Posted, draft_id: FromPath[uuid.UUID]
-) -> DraftStep:
-    return DraftStep(request, caller, form, draft_id)
-
-
-STEP = {"step": Provide(_provide_step)}
+STEP = {"step": Provide(DraftStep, sync_to_thread=False)}
+"""Built by Litestar from its fields: the request, the caller, the posted form and the path's draft."""
 Step: TypeAlias = NamedDependency[DraftStep]
 
 

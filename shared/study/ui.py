@@ -177,7 +177,7 @@ KINDS = {
 }
 
 
-def _kind_of(slug: FromPath[str]) -> _Kind:
+def _kind_of(slug: str) -> _Kind:
     """The record kind a page's path names (`/hoc-tap/<slug>/...`); any other slug is not found."""
     if slug not in KINDS:
         raise NotFoundException()
@@ -229,9 +229,16 @@ class _Edited:
     """The record a route under `/hoc-tap/<slug>/<id>` acts on: who acts, the record's kind (from the slug), its id."""
 
     request: Request[Any, Any, State]
-    caller: Caller
-    kind: _Kind
-    record_id: uuid.UUID
+    caller: NamedDependency[Caller]
+    slug: FromPath[str]
+    record_id: FromPath[uuid.UUID]
+
+    def __post_init__(self) -> None:
+        _kind_of(self.slug)  # any other slug is not found
+
+    @property
+    def kind(self) -> _Kind:
+        return KINDS[self.slug]
 
     async def page(self, form: Form | None = None) -> Response[Any]:
         """The record with its form to correct it: as held, or (422) as typed with the problems."""
@@ -243,7 +250,7 @@ class _Edited:
             "study_edit.html",
             frame,
             status_code=200 if form is None else 422,
-            slug=next(slug for slug, k in KINDS.items() if k is self.kind),
+            slug=self.slug,
             kind=self.kind,
             rec=rec,
             docs=docs,
@@ -258,16 +265,7 @@ class _Edited:
         return back_to("/hoc-tap", await page_for(self.request, self.caller, owner), saved=f"{self.kind.saved}-{done}")
 
 
-async def _edited(
-    request: Request[Any, Any, State],
-    caller: NamedDependency[Caller],
-    slug: FromPath[str],
-    record_id: FromPath[uuid.UUID],
-) -> _Edited:
-    return _Edited(request, caller, _kind_of(slug), record_id)
-
-
-EDITED = {"edited": Provide(_edited)}
+EDITED = {"edited": Provide(_Edited, sync_to_thread=False)}
 Edited: TypeAlias = NamedDependency[_Edited]
 
 
