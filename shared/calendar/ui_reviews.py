@@ -4,11 +4,13 @@ bottom-up: a unit records its own once the units below it have held theirs, or s
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
 from shared.calendar.lists import project_for, projects_for, reports_for
@@ -76,6 +78,23 @@ async def _listing(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A list's filters as the query gives them (`?document=&state=`, `?document=&kind=`, and the page's `after`),
+    read once for the page and its .xlsx; Litestar builds it from its annotated fields."""
+
+    request: Request[Any, Any, State]
+    frame: Frame
+    document: FromQuery[uuid.UUID | None] = None
+    which: StateQuery = None
+    kind: FromQuery[str | None] = None
+    after: FromQuery[uuid.UUID | None] = None
+
+
+ASKED = {"asked": Provide(_Asked, sync_to_thread=False)}
+Asked: TypeAlias = NamedDependency[_Asked]
+
+
 # Review projects (đề án, D21).
 
 
@@ -99,28 +118,17 @@ async def _projects_context(
     }
 
 
-@get(PROJECTS)
-async def projects_page(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-    after: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
+@get(PROJECTS, dependencies=ASKED)
+async def projects_page(asked: Asked, saved: FromQuery[str | None] = None) -> Response[Any]:
     """Review projects proposed in the unit's subtree (D21), filtered by document and state."""
-    context = await _projects_context(request, frame, document, which, after)
-    return render("calendar_projects.html", frame, saved=saved, where=where, **context)
+    context = await _projects_context(asked.request, asked.frame, asked.document, asked.which, asked.after)
+    return render("calendar_projects.html", asked.frame, saved=saved, where=where, **context)
 
 
-@get(f"{PROJECTS}.xlsx")
-async def projects_xlsx(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    which: StateQuery = None,
-) -> Response[Any]:
-    context = await _projects_context(request, frame, document, which, None, MAX_PAGE)
+@get(f"{PROJECTS}.xlsx", dependencies=ASKED)
+async def projects_xlsx(asked: Asked) -> Response[Any]:
+    """The projects as filtered, from the first (the page's `after` does not apply)."""
+    context = await _projects_context(asked.request, asked.frame, asked.document, asked.which, None, MAX_PAGE)
     units, numbers = context["units"], context["numbers"]
     header = ("Đơn vị", "Văn bản", "Việc", "Tên đề án", "Ngày đề xuất", "Ngày phê duyệt", "Tình trạng")
     rows = [
@@ -231,28 +239,17 @@ async def _held_context(
     return context | {"held": shown, "kind": kind or ""}
 
 
-@get(HELD)
-async def held_page(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str | None] = None,
-    after: FromQuery[uuid.UUID | None] = None,
-    saved: FromQuery[str | None] = None,
-) -> Response[Any]:
+@get(HELD, dependencies=ASKED)
+async def held_page(asked: Asked, saved: FromQuery[str | None] = None) -> Response[Any]:
     """Reviews held in the unit's subtree, and the form to record the unit's own (D16, D21)."""
-    context = await _held_context(request, frame, document, kind, after)
-    return render("calendar_held.html", frame, saved=saved, where=where, **context)
+    context = await _held_context(asked.request, asked.frame, asked.document, asked.kind, asked.after)
+    return render("calendar_held.html", asked.frame, saved=saved, where=where, **context)
 
 
-@get(f"{HELD}.xlsx")
-async def held_xlsx(
-    request: Request[Any, Any, State],
-    frame: Frame,
-    document: FromQuery[uuid.UUID | None] = None,
-    kind: FromQuery[str | None] = None,
-) -> Response[Any]:
-    context = await _held_context(request, frame, document, kind, None, MAX_PAGE * EXPORT_PAGES)
+@get(f"{HELD}.xlsx", dependencies=ASKED)
+async def held_xlsx(asked: Asked) -> Response[Any]:
+    """The reviews held as filtered, from the first, page after page up to the export's limit."""
+    context = await _held_context(asked.request, asked.frame, asked.document, asked.kind, None, MAX_PAGE * EXPORT_PAGES)
     units, numbers = context["units"], context["numbers"]
     header = (
         "Đơn vị",
