@@ -95,6 +95,19 @@ ASKED = {"asked": Provide(_Asked, sync_to_thread=False)}
 Asked: TypeAlias = NamedDependency[_Asked]
 
 
+ABOUT = ("Đơn vị", "Văn bản", "Việc")
+"""The first columns of both exports: whose, on which document, which review."""
+
+
+def _about(context: dict[str, Any], r: Project | ReviewHeld) -> tuple[str, str, str]:
+    units, numbers = context["units"], context["numbers"]
+    return (
+        units[r.unit].name if r.unit in units else "",
+        numbers.get(r.document, ""),
+        KIND_LABELS_VI.get(r.kind, r.kind),
+    )
+
+
 # Review projects (đề án, D21).
 
 
@@ -129,18 +142,9 @@ async def projects_page(asked: Asked, saved: FromQuery[str | None] = None) -> Re
 async def projects_xlsx(asked: Asked) -> Response[Any]:
     """The projects as filtered, from the first (the page's `after` does not apply)."""
     context = await _projects_context(asked.request, asked.frame, asked.document, asked.which, None, MAX_PAGE)
-    units, numbers = context["units"], context["numbers"]
-    header = ("Đơn vị", "Văn bản", "Việc", "Tên đề án", "Ngày đề xuất", "Ngày phê duyệt", "Tình trạng")
+    header = (*ABOUT, "Tên đề án", "Ngày đề xuất", "Ngày phê duyệt", "Tình trạng")
     rows = [
-        (
-            units[p.unit].name if p.unit in units else "",
-            numbers.get(p.document, ""),
-            KIND_LABELS_VI.get(p.kind, p.kind),
-            p.title,
-            p.proposed_on,
-            p.approved_on,
-            PROJECT_STATE_LABELS_VI[_project_state(p)],
-        )
+        (*_about(context, p), p.title, p.proposed_on, p.approved_on, PROJECT_STATE_LABELS_VI[_project_state(p)])
         for p in context["projects"]
     ]
     return xlsx_response("de-an-so-ket-tong-ket.xlsx", "Đề án sơ kết, tổng kết", header, rows)
@@ -250,28 +254,8 @@ async def held_page(asked: Asked, saved: FromQuery[str | None] = None) -> Respon
 async def held_xlsx(asked: Asked) -> Response[Any]:
     """The reviews held as filtered, from the first, page after page up to the export's limit."""
     context = await _held_context(asked.request, asked.frame, asked.document, asked.kind, None, MAX_PAGE * EXPORT_PAGES)
-    units, numbers = context["units"], context["numbers"]
-    header = (
-        "Đơn vị",
-        "Văn bản",
-        "Việc",
-        "Ngày tổ chức",
-        "Số liệu tính đến",
-        "Số báo cáo",
-        "Lý do tổ chức trước cấp dưới",
-    )
-    rows = [
-        (
-            units[r.unit].name if r.unit in units else "",
-            numbers.get(r.document, ""),
-            KIND_LABELS_VI.get(r.kind, r.kind),
-            r.held_on,
-            r.cut_off,
-            r.report_number,
-            r.waived_reason,
-        )
-        for r in context["held"]
-    ]
+    header = (*ABOUT, "Ngày tổ chức", "Số liệu tính đến", "Số báo cáo", "Lý do tổ chức trước cấp dưới")
+    rows = [(*_about(context, r), r.held_on, r.cut_off, r.report_number, r.waived_reason) for r in context["held"]]
     return xlsx_response("so-ket-tong-ket-da-to-chuc.xlsx", "Đã tổ chức", header, rows)
 
 
