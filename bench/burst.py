@@ -214,7 +214,8 @@ async def _burst_run(
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     cfg.log(
         f"  burst {n} nodes {how}: {n / total:,.0f} rounds/s, p50 {p50:.3f} s, p99 {p99:.3f} s, {err}, "
-        f"{stored:,} stored; CPU ms per round: {per_round} (total {sum(ms.values()):.2f}); load {load}"
+        f"{stored:,} stored; CPU ms per round: {per_round} (total {sum(ms.values()):.2f}), "
+        f"{meter.backends} PostgreSQL backends; load {load}"
     )
     return _Run(
         f"p50 {p50 * 1000:,.0f} ms, p99 {p99 * 1000:,.0f} ms, {n / total:,.0f} rounds/s, {err}; CPU ms per round "

@@ -62,6 +62,8 @@ class CpuMeter:
     every: float = 0.25
     _base: dict[int, int] = field(default_factory=dict)
     _last: dict[int, tuple[str, int]] = field(default_factory=dict)
+    backends: int = 0
+    """PostgreSQL backends seen during the last run (more than the pool holds: connections opened and closed)."""
 
     def _pids(self) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
@@ -106,3 +108,4 @@ class CpuMeter:
             out["generator"] = time.process_time() - own
             for group in ("hub", "postgres"):
                 out[group] = sum(t - self._base[p] for p, (g, t) in self._last.items() if g == group) / _TICK
+            self.backends = sum(1 for g, _ in self._last.values() if g == "postgres")
