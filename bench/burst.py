@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select, text
 
 from bench import env
 from bench.common import REGISTRY, SETTINGS, Config, Result
+from bench.cpu import CpuMeter, parent_pid
 from shared.sync import store
 from shared.sync.parent import Child as ChildAtParent
 from shared.sync.parent import Parent
@@ -30,27 +32,47 @@ from shared.sync.protocol import (
 from shared.sync.tables import UnitRow
 
 
+class NoReply(Exception):
+    """The hub closed the connection without answering (it refused it at once, or dropped it)."""
+
+
 async def _request(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, body: bytes, credential: str
-) -> int:
-    """One HTTP/1.1 POST on a kept-alive connection; returns the status. A minimal client: the load generator
-    shares the 2 cores with the hub, so it must cost as little as possible."""
+) -> tuple[int, bool]:
+    """One HTTP/1.1 POST on a kept-alive connection: the status, and whether the hub keeps the connection. A
+    minimal client: the load generator shares the 2 cores with the hub, so it must cost as little as possible."""
     head = (
         f"POST {path} HTTP/1.1\r\nHost: hub\r\ncontent-type: {MEDIA_TYPE}\r\ncontent-encoding: zstd\r\n"
         f"{PROTOCOL_HEADER}: {PROTOCOL}\r\nauthorization: Bearer {credential}\r\ncontent-length: {len(body)}\r\n\r\n"
     )
     writer.write(head.encode() + body)
     status_line = await reader.readline()
+    parts = status_line.split()
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise NoReply(status_line[:40])
     length = 0
+    keep = True
     while True:
         line = await reader.readline()
         if line in (b"\r\n", b""):
             break
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        name = name.strip().lower()
+        if name == b"content-length":
             length = int(value)
+        elif name == b"connection" and value.strip().lower() == b"close":
+            keep = False
     await reader.readexactly(length)
-    return int(status_line.split()[1])
+    return int(parts[1]), keep
+
+
+async def _postmaster(database: str) -> int | None:
+    """The PostgreSQL server process whose children serve `database` (None when it is not on this machine)."""
+    raw = await asyncpg.connect(env.dsn(database))
+    try:  # read while the backend lives: it exits with the connection
+        return parent_pid(int(await raw.fetchval("SELECT pg_backend_pid()")))
+    finally:
+        await raw.close()
 
 
 async def _commit_latency(database: str) -> tuple[float, float]:
@@ -99,6 +121,7 @@ async def burst(cfg: Config) -> list[Result]:
     commit_ms = await _commit_latency(hub.database)
     await hub.start(workers=cfg.burst_workers, in_process=cfg.quick)
     port = int(hub.url.rsplit(":", 1)[1])
+    meter = CpuMeter(hub.proc.pid if hub.proc else None, await _postmaster(hub.database), hub.database)
     note = (
         f"a one-row commit here takes p50 {commit_ms[0]:.1f} ms, p90 {commit_ms[1]:.1f} ms (pushes serialise on "
         "the feed counter through their commit)"
@@ -106,7 +129,7 @@ async def burst(cfg: Config) -> list[Result]:
     try:
         runs = [cfg.burst_window] if cfg.quick else [cfg.burst_window, 0.0]
         for window in runs:
-            run = await _burst_run(cfg, hub, bodies, port, window)
+            run = await _burst_run(cfg, hub, bodies, port, window, meter)
             how = f"arriving evenly over {window:g} s" if window else "all at once"
             results.append(
                 Result(
@@ -121,7 +144,7 @@ async def burst(cfg: Config) -> list[Result]:
                 )
             )
         if cfg.burst_sweep and not cfg.quick:
-            results.append(await _sustainable(cfg, hub, bodies, port, capacity=results[-1].raw["rate"]))
+            results.append(await _sustainable(cfg, hub, bodies, port, meter, capacity=results[-1].raw["rate"]))
     finally:
         await hub.close()
     return results
@@ -136,7 +159,7 @@ class _Run:
 
 
 async def _burst_run(
-    cfg: Config, hub: env.Hub, bodies: list[tuple[str, bytes, bytes]], port: int, window: float
+    cfg: Config, hub: env.Hub, bodies: list[tuple[str, bytes, bytes]], port: int, window: float, meter: CpuMeter
 ) -> _Run:
     """Every node once, arriving evenly over `window` seconds (0: all at once); latency from each node's start."""
     n = len(bodies)
@@ -146,17 +169,26 @@ async def _burst_run(
     async def one(i: int, credential: str, push_body: bytes, pull_body: bytes, t0: float, gap: float) -> None:
         start = t0 + i * gap
         await asyncio.sleep(max(0.0, start - time.perf_counter()))
+        step = "push"
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             try:
-                s1 = await _request(reader, writer, "/sync/v1/push", push_body, credential)
-                s2 = await _request(reader, writer, "/sync/v1/pull", pull_body, credential)
+                status, keep = await _request(reader, writer, "/sync/v1/push", push_body, credential)
+                if status != 200:
+                    # A node's round stops at a failed push (it tries again after its backoff).
+                    errors.append(f"push HTTP {status}")
+                else:
+                    step = "pull"
+                    if not keep:  # the hub closed it after answering: a node's link opens a new one
+                        writer.close()
+                        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    status, _ = await _request(reader, writer, "/sync/v1/pull", pull_body, credential)
+                    if status != 200:
+                        errors.append(f"pull HTTP {status}")
             finally:
                 writer.close()
-            if s1 != 200 or s2 != 200:
-                errors.append(f"HTTP {s1}/{s2}")
         except Exception as exc:
-            errors.append(type(exc).__name__)
+            errors.append(f"{step} {type(exc).__name__}")
         # From the moment the node meant to start: a late start is the hub's delay too.
         lat.append(time.perf_counter() - start)
 
@@ -168,24 +200,34 @@ async def _burst_run(
     await asyncio.sleep(0 if cfg.quick else SETTINGS.cache_seconds + 0.5)
     t0 = time.perf_counter() + 0.2
     gap = window / n
-    await asyncio.gather(*(one(i, c, pb, lb, t0, gap) for i, (c, pb, lb) in enumerate(bodies)))
+    async with meter.measure() as cpu:
+        await asyncio.gather(*(one(i, c, pb, lb, t0, gap) for i, (c, pb, lb) in enumerate(bodies)))
     total = time.perf_counter() - t0
     async with hub.db.read() as conn:
         stored = (await conn.execute(text("SELECT count(*) FROM essay_grades"))).scalar_one()
     p50, p99 = env.percentile(lat, 50), env.percentile(lat, 99)
-    err = f"{len(errors)} errors" + (f" ({', '.join(sorted(set(errors))[:3])})" if errors else "")
+    kinds = Counter(errors)
+    err = f"{len(errors)} errors" + (f" ({', '.join(f'{k} ×{c}' for k, c in kinds.most_common(4))})" if errors else "")
+    ms = {group: seconds * 1000 / n for group, seconds in cpu.items()}
+    per_round = ", ".join(f"{group} {ms[group]:.2f}" for group in ("hub", "postgres", "generator"))
     how = f"arriving evenly over {window:g} s ({n / window:,.0f}/s)" if window else "all at once"
-    cfg.log(f"  burst {n} nodes {how}: {n / total:,.0f} rounds/s, p50 {p50:.3f} s, p99 {p99:.3f} s, {err}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    cfg.log(
+        f"  burst {n} nodes {how}: {n / total:,.0f} rounds/s, p50 {p50:.3f} s, p99 {p99:.3f} s, {err}, "
+        f"{stored:,} stored; CPU ms per round: {per_round} (total {sum(ms.values()):.2f}), "
+        f"{meter.backends} PostgreSQL backends; load {load}"
+    )
     return _Run(
-        f"p50 {p50 * 1000:,.0f} ms, p99 {p99 * 1000:,.0f} ms, {n / total:,.0f} rounds/s, {err}",
+        f"p50 {p50 * 1000:,.0f} ms, p99 {p99 * 1000:,.0f} ms, {n / total:,.0f} rounds/s, {err}; CPU ms per round "
+        f"{per_round}",
         p99 < 1 and not errors and stored == 5 * n,
         stored,
-        {"p50": p50, "p99": p99, "rate": n / total, "errors": len(errors), "window": window},
+        {"p50": p50, "p99": p99, "rate": n / total, "errors": len(errors), "window": window, "cpu_ms": ms},
     )
 
 
 async def _sustainable(
-    cfg: Config, hub: env.Hub, bodies: list[tuple[str, bytes, bytes]], port: int, capacity: float
+    cfg: Config, hub: env.Hub, bodies: list[tuple[str, bytes, bytes]], port: int, meter: CpuMeter, capacity: float
 ) -> Result:
     """The largest arrival rate (rounds/s) the hub serves with p99 < 1 s and no errors: all nodes arriving evenly
     at rates stepping down from 90 % of the all-at-once throughput, until one is met."""
@@ -194,7 +236,7 @@ async def _sustainable(
     rate = 0.9 * capacity
     met = 0.0
     for _ in range(5):
-        run = await _burst_run(cfg, hub, bodies, port, n / rate)
+        run = await _burst_run(cfg, hub, bodies, port, n / rate, meter)
         tried.append(f"{rate:,.0f}/s: p99 {run.raw['p99'] * 1000:,.0f} ms")
         if run.met:
             met = rate

@@ -42,10 +42,16 @@ class HttpSettings:
     `forwarded_allow_ips`): the client address used for sign-in throttling and the scheme used for Secure cookies."""
     timeout_keep_alive_seconds: int = 5
     """An idle keep-alive connection is closed after this long (frees the slot of a slow or vanished client)."""
-    limit_concurrency: int = 1000
-    """Most connections and tasks one worker serves at once; past it new requests get 503 at once, not a hang."""
-    backlog: int = 2048
-    """Connections the kernel queues before the server accepts them."""
+    limit_concurrency: int = 10_000
+    """Most connections (and requests in flight) one worker holds at once; past it a request gets 503 with
+    Retry-After at once, not a hang. Sized for a province's burst: ~8,000 units whose nodes may all sync in the
+    same minute before a deadline, each holding one connection while it waits its turn (served in seconds, not
+    refused), on any one worker (the kernel does not share connections evenly). Each costs a file descriptor:
+    `serve` raises its soft limit to fit (docs/security.md)."""
+    backlog: int = 8192
+    """Connections the kernel queues before the server accepts them (capped by `net.core.somaxconn`)."""
+    retry_after_seconds: int = 10
+    """Retry-After of the 503 past `limit_concurrency`: a node waits this long, up to twice it, before retrying."""
     header_timeout_seconds: float = 10.0
     """A request's line and headers must arrive within this long of the connection opening (or of the previous
     response): a client that connects and stalls, or trickles its headers (slowloris), is dropped."""
@@ -135,6 +141,8 @@ class Settings:
                 https=env.get("NQSYNC_HTTPS") == "1",
                 trusted_proxies=env.get("NQSYNC_TRUSTED_PROXIES", "127.0.0.1"),
                 header_timeout_seconds=float(env.get("NQSYNC_HEADER_TIMEOUT", "10")),
+                limit_concurrency=int(env.get("NQSYNC_LIMIT_CONCURRENCY") or HttpSettings().limit_concurrency),
+                retry_after_seconds=int(env.get("NQSYNC_RETRY_AFTER") or HttpSettings().retry_after_seconds),
                 graceful_shutdown_seconds=int(env.get("NQSYNC_GRACEFUL_SHUTDOWN", "30")),
             ),
             auth=AuthSettings(

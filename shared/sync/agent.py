@@ -74,12 +74,25 @@ async def sync_once(
     raise failure
 
 
-def backoff(failures: int, settings: SyncSettings, rand: Callable[[], float] = random.random) -> float:
-    """Seconds to wait after `failures` failed rounds in a row: doubling from 5 s, capped, with full jitter."""
+def backoff(
+    failures: int,
+    settings: SyncSettings,
+    rand: Callable[[], float] = random.random,
+    *,
+    retry_after: float | None = None,
+) -> float:
+    """Seconds to wait after `failures` failed rounds in a row: doubling from 5 s, capped, with full jitter.
+
+    A parent's Retry-After (a 503 when it is full) is a floor, spread over up to twice it so the nodes it turned
+    away do not all come back in the same second; capped like the backoff (a hostile value cannot stop a node).
+    """
     if failures <= 0:
         return settings.interval_seconds
     ceiling = min(settings.max_backoff_seconds, 5.0 * 2.0 ** (failures - 1))
-    return ceiling / 2 + rand() * ceiling / 2
+    wait = ceiling / 2 + rand() * ceiling / 2
+    if retry_after is not None and retry_after > 0:
+        wait = max(wait, min(settings.max_backoff_seconds, retry_after * (1 + rand())))
+    return wait
 
 
 async def run_forever(db: Database, registry: Registry, settings: SyncSettings, stop: asyncio.Event) -> None:
@@ -90,30 +103,30 @@ async def run_forever(db: Database, registry: Registry, settings: SyncSettings, 
     try:
         while not stop.is_set():
             rounds += 1
-            failures = await _loop_round(db, registry, settings, clients, rounds, failures)
+            failures, retry_after = await _loop_round(db, registry, settings, clients, rounds, failures)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=backoff(failures, settings))
+                await asyncio.wait_for(stop.wait(), timeout=backoff(failures, settings, retry_after=retry_after))
     finally:
         await clients.aclose()
 
 
 async def _loop_round(
     db: Database, registry: Registry, settings: SyncSettings, clients: Clients, rounds: int, failures: int
-) -> int:
-    """One round of the loop, logged; returns the failures in a row after it."""
+) -> tuple[int, float | None]:
+    """One round of the loop, logged; returns the failures in a row after it, and the parent's Retry-After."""
     verify = rounds % max(settings.verify_every_rounds, 1) == 0
     try:
         url, report = await sync_once(db, registry, settings, verify=verify, clients=clients)
     except SyncFailed as exc:
         log.warning("sync round failed (%d in a row): %s", failures + 1, exc.message_en)
-        return failures + 1
+        return failures + 1, exc.retry_after
     except Exception:
         log.exception("sync round crashed (%d in a row)", failures + 1)
-        return failures + 1
+        return failures + 1, None
     log.info("synced with %s: pushed %d, pulled %d, refused %d", url, report.pushed, report.pulled, len(report.refused))
     if verify:
         await collect_now(db, registry, settings)
-    return 0
+    return 0, None
 
 
 async def collect_now(db: Database, registry: Registry, settings: SyncSettings) -> None:

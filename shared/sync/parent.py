@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, bindparam, or_, select, update
 from sqlalchemy.orm import aliased
 
-from shared.db.engine import fetch
+from shared.db.engine import asyncpg_of, fetch
 from shared.sync import store
 from shared.sync.parent_base import Child, ParentBase, SyncError, utcnow
 from shared.sync.parent_enrol import Enrolment, _digest_secret
@@ -31,15 +32,15 @@ from shared.sync.protocol import (
     batches_of,
     raw_array,
 )
-from shared.sync.registry import RecordType
+from shared.sync.registry import RecordType, Registry
 from shared.sync.store import Scope
-from shared.sync.tables import ChildNode, FeedCounter, UnitRow
+from shared.sync.tables import ChildNode, UnitRow
 from shared.sync.tombstones import Collection, collect_tombstones
 
 __all__ = ["Child", "Parent", "ParentBase", "SyncError", "_digest_secret", "utcnow"]
 
-_HEAD = select(FeedCounter.last, FeedCounter.collected).where(FeedCounter.id == 1)
-# Every unit related to a child's place: its subtree (owners it may hold) and its ancestors (audiences above it).
+# Every unit related to a child's place: its subtree (owners it may hold) and its ancestors (audiences above it);
+# only for a path that does not name the ancestors' ids (see `_ancestors`).
 _PATH = bindparam("path", type_=String())
 _REACH = select(UnitRow.id, UnitRow.path).where(
     or_(UnitRow.path.startswith(_PATH), _PATH.startswith(UnitRow.path, autoescape=False))
@@ -63,8 +64,10 @@ class Parent(Enrolment, Pushes):
         cached = self._reach_cache.get(child.unit)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        rows = await fetch(conn, _REACH, {"path": child.path})
-        owners = tuple(unit for unit, path in rows if path.startswith(child.path))
+        owners = tuple(unit for unit, _ in await self.subtree(conn, child))
+        above = _ancestors(child.path)
+        if above is None:  # a path not of ids: ask the tree
+            above = tuple(unit for unit, path in await fetch(conn, _REACH, {"path": child.path}) if unit not in owners)
         scope = Scope(
             unit=child.unit,
             path=child.path,
@@ -72,7 +75,7 @@ class Parent(Enrolment, Pushes):
             up=True,
             exclude_origin=child.unit,
             owners=owners or (child.unit,),
-            audiences=tuple(unit for unit, _ in rows),
+            audiences=above + owners,
         )
         self._reach_cache[child.unit] = (time.monotonic() + self.settings.cache_seconds, scope)
         return scope
@@ -80,8 +83,9 @@ class Parent(Enrolment, Pushes):
     async def pull(self, child: Child, req: PullRequest) -> PullResponse:
         limit = min(req.limit or self.settings.batch_rows, self.settings.batch_rows)
         async with self.db.read() as conn:
-            head, horizon = (int(v) for v in (await fetch(conn, _HEAD, {}))[0])
-            token = await self.scope_token(conn, child, req.types or self.registry.names())
+            types = self._types(req.types)
+            head, horizon, epoch, *tops = await _feed(conn, tuple(rt.table.name for rt in types))
+            token = await self.scope_token(conn, child, req.types or self.registry.names(), epoch=epoch)
             if req.cursor > head or (req.cursor > 0 and (req.scope != token or req.cursor < horizon)):
                 # The cursor means nothing here: the child's scope changed, or this parent was restored, or a
                 # tombstone above the cursor was collected (the child may hold what it deleted: a digest repair).
@@ -89,16 +93,33 @@ class Parent(Enrolment, Pushes):
             self._ack(child, req.cursor)
             if req.cursor == head:
                 return PullResponse(cursor=head, more=False, scope=token, batches=[])
+            written = self._written_after(types, tops, req.cursor)
+            if not written:
+                self._touch(child, pull_cursor=head)
+                return PullResponse(cursor=head, more=False, scope=token, batches=[])
             scope = await self.scoped_pull_scope(conn, child)
-            found = await store.scan_wires(
-                conn, self._types(req.types), scope, after=req.cursor, upto=head, limit=limit
-            )
+            found = await store.scan_wires(conn, written, scope, after=req.cursor, upto=head, limit=limit)
         batches, cursor, cut = batches_of(found, self.settings.batch_bytes)
         more = cut or len(found) >= limit
         if not more:
             cursor = head
         self._touch(child, pull_cursor=cursor)
         return PullResponse(cursor=cursor, more=more, scope=token, batches=batches)
+
+    def _written_after(self, types: Registry, tops: Sequence[int | None], cursor: int) -> Registry:
+        """The types whose highest seq (`tops`, read with the head) is above `cursor`, for the scan to read only those.
+
+        The scan is a UNION ALL over every type the child knows (23): PostgreSQL spent ~15 ms of CPU planning it
+        for its values and ~0.8 ms running it, where the scan of the one type a burst writes costs 0.8 ms in all.
+        Safe against the out-of-order commit trap: the tops come from the head's own snapshot, and every seq up to
+        the head was committed (seqs are taken under the feed counter's lock until commit), so no row of a type
+        skipped here lies in the window.
+        """
+        wanted = tuple(rt.name for rt, top in zip(types, tops, strict=True) if top is not None and top > cursor)
+        cached = self._subsets.get(wanted)
+        if cached is None:
+            cached = self._subsets[wanted] = Registry(*(types[name] for name in wanted))
+        return cached
 
     def _ack(self, child: Child, cursor: int) -> None:
         """Note the cursor a child pulls from: it has applied everything below it (what tombstone collection waits
@@ -236,6 +257,29 @@ class Parent(Enrolment, Pushes):
             }
             for n in rows
         ]
+
+
+def _ancestors(path: str) -> tuple[uuid.UUID, ...] | None:
+    """The units above a unit, read from its path (`/root/…/parent/unit/`, ids in hex), or None for another form."""
+    try:
+        return tuple(uuid.UUID(hex=part) for part in path.strip("/").split("/")[:-1])
+    except ValueError:
+        return None
+
+
+@functools.cache
+def _feed_sql(tables: tuple[str, ...]) -> str:
+    tops = "".join(f', (SELECT max(seq) FROM "{name}")' for name in tables)
+    return f"SELECT last, collected, epoch{tops} FROM feed_counter WHERE id = 1"
+
+
+async def _feed(conn: Any, tables: tuple[str, ...]) -> tuple[Any, ...]:
+    """The feed's head, tombstone horizon and epoch, then the highest seq held in each table (None if empty): one
+    statement without parameters (one generic plan; an index lookup per table), one snapshot."""
+    sql = _feed_sql(tables)
+    raw = await asyncpg_of(conn)
+    row = (await raw.fetch(sql))[0] if raw is not None else (await conn.exec_driver_sql(sql)).one()
+    return (int(row[0]), int(row[1]), row[2] or "", *row[3:])
 
 
 @functools.cache

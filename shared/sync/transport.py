@@ -29,12 +29,16 @@ SOFTWARE = "nqsync/0.1"
 class SyncFailed(Exception):
     """A round could not finish; `message_vi` is what the node's user is shown."""
 
-    def __init__(self, message_vi: str, message_en: str, *, code: str = "", status: int = 0) -> None:
+    def __init__(
+        self, message_vi: str, message_en: str, *, code: str = "", status: int = 0, retry_after: float | None = None
+    ) -> None:
         super().__init__(message_en)
         self.message_vi = message_vi
         self.message_en = message_en
         self.code = code
         self.status = status
+        self.retry_after = retry_after
+        """Seconds the parent asked to wait before trying again (its Retry-After on a 503 or 429), if it said."""
 
     @property
     def retryable(self) -> bool:
@@ -102,6 +106,13 @@ _HEADERS = (
 )
 
 
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (the form servers send on 503); an HTTP date or garbage counts as not said."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return float(value.strip())
+
+
 def _too_large(link: Link) -> SyncFailed:
     limit = link.max_reply_bytes
     return SyncFailed(
@@ -140,15 +151,23 @@ async def _post(link: Link, path: str, message: Any, credential: str | None) -> 
             f"Could not reach the parent at {link.url}: {exc!r}",
         ) from exc
     if resp.status != 200:
+        wait = _retry_after(resp.headers.get("retry-after"))
         try:
             problem = msgspec.json.decode(resp.body, type=Problem)
         except (msgspec.DecodeError, RecursionError):
+            busy = resp.status == 503
             raise SyncFailed(
-                f"Cấp trên trả lời lỗi {resp.status}. Sẽ thử lại sau.",
-                f"The parent answered HTTP {resp.status}",
+                "Cấp trên đang quá tải, chưa nhận yêu cầu; không có gì bị mất. Sẽ tự thử lại sau."
+                if busy
+                else f"Cấp trên trả lời lỗi {resp.status}. Sẽ thử lại sau.",
+                f"The parent answered HTTP {resp.status}" + (" (busy; nothing was lost)" if busy else ""),
+                code="busy" if busy else "",
                 status=resp.status,
+                retry_after=wait,
             ) from None
-        raise SyncFailed(problem.message_vi, problem.message_en, code=problem.code, status=resp.status)
+        raise SyncFailed(
+            problem.message_vi, problem.message_en, code=problem.code, status=resp.status, retry_after=wait
+        )
     encoding = resp.headers.get("content-encoding", "identity")
     try:
         if encoding not in ("zstd", "identity"):
