@@ -161,12 +161,13 @@ async def document_milestones(
     return result
 
 
-def review_kind_field(kind: str, field: str = "kind") -> ReviewKind:
+def review_kind_field(kind: str, field: str = "kind", what: str = "mốc") -> ReviewKind:
+    """The review a `kind` names (sơ kết or tổng kết, D16), else 422 on `field` naming `what` was asked for."""
     if kind not in KIND_BY_NAME:
         raise invalid(
             field,
             "D16",
-            f"Loại mốc «{kind}» không hợp lệ; chọn preliminary (sơ kết) hoặc final (tổng kết).",
+            f"Loại {what} «{kind}» không hợp lệ; chọn preliminary (sơ kết) hoặc final (tổng kết).",
             f"Unknown review «{kind}»; choose preliminary or final.",
         )
     return KIND_BY_NAME[kind]

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.calendar.service import KIND_BY_NAME, REVIEWING_KINDS, document_milestones
-from shared.core.errors import invalid
+from shared.calendar.service import REVIEWING_KINDS, document_milestones, review_kind_field
 from shared.core.scope import UnitInfo, down_select, records, subtree_units, units_info
 from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_document
@@ -24,13 +24,8 @@ from shared.sync.tables import UnitRow
 
 
 def review_kind(kind: str, field: str = "kind") -> str:
-    if kind not in KIND_BY_NAME:
-        raise invalid(
-            field,
-            "D16",
-            f"Loại báo cáo «{kind}» không hợp lệ; chọn preliminary (sơ kết) hoặc final (tổng kết).",
-            f"Unknown review «{kind}»; choose preliminary or final.",
-        )
+    """A report's review, refused in the words the calendar uses for an unknown one (D16)."""
+    review_kind_field(kind, field, "báo cáo")
     return kind
 
 
@@ -83,37 +78,35 @@ async def due_by_depth(conn: AsyncConnection, viewer: UnitInfo, doc: DocumentRec
     return steps
 
 
-async def drafts_of(
-    conn: AsyncConnection, owners: Sequence[uuid.UUID], document: uuid.UUID, kind: str
-) -> dict[uuid.UUID, ReportDraftRecord]:
-    table = REPORT_DRAFT.table
-    found: dict[uuid.UUID, ReportDraftRecord] = {}
-    for i in range(0, len(owners), 500):
-        stmt = select(*[table.c[n] for n in REPORT_DRAFT.columns]).where(
-            table.c.owner.in_(owners[i : i + 500]),
+async def _live_among(
+    conn: AsyncConnection, rt: RecordType, column: str, ids: Sequence[uuid.UUID], document: uuid.UUID, kind: str
+) -> list[Any]:
+    """Live records of a document's review whose `column` is one of `ids`, read 500 ids a statement."""
+    table = rt.table
+    found: list[Any] = []
+    for i in range(0, len(ids), 500):
+        stmt = select(*[table.c[n] for n in rt.columns]).where(
+            table.c[column].in_(ids[i : i + 500]),
             table.c.document == document,
             table.c.kind == kind,
             table.c.deleted.is_(False),
         )
-        for rec in await records(conn, REPORT_DRAFT, stmt):
-            found[rec.owner] = rec
+        found.extend(await records(conn, rt, stmt))
     return found
+
+
+async def drafts_of(
+    conn: AsyncConnection, owners: Sequence[uuid.UUID], document: uuid.UUID, kind: str
+) -> dict[uuid.UUID, ReportDraftRecord]:
+    return {rec.owner: rec for rec in await _live_among(conn, REPORT_DRAFT, "owner", owners, document, kind)}
 
 
 async def decisions_about(
     conn: AsyncConnection, subjects: Sequence[uuid.UUID], document: uuid.UUID, kind: str
 ) -> dict[uuid.UUID, list[ReportDecisionRecord]]:
-    table = REPORT_DECISION.table
     found: dict[uuid.UUID, list[ReportDecisionRecord]] = {}
-    for i in range(0, len(subjects), 500):
-        stmt = select(*[table.c[n] for n in REPORT_DECISION.columns]).where(
-            table.c.subject_unit.in_(subjects[i : i + 500]),
-            table.c.document == document,
-            table.c.kind == kind,
-            table.c.deleted.is_(False),
-        )
-        for rec in await records(conn, REPORT_DECISION, stmt):
-            found.setdefault(rec.subject_unit, []).append(rec)
+    for rec in await _live_among(conn, REPORT_DECISION, "subject_unit", subjects, document, kind):
+        found.setdefault(rec.subject_unit, []).append(rec)
     return found
 
 
