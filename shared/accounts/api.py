@@ -26,8 +26,8 @@ from shared.accounts.service import (
     sign_in,
     sign_out,
 )
+from shared.api.resource import Api
 from shared.core.scope import Caller
-from shared.db.engine import Database
 
 
 class AuthController(Controller):
@@ -56,11 +56,9 @@ class AuthController(Controller):
         return {"status": "changed"}
 
     @post("/logout-all", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
-    async def logout_all(self, state: State, caller: NamedDependency[Caller]) -> Response[dict[str, str]]:
+    async def logout_all(self, api: NamedDependency[Api]) -> Response[dict[str, str]]:
         """Sign out everywhere: end every session of this account, this one included."""
-        db: Database = state.db
-        async with db.write() as conn:
-            await end_sessions(conn, caller.user_id)
+        await api.write(lambda conn: end_sessions(conn, api.caller.user_id))
         return Response({"status": "signed_out"}, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
 
     @post("/logout", status_code=200, opt={"role": "viewer", PASSWORD_CHANGE_OK: True})
@@ -83,28 +81,24 @@ class UserController(Controller):
     opt = {"role": "admin"}  # noqa: RUF012
 
     @get("/")
-    async def list_users(self, state: State, caller: NamedDependency[Caller]) -> list[User]:
+    async def list_users(self, api: NamedDependency[Api]) -> list[User]:
         """Accounts of units in the admin's subtree."""
-        return await list_accounts(state.db, caller)
+        return await list_accounts(api.db, api.caller)
 
     @post("/")
-    async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[UserCreate]) -> User:
+    async def create(self, api: NamedDependency[Api], data: JSONBody[UserCreate]) -> User:
         """Create an account for a unit in the admin's subtree (D4, D27); it must change its password first."""
-        return await add_account(state.db, caller, data)
+        return await add_account(api.db, api.caller, data)
 
     @patch("/{user_id:uuid}")
-    async def edit(
-        self, state: State, caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID], data: JSONBody[UserUpdate]
-    ) -> User:
+    async def edit(self, api: NamedDependency[Api], user_id: FromPath[uuid.UUID], data: JSONBody[UserUpdate]) -> User:
         """Change an account's role, name or password, or disable it; disabling ends its sessions."""
-        return await edit_account(state.db, caller, user_id, data)
+        return await edit_account(api.db, api.caller, user_id, data)
 
     @delete("/{user_id:uuid}/sessions", status_code=204)
-    async def sign_out_everywhere(
-        self, state: State, caller: NamedDependency[Caller], user_id: FromPath[uuid.UUID]
-    ) -> None:
+    async def sign_out_everywhere(self, api: NamedDependency[Api], user_id: FromPath[uuid.UUID]) -> None:
         """End every session of an account (a lost laptop)."""
-        await sign_out_account(state.db, caller, user_id)
+        await sign_out_account(api.db, api.caller, user_id)
 
 
 ROUTES = (AuthController, UserController)

@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.accounts.records import ROLES, SessionRow, SignInAttemptRow, UserRow
-from shared.core.errors import Refusal, invalid
+from shared.core.errors import Refusal, conflict, invalid
 from shared.core.scope import Caller, UnitInfo, unit_info
 from shared.db.engine import Database
 from shared.ids import new_id
@@ -162,13 +162,12 @@ async def create_user(
     """Insert an account (the caller has checked the unit and role); refuses a taken username."""
     taken = (await conn.execute(select(UserRow.id).where(UserRow.username == username))).first()
     if taken is not None:
-        raise Refusal(
-            409,
-            "username_taken",
+        raise conflict(
+            "username",
+            "account",
             f"Tên đăng nhập «{username}» đã có người dùng.",
             f"The username «{username}» is taken.",
-            field="username",
-            rule="account",
+            code="username_taken",
         )
     user_id = new_id()
     await conn.execute(

@@ -1,14 +1,16 @@
 """The HTTP face of a `RecordService`: list, get, create, revise and delete routes, written once for every type.
 
 A concept calls `record_routes(...)` with its service and its API structs and gets a `Router` of five routes; a type
-with real workflow adds its own verbs beside them (`extra`). Errors are the service's `Refusal`s, rendered by the
-API's exception handlers as one JSON shape. This module has no `from __future__ import annotations` on purpose:
-the handlers are made at run time and Litestar reads their annotations as real types.
+with real workflow adds its own verbs beside them (`extra`), written over the same `api: Api` dependency. Errors are
+the service's `Refusal`s, rendered by the API's exception handlers as one JSON shape. This module has no
+`from __future__ import annotations` on purpose: the handlers are made at run time and Litestar reads their
+annotations as real types.
 """
 
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
@@ -22,26 +24,43 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, out
+from shared.core.scope import Caller, UnitInfo, out, unit_in_scope
 from shared.core.service import RecordService
 from shared.db.engine import Database
 
 T = TypeVar("T")
 
 
-async def reading(state: State, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """A route's `work` over one read connection."""
-    db: Database = state.db
-    async with db.read() as conn:
-        return await work(conn)
+@dataclass(frozen=True, slots=True)
+class Api:
+    """What every API route works with: the signed-in caller and the database of its one connection."""
+
+    db: Database
+    caller: Caller
+
+    async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`work` over one read connection."""
+        async with self.db.read() as conn:
+            return await work(conn)
+
+    async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`work` in one write transaction, committed when it returns; a refusal writes nothing."""
+        async with self.db.write() as conn:
+            return await work(conn)
+
+    async def viewing(self, unit: uuid.UUID | None, work: Callable[[AsyncConnection, UnitInfo], Awaitable[T]]) -> T:
+        """`work` over one read connection and the unit the request views, refused outside the caller's subtree (D4)."""
+        async with self.db.read() as conn:
+            return await work(conn, await unit_in_scope(conn, self.caller, unit))
 
 
-async def writing(state: State, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """A route's `work` in one write transaction, committed when it returns; a refusal writes nothing."""
-    db: Database = state.db
-    async with db.write() as conn:
-        return await work(conn)
+def provide_api(request: Request[Any, Any, State]) -> Api:
+    """The `api` dependency of every route under `/api/v1` (the session guard has set the caller)."""
+    return Api(request.app.state.db, request.state.caller)
 
+
+Viewed = FromQuery[uuid.UUID | None]
+"""`?unit=`: the unit of the caller's subtree a route reads for, the caller's own when absent (D4)."""
 
 _NO_FILTER = ("_", "__")
 """Names of the list filters a type does not have (hidden from the schema; Litestar wants distinct names)."""
@@ -83,7 +102,8 @@ def record_routes(
     said = dict(docs or {})
     opt = dict(write_opt or {})
 
-    async def answer(conn: Any, rec: Any) -> msgspec.Struct:
+    async def answer(conn: Any, held: Awaitable[Any]) -> msgspec.Struct:
+        rec = await held
         shaped: msgspec.Struct = await detail(conn, rec) if detail is not None else shape(rec)
         return shaped
 
@@ -93,35 +113,30 @@ def record_routes(
         description=said.get("list", f"Live {label}s of a unit's subtree (the caller's by default)."),
     )
     async def list_records(
-        state: State,
-        caller: NamedDependency[Caller],
-        unit: FromQuery[uuid.UUID | None] = None,
+        api: NamedDependency[Api],
+        unit: Viewed = None,
         after: FromQuery[uuid.UUID | None] = None,
         limit: FromQuery[int] = 200,
         by: Annotated[uuid.UUID | None, QueryParameter(name=first, include_in_schema=len(columns) > 0)] = None,
         and_by: Annotated[uuid.UUID | None, QueryParameter(name=second, include_in_schema=len(columns) > 1)] = None,
     ) -> list[read]:  # type: ignore[valid-type]
-        db: Database = state.db
         where = [c == v for c, v in zip(columns, (by, and_by), strict=False) if v is not None]
-        async with db.read() as conn:
-            found = await service.list_page(conn, caller, unit, after=after, limit=limit, where=where)
-            return [shape(r) for r in found]
+        found = await api.read(
+            lambda conn: service.list_page(conn, api.caller, unit, after=after, limit=limit, where=where)
+        )
+        return [shape(r) for r in found]
 
     @get("/{record_id:uuid}", summary=f"One {label}", description=said.get("get"))
-    async def get_record(state: State, caller: NamedDependency[Caller], record_id: FromPath[uuid.UUID]) -> read:  # type: ignore[valid-type]
-        db: Database = state.db
-        async with db.read() as conn:
-            return await answer(conn, await service.get(conn, caller, record_id))
+    async def get_record(api: NamedDependency[Api], record_id: FromPath[uuid.UUID]) -> read:  # type: ignore[valid-type]
+        return await api.read(lambda conn: answer(conn, service.get(conn, api.caller, record_id)))
 
     handlers: list[ControllerRouterHandler] = [list_records, get_record] if listable else [get_record]
 
     if create is not None:
 
         @post("/", summary=f"Record a {label}", description=said.get("create"), opt=opt)
-        async def create_record(state: State, caller: NamedDependency[Caller], data: JSONBody[create]) -> read:  # type: ignore[valid-type]
-            db: Database = state.db
-            async with db.write() as conn:
-                return await answer(conn, await service.create(conn, caller, data))
+        async def create_record(api: NamedDependency[Api], data: JSONBody[create]) -> read:  # type: ignore[valid-type]
+            return await api.write(lambda conn: answer(conn, service.create(conn, api.caller, data)))
 
         handlers.append(create_record)
 
@@ -129,14 +144,11 @@ def record_routes(
 
         @patch("/{record_id:uuid}", summary=f"Change a {label}", description=said.get("revise"), opt=opt)
         async def revise_record(
-            state: State,
-            caller: NamedDependency[Caller],
+            api: NamedDependency[Api],
             record_id: FromPath[uuid.UUID],
             data: JSONBody[update],  # type: ignore[valid-type]
         ) -> read:  # type: ignore[valid-type]
-            db: Database = state.db
-            async with db.write() as conn:
-                return await answer(conn, await service.revise(conn, caller, record_id, data))
+            return await api.write(lambda conn: answer(conn, service.revise(conn, api.caller, record_id, data)))
 
         handlers.append(revise_record)
 
@@ -146,14 +158,9 @@ def record_routes(
             "/{record_id:uuid}", status_code=204, summary=f"Delete a {label}", description=said.get("delete"), opt=opt
         )
         async def delete_record(
-            state: State,
-            caller: NamedDependency[Caller],
-            record_id: FromPath[uuid.UUID],
-            rev: FromQuery[int | None] = None,
+            api: NamedDependency[Api], record_id: FromPath[uuid.UUID], rev: FromQuery[int | None] = None
         ) -> None:
-            db: Database = state.db
-            async with db.write() as conn:
-                await service.delete(conn, caller, record_id, rev)
+            await api.write(lambda conn: service.delete(conn, api.caller, record_id, rev))
 
         handlers.append(delete_record)
 

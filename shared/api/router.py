@@ -8,6 +8,7 @@ from litestar.di import Provide
 from shared.accounts import api as accounts
 from shared.accounts.http import auth_guard, provide_caller
 from shared.api.errors import EXCEPTION_HANDLERS
+from shared.api.resource import provide_api
 from shared.audit.api import AuditController
 from shared.calendar import api as calendar
 from shared.consolidation.api import ConsolidationController
@@ -45,7 +46,10 @@ def api_router(*extra: object) -> Router:
         path="/api/v1",
         route_handlers=[*CONTROLLERS, *extra],  # type: ignore[list-item]
         guards=[auth_guard],
-        dependencies={"caller": Provide(provide_caller, sync_to_thread=False)},
+        dependencies={
+            "caller": Provide(provide_caller, sync_to_thread=False),
+            "api": Provide(provide_api, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         security=[{"BearerToken": []}],
     )

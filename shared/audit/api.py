@@ -6,14 +6,12 @@ import uuid
 from datetime import date
 
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
-from shared.api.resource import attachment
+from shared.api.resource import Api, Viewed, attachment
 from shared.audit.service import EXPORT_ROWS, AuditFilter, AuditPage, entries_in, workbook
-from shared.core.scope import Caller, check_limit, unit_in_scope
-from shared.db.engine import Database
+from shared.core.scope import check_limit, unit_in_scope
 from shared.domain.formatting import format_date
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,33 +39,26 @@ class AuditController(Controller):
     @get("/")
     async def list_entries(
         self,
-        state: State,
-        caller: NamedDependency[Caller],
+        api: NamedDependency[Api],
         where: NamedDependency[AuditFilter],
-        unit: FromQuery[uuid.UUID | None] = None,
+        unit: Viewed = None,
         after: FromQuery[uuid.UUID | None] = None,
         limit: FromQuery[int] = 100,
     ) -> AuditPage:
         """Who wrote what, when and from where, for records of the unit's subtree (the caller's own by default)."""
         check_limit(limit)
-        db: Database = state.db
-        async with db.read() as conn:
-            viewer = await unit_in_scope(conn, caller, unit)
+        async with api.db.read() as conn:
+            viewer = await unit_in_scope(conn, api.caller, unit)
             entries, next_after = await entries_in(conn, viewer, where, after, limit)
         return AuditPage(entries, next_after)
 
     @get("/export", media_type=XLSX)
     async def export(
-        self,
-        state: State,
-        caller: NamedDependency[Caller],
-        where: NamedDependency[AuditFilter],
-        unit: FromQuery[uuid.UUID | None] = None,
+        self, api: NamedDependency[Api], where: NamedDependency[AuditFilter], unit: Viewed = None
     ) -> Response[bytes]:
         """The same entries as .xlsx (newest first, at most EXPORT_ROWS: narrow the filter for more)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            viewer = await unit_in_scope(conn, caller, unit)
+        async with api.db.read() as conn:
+            viewer = await unit_in_scope(conn, api.caller, unit)
             entries, _ = await entries_in(conn, viewer, where, None, EXPORT_ROWS)
         name = f"Nhật ký thao tác - {viewer.code} - {format_date(date.today())}.xlsx"
         return attachment(workbook(entries, viewer), name, XLSX)

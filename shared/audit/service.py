@@ -6,9 +6,11 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import msgspec
 from openpyxl import Workbook
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.accounts.records import ROLE_LABELS_VI
@@ -73,6 +75,16 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), VIETNAM_TIME)
 
 
+def within_days(at: Any, since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """`at` falls on the days from `since` to `until` inclusive (either open), as days run in Vietnam."""
+    days: list[ColumnElement[bool]] = []
+    if since:
+        days.append(at >= day_start(since))
+    if until:
+        days.append(at < day_start(until + timedelta(days=1)))
+    return days
+
+
 async def entries_in(
     conn: AsyncConnection, viewer: UnitInfo, where: AuditFilter, after: uuid.UUID | None, limit: int
 ) -> tuple[list[AuditEntry], uuid.UUID | None]:
@@ -89,10 +101,7 @@ async def entries_in(
             stmt = stmt.where(t.c.record_type == where.record_type)
         if where.record_id:
             stmt = stmt.where(t.c.record_id == where.record_id)
-        if where.since:
-            stmt = stmt.where(t.c.at >= day_start(where.since))
-        if where.until:
-            stmt = stmt.where(t.c.at < day_start(where.until + timedelta(days=1)))
+        stmt = stmt.where(*within_days(t.c.at, where.since, where.until))
         if after is not None:
             stmt = stmt.where(t.c.id < after)
         found.extend(await records(conn, rt, stmt.order_by(t.c.id.desc()).limit(limit + 1)))

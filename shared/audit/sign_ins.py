@@ -5,13 +5,13 @@ for the accounts of its subtree; attempts naming no account are shown at the ins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.accounts.records import SignInAttemptRow, UserRow
-from shared.audit.service import AuditFilter, day_start
+from shared.audit.service import AuditFilter, within_days
 from shared.core.scope import UnitInfo
 from shared.sync.tables import UnitRow
 
@@ -52,10 +52,7 @@ async def sign_ins(
     )
     if where.username:
         stmt = stmt.where(a.c.username == where.username)
-    if where.since:
-        stmt = stmt.where(a.c.at >= day_start(where.since))
-    if where.until:
-        stmt = stmt.where(a.c.at < day_start(where.until + timedelta(days=1)))
+    stmt = stmt.where(*within_days(a.c.at, where.since, where.until))
     rows = (await conn.execute(stmt)).all()
     found = [
         SignInEntry(r.at, r.username, r.code or "", r.address, r.outcome, OUTCOMES_VI.get(r.outcome, r.outcome))

@@ -6,11 +6,10 @@ import uuid
 from datetime import date
 
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from shared.api.resource import reading, record_routes, writing
+from shared.api.resource import Api, Viewed, record_routes
 from shared.calendar import plans, service
 from shared.calendar.schemas import (
     DocumentCalendar,
@@ -27,9 +26,6 @@ from shared.calendar.schemas import (
     ReviewHeldCreate,
     UnitReview,
 )
-from shared.core.scope import (
-    Caller,
-)
 
 
 class CalendarController(Controller):
@@ -39,62 +35,50 @@ class CalendarController(Controller):
     @get("/")
     async def calendar(
         self,
-        state: State,
-        caller: NamedDependency[Caller],
-        unit: FromQuery[uuid.UUID | None] = None,
+        api: NamedDependency[Api],
+        unit: Viewed = None,
         today: FromQuery[date | None] = None,
         from_date: FromQuery[date | None] = None,
         to_date: FromQuery[date | None] = None,
     ) -> list[MilestoneOut]:
         """Every review of the documents a unit holds, in due order, with its status that day (D16, D17, D20)."""
-        return await reading(state, lambda conn: service.calendar(conn, caller, unit, today, from_date, to_date))
+        return await api.read(lambda conn: service.calendar(conn, api.caller, unit, today, from_date, to_date))
 
     @get("/documents/{doc_id:uuid}")
     async def document_calendar(
         self,
-        state: State,
-        caller: NamedDependency[Caller],
+        api: NamedDependency[Api],
         doc_id: FromPath[uuid.UUID],
-        unit: FromQuery[uuid.UUID | None] = None,
+        unit: Viewed = None,
         today: FromQuery[date | None] = None,
     ) -> DocumentCalendar:
         """One document's reviews, yearly evaluations (D18) and the assumptions behind the dates (D16)."""
-        return await reading(state, lambda conn: service.document_calendar(conn, caller, doc_id, unit, today))
+        return await api.read(lambda conn: service.document_calendar(conn, api.caller, doc_id, unit, today))
 
     @get("/term-plan")
     async def term_plan_preview(
-        self,
-        state: State,
-        caller: NamedDependency[Caller],
-        start: FromQuery[date],
-        end: FromQuery[date],
-        unit: FromQuery[uuid.UUID | None] = None,
+        self, api: NamedDependency[Api], start: FromQuery[date], end: FromQuery[date], unit: Viewed = None
     ) -> list[MilestoneOut]:
         """Every review falling due in a congress term (D19): what the term plan must contain."""
-        return await reading(state, lambda conn: service.term_plan_preview(conn, caller, start, end, unit))
+        return await api.read(lambda conn: service.term_plan_preview(conn, api.caller, start, end, unit))
 
     @get("/year-plan")
     async def year_plan_preview(
-        self,
-        state: State,
-        caller: NamedDependency[Caller],
-        year: FromQuery[int],
-        unit: FromQuery[uuid.UUID | None] = None,
+        self, api: NamedDependency[Api], year: FromQuery[int], unit: Viewed = None
     ) -> list[MilestoneOut]:
         """Every review falling due in a year (D19: the year-end plan for next year)."""
-        return await reading(state, lambda conn: service.year_plan_preview(conn, caller, year, unit))
+        return await api.read(lambda conn: service.year_plan_preview(conn, api.caller, year, unit))
 
     @get("/bottom-up")
     async def bottom_up(
         self,
-        state: State,
-        caller: NamedDependency[Caller],
+        api: NamedDependency[Api],
         document: FromQuery[uuid.UUID],
         kind: FromQuery[str] = "final",
-        unit: FromQuery[uuid.UUID | None] = None,
+        unit: Viewed = None,
     ) -> list[UnitReview]:
         """Units of a subtree in the order they review (deepest first, D21), each with its date and whether done."""
-        return await reading(state, lambda conn: service.bottom_up_steps(conn, caller, document, kind, unit))
+        return await api.read(lambda conn: service.bottom_up_steps(conn, api.caller, document, kind, unit))
 
 
 class PlanController(Controller):
@@ -102,18 +86,18 @@ class PlanController(Controller):
     tags = ["review calendar"]  # noqa: RUF012
 
     @get("/")
-    async def list_plans(self, state: State, caller: NamedDependency[Caller]) -> list[Plan]:
+    async def list_plans(self, api: NamedDependency[Api]) -> list[Plan]:
         """Plans of the caller's committee and of the levels above it (plans travel down)."""
-        return await reading(state, lambda conn: plans.list_plans(conn, caller))
+        return await api.read(lambda conn: plans.list_plans(conn, api.caller))
 
     @get("/{plan_id:uuid}")
-    async def get_plan(self, state: State, caller: NamedDependency[Caller], plan_id: FromPath[uuid.UUID]) -> Plan:
-        return await reading(state, lambda conn: plans.get_plan(conn, caller, plan_id))
+    async def get_plan(self, api: NamedDependency[Api], plan_id: FromPath[uuid.UUID]) -> Plan:
+        return await api.read(lambda conn: plans.get_plan(conn, api.caller, plan_id))
 
     @post("/", opt={"role": "admin"})
-    async def create(self, state: State, caller: NamedDependency[Caller], data: JSONBody[PlanCreate]) -> Plan:
+    async def create(self, api: NamedDependency[Api], data: JSONBody[PlanCreate]) -> Plan:
         """Issue a plan of reviews (D19); term and year plans list every review due in their period."""
-        return await writing(state, lambda conn: plans.create_plan(conn, caller, data))
+        return await api.write(lambda conn: plans.create_plan(conn, api.caller, data))
 
 
 ROUTES = (

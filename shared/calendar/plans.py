@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -44,7 +43,7 @@ from shared.calendar.service import (
     milestones_of,
     review_kind_field,
 )
-from shared.core.errors import Refusal, invalid
+from shared.core.errors import Refusal, conflict, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
@@ -117,13 +116,12 @@ async def _check_one_override(
 ) -> ReviewOverrideRecord:
     checked = await _check_override(conn, owner, rec)
     if await another_live(conn, REVIEW_OVERRIDE, rec, owner=owner.id, document=rec.document, kind=rec.kind):
-        raise Refusal(
-            409,
-            "override.duplicate",
+        raise conflict(
+            "kind",
+            "D17",
             "Mốc này đã được điều chỉnh; hãy sửa điều chỉnh đã có.",
             "This review is already moved; edit the existing override.",
-            field="kind",
-            rule="D17",
+            code="override.duplicate",
         )
     return checked
 
@@ -279,13 +277,12 @@ async def _held(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -
         )
     ).first()
     if dup is not None:
-        raise Refusal(
-            409,
-            "review.duplicate",
+        raise conflict(
+            "kind",
+            "D16",
             "Đơn vị đã ghi nhận sơ kết/tổng kết này.",
             "This review is already recorded.",
-            field="kind",
-            rule="D16",
+            code="review.duplicate",
         )
     children = [
         u
@@ -310,15 +307,14 @@ async def _held(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -
     missing = [c for c in children if c.id not in held]
     if missing and not data.waived_reason.strip():
         codes = ", ".join(c.code for c in missing[:20]) + (" ..." if len(missing) > 20 else "")
-        raise Refusal(
-            409,
-            "review.children_first",
+        raise conflict(
+            "waived_reason",
+            "D21",
             f"Cấp dưới chưa sơ kết/tổng kết ({len(missing)}: {codes}); cơ sở làm trước, rồi đến cấp trên. "
             "Nếu vẫn ghi nhận, hãy nêu lý do (waived_reason).",
             f"Units below have not held their review ({len(missing)}: {codes}); base units go first. "
             "Give waived_reason to record it anyway.",
-            field="waived_reason",
-            rule="D21",
+            code="review.children_first",
         )
     rec = new_record(
         ReviewReportRecord,
@@ -334,19 +330,8 @@ async def _held(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -
     return rec
 
 
-class HeldReviews(RecordService[ReviewReportRecord]):
-    """Reviews held in a subtree; recording one is checked against the calendar and the bottom-up order."""
-
-    async def create(
-        self, conn: AsyncConnection, caller: Caller, data: msgspec.Struct, **extra: Any
-    ) -> ReviewReportRecord:
-        """Record that a unit held its review: the milestone is done for it (D16); refused while units below it have
-        not held theirs, unless a reason is given (D21)."""
-        assert isinstance(data, ReviewHeldCreate)
-        return await _held(conn, caller, data)
-
-
-HELD_REVIEWS = HeldReviews(RecordKind(REVIEW_REPORT, ("sơ kết", "review")))
+HELD_REVIEWS = RecordService(RecordKind(REVIEW_REPORT, ("sơ kết", "review"), creates=_held))
+"""Reviews held in a subtree; recording one is checked against the calendar and the bottom-up order (D16, D21)."""
 
 
 async def create_review_report(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -> ReviewHeld:

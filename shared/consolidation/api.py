@@ -15,16 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 import anyio
 import msgspec
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
-from shared.api.resource import attachment
+from shared.api.resource import Api, Viewed, attachment
 from shared.consolidation.export_docx import write_docx
 from shared.consolidation.export_xlsx import write_xlsx
 from shared.consolidation.query import ConsolidationQuery, consolidation_for, review_kind
-from shared.core.scope import Caller
-from shared.db.engine import Database
 from shared.domain.consolidation import (
     BANDS,
     CHANNEL_LABELS_VI,
@@ -324,10 +321,7 @@ def file_name(c: Consolidation, extension: str) -> str:
 
 
 def provide_query(
-    document: FromQuery[uuid.UUID],
-    kind: FromQuery[str],
-    unit: FromQuery[uuid.UUID | None] = None,
-    cut_off: FromQuery[date | None] = None,
+    document: FromQuery[uuid.UUID], kind: FromQuery[str], unit: Viewed = None, cut_off: FromQuery[date | None] = None
 ) -> ConsolidationQuery:
     """`kind`: preliminary (sơ kết) or final (tổng kết); `unit`: the caller's own by default; `cut_off`: the due date
     by default (D20)."""
@@ -335,10 +329,9 @@ def provide_query(
 
 
 async def _export(
-    db: Database, caller: Caller, asked: ConsolidationQuery, render: Callable[[Consolidation], bytes], extension: str
+    api: Api, asked: ConsolidationQuery, render: Callable[[Consolidation], bytes], extension: str
 ) -> Response[bytes]:
-    async with db.read() as conn:
-        c = await consolidation_for(conn, caller, asked, with_bases=True)
+    c = await api.read(lambda conn: consolidation_for(conn, api.caller, asked, with_bases=True))
     # Building the file is CPU work of up to a few seconds for a province: keep the event loop serving meanwhile.
     content = await anyio.to_thread.run_sync(render, c)
     return attachment(content, file_name(c, extension), MEDIA_TYPES[extension])
@@ -351,23 +344,21 @@ class ConsolidationController(Controller):
 
     @get("/")
     async def consolidation(
-        self, state: State, caller: NamedDependency[Caller], asked: NamedDependency[ConsolidationQuery]
+        self, api: NamedDependency[Api], asked: NamedDependency[ConsolidationQuery]
     ) -> ConsolidationOut:
         """A level's figures for one review of a document, up to the cut-off (D20, D26): whole, own, per child."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return consolidation_out(await consolidation_for(conn, caller, asked))
+        return consolidation_out(await api.read(lambda conn: consolidation_for(conn, api.caller, asked)))
 
     @get("/export.xlsx")
     async def export_xlsx(
-        self, state: State, caller: NamedDependency[Caller], asked: NamedDependency[ConsolidationQuery]
+        self, api: NamedDependency[Api], asked: NamedDependency[ConsolidationQuery]
     ) -> Response[bytes]:
         """The consolidated tables as .xlsx (the same figures as the JSON, plus essays per unit)."""
-        return await _export(state.db, caller, asked, lambda c: write_xlsx(c), "xlsx")
+        return await _export(api, asked, lambda c: write_xlsx(c), "xlsx")
 
     @get("/export.docx")
     async def export_docx(
-        self, state: State, caller: NamedDependency[Caller], asked: NamedDependency[ConsolidationQuery]
+        self, api: NamedDependency[Api], asked: NamedDependency[ConsolidationQuery]
     ) -> Response[bytes]:
         """The review report as .docx, with its figures filled in and the narrative left to the lead agency (D24)."""
-        return await _export(state.db, caller, asked, lambda c: write_docx(c), "docx")
+        return await _export(api, asked, lambda c: write_docx(c), "docx")

@@ -56,6 +56,11 @@ def invalid(field: str, rule: str, message_vi: str, message_en: str, code: str =
     return Refusal(422, code, message_vi, message_en, field=field, rule=rule)
 
 
+def conflict(field: str, rule: str, message_vi: str, message_en: str, code: str) -> Refusal:
+    """409: the request collides with what is already recorded (a second programme for the document, a stale rev)."""
+    return Refusal(409, code, message_vi, message_en, field=field, rule=rule)
+
+
 def not_found(what_vi: str, what_en: str) -> Refusal:
     return Refusal(404, "not_found", f"Không tìm thấy {what_vi}.", f"No such {what_en}.")
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Select, literal, or_, select
+from sqlalchemy import ColumnElement, Select, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from shared.accounts.records import ROLES
 from shared.audit.hook import apply_local
-from shared.core.errors import Refusal, forbidden_scope, not_found
+from shared.core.errors import Refusal, conflict, forbidden_scope, not_found
 from shared.sync import store
 from shared.sync.registry import Record, RecordType
 from shared.sync.tables import ChildNode, Identity, UnitRow
@@ -23,6 +23,9 @@ R = TypeVar("R", bound=Record)
 T = TypeVar("T", bound=msgspec.Struct)
 
 MAX_PAGE = 1000
+
+Among = Callable[[Any], ColumnElement[bool]]
+"""A condition on an owner column: the units whose records a figure counts (the consolidation's subtree then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +123,12 @@ async def check_writer(conn: AsyncConnection, owner: UnitInfo) -> None:
     if identity is not None:
         mine = await unit_info(conn, identity)
         if mine is None or not mine.covers(owner):
-            raise Refusal(
-                409,
-                "not_owner_instance",
+            raise conflict(
+                "unit",
+                "single_writer",
                 f"Dữ liệu của {owner.name} do máy của đơn vị cấp trên ghi, không ghi tại nút này.",
                 f"Records of {owner.code} are written on a higher level's instance, not on this node.",
-                field="unit",
-                rule="single_writer",
+                code="not_owner_instance",
             )
     child = (
         await conn.execute(
@@ -138,13 +140,12 @@ async def check_writer(conn: AsyncConnection, owner: UnitInfo) -> None:
         )
     ).first()
     if child is not None:
-        raise Refusal(
-            409,
-            "own_node",
+        raise conflict(
+            "unit",
+            "single_writer",
             f"{child.name} có máy (nút) riêng: dữ liệu của {owner.name} phải được nhập tại nút đó rồi đồng bộ lên.",
             f"{child.code} has its own node: records of {owner.code} are entered there and synced up.",
-            field="unit",
-            rule="single_writer",
+            code="own_node",
         )
 
 
@@ -206,11 +207,19 @@ async def get_visible(
     conn: AsyncConnection, rt: RecordType, viewer: UnitInfo, record_id: uuid.UUID, *, down: bool, what: tuple[str, str]
 ) -> Any:
     """A live record the viewer may read, else 404 (the same answer whether it exists out of scope or not, D4)."""
+    return await referred(conn, rt, viewer, record_id, not_found(*what), down=down)
+
+
+async def referred(
+    conn: AsyncConnection, rt: RecordType, viewer: UnitInfo, record_id: uuid.UUID, refusal: Refusal, *, down: bool
+) -> Any:
+    """A live record the viewer may read, else `refusal`: a body's reference to a record out of scope (a document,
+    a draft) is refused as that field's error, the same whether the record exists elsewhere or not (D4)."""
     base = down_select(rt, viewer) if down else up_select(rt, viewer)
     table = rt.table
     row = (await conn.execute(base.where(table.c.id == record_id, table.c.deleted.is_(False)))).first()
     if row is None:
-        raise not_found(*what)
+        raise refusal
     return store.from_row(rt, row)
 
 
@@ -237,13 +246,12 @@ async def revise(conn: AsyncConnection, rt: RecordType, caller: Caller, old: R, 
 def check_rev(expected: int | msgspec.UnsetType | None, held: Record) -> None:
     """Optimistic check: an edit made on an older version is refused rather than silently overwriting."""
     if isinstance(expected, int) and expected != held.rev:
-        raise Refusal(
-            409,
-            "stale",
+        raise conflict(
+            "rev",
+            "rev",
             f"Bản ghi đã được sửa (phiên bản {held.rev}, bạn sửa từ phiên bản {expected}); hãy tải lại rồi sửa.",
             f"The record changed (rev {held.rev}, your edit was based on rev {expected}); reload and retry.",
-            field="rev",
-            rule="rev",
+            code="stale",
         )
 
 

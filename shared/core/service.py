@@ -74,6 +74,9 @@ class RecordKind(Generic[R]):
     """The audience a new record gets from its create body and owner (records that travel down)."""
     cleared_on_delete: tuple[str, ...] = ()
     """Text fields a tombstone empties (personal data such as a member's name must not outlive the record)."""
+    creates: Callable[[AsyncConnection, Caller, Any], Awaitable[R]] | None = None
+    """A create that is real workflow (grading numbers the attempt, D13; a held review checks the bottom-up order,
+    D21): the concept's function checks, makes and saves the record in place of the generic create."""
 
 
 class RecordService(Generic[R]):
@@ -130,8 +133,11 @@ class RecordService(Generic[R]):
     async def create(self, conn: AsyncConnection, caller: Caller, data: msgspec.Struct, **extra: Any) -> R:
         """A new record owned by `data.unit` (the caller's unit by default), checked, written here (single writer).
 
-        The record's fields are the create body's fields of the same name, then `extra` (computed fields).
+        The record's fields are the create body's fields of the same name, then `extra` (computed fields); a kind
+        with its own `creates` makes the record itself.
         """
+        if self.kind.creates is not None:
+            return await self.kind.creates(conn, caller, data)
         owner = await writable_owner(conn, caller, getattr(data, "unit", None) or caller.unit.id)
         values = {name: getattr(data, name) for name in data.__struct_fields__ if name in self._fields}
         values.update(extra)

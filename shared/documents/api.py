@@ -4,34 +4,31 @@
 import uuid
 
 from litestar import Router, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from shared.api.resource import reading, record_routes
-from shared.core.scope import Caller
+from shared.api.resource import Api, Viewed, record_routes
 from shared.documents import service
 from shared.documents.schemas import Document, DocumentCreate, DocumentUpdate
 
 
 @get("/", summary="List documents")
 async def list_documents(
-    state: State,
-    caller: NamedDependency[Caller],
-    unit: FromQuery[uuid.UUID | None] = None,
+    api: NamedDependency[Api],
+    unit: Viewed = None,
     number: FromQuery[str | None] = None,
     after: FromQuery[uuid.UUID | None] = None,
     limit: FromQuery[int] = 200,
 ) -> list[Document]:
     """Documents sent to a unit (the caller's by default) or entered in its subtree (D4, D6); `number` as
     written (`Số: 15 - NQ/TU` finds 15-NQ/TU, D5a)."""
-    return await reading(state, lambda conn: service.list_documents(conn, caller, unit, number, after, limit))
+    return await api.read(lambda conn: service.list_documents(conn, api.caller, unit, number, after, limit))
 
 
 @get("/{record_id:uuid}/lineage")
-async def lineage(state: State, caller: NamedDependency[Caller], record_id: FromPath[uuid.UUID]) -> list[Document]:
+async def lineage(api: NamedDependency[Api], record_id: FromPath[uuid.UUID]) -> list[Document]:
     """The chain of documents this one continues or replaces, and those that continue or replace it (D7)."""
-    return await reading(state, lambda conn: service.document_lineage(conn, caller.unit, record_id))
+    return await api.read(lambda conn: service.document_lineage(conn, api.caller.unit, record_id))
 
 
 ROUTES: tuple[Router, ...] = (

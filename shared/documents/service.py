@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, invalid
+from shared.core.errors import Refusal, conflict, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
@@ -19,6 +19,7 @@ from shared.core.scope import (
     out,
     page,
     records,
+    referred,
     unit_in_scope,
     units_info,
 )
@@ -38,16 +39,14 @@ def document_out(rec: DocumentRecord) -> Document:
 
 async def visible_document(conn: AsyncConnection, viewer: UnitInfo, doc_id: uuid.UUID, field: str) -> DocumentRecord:
     """A document the viewer holds and may see, else 422 naming the field that referred to it."""
-    try:
-        doc: DocumentRecord = await get_visible(conn, DOCUMENT, viewer, doc_id, down=True, what=WHAT)
-    except Refusal:
-        raise invalid(
-            field,
-            "D6",
-            f"Văn bản {doc_id} không có hoặc không được gửi đến đơn vị này.",
-            f"Document {doc_id} is unknown or was not sent to this unit.",
-            code="unknown_document",
-        ) from None
+    unknown = invalid(
+        field,
+        "D6",
+        f"Văn bản {doc_id} không có hoặc không được gửi đến đơn vị này.",
+        f"Document {doc_id} is unknown or was not sent to this unit.",
+        code="unknown_document",
+    )
+    doc: DocumentRecord = await referred(conn, DOCUMENT, viewer, doc_id, unknown, down=True)
     return doc
 
 
@@ -93,13 +92,12 @@ async def _check(conn: AsyncConnection, owner: UnitInfo, rec: DocumentRecord) ->
             raise invalid(field, "D7", "Văn bản không thể nối tiếp chính nó.", "A document cannot follow itself.")
         await visible_document(conn, owner, earlier, field)
     if await another_live(conn, DOCUMENT, rec, owner=owner.id, number=number, term=rec.term):
-        raise Refusal(
-            409,
-            "duplicate_number",
+        raise conflict(
+            "number",
+            "D5a",
             f"Đã có văn bản số {number} nhiệm kỳ «{rec.term}» của đơn vị này (số được đánh lại theo từng nhiệm kỳ).",
             f"A document {number} of term «{rec.term}» is already registered here (numbers restart each term).",
-            field="number",
-            rule="D5a",
+            code="duplicate_number",
         )
     issuer = rec.issuer.strip() or ("Trung ương" if number.endswith("/TW") else owner.name)
     return msgspec.structs.replace(rec, number=number, issuer=issuer, level=_level(number, owner))

@@ -7,9 +7,10 @@ last group; "over 60" is judged by birth year against the year of the study roun
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
+from shared.domain.consolidation import GroupEssays
 from shared.domain.errors import DomainError
 from shared.domain.grades import Band, EssayResult
 
@@ -78,21 +79,11 @@ def check_obligation(obligation: str, *, birth_year: int, year: int, post: str, 
 
 
 @dataclass(frozen=True, slots=True)
-class GroupCount:
-    """Members of one group (obliged or encouraged), how many wrote, and their latest bands."""
-
-    members: int = 0
-    wrote: int = 0
-    bands: Mapping[str, int] = field(default_factory=dict)
-    rewrites_open: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class Participation:
     """D12: the obliged and the encouraged counted apart; only an obliged member who wrote nothing is a shortfall."""
 
-    obliged: GroupCount
-    encouraged: GroupCount
+    obliged: GroupEssays
+    encouraged: GroupEssays
 
     @property
     def shortfall(self) -> int:
@@ -107,9 +98,9 @@ def participation(members: Mapping[K, str], results: Mapping[K, EssayResult]) ->
     return Participation(_count(groups[True], results), _count(groups[False], results))
 
 
-def _count(members: Iterable[K], results: Mapping[K, EssayResult]) -> GroupCount:
+def _count(members: Iterable[K], results: Mapping[K, EssayResult]) -> GroupEssays:
     bands = {str(b): 0 for b in Band}
-    n = wrote = rewrites = 0
+    n = wrote = rewrites = rewritten = 0
     for member in members:
         n += 1
         result = results.get(member)
@@ -118,4 +109,5 @@ def _count(members: Iterable[K], results: Mapping[K, EssayResult]) -> GroupCount
         wrote += 1
         bands[str(result.band)] += 1
         rewrites += result.rewrite_open
-    return GroupCount(members=n, wrote=wrote, bands=bands, rewrites_open=rewrites)
+        rewritten += result.attempt > 1
+    return GroupEssays(members=n, wrote=wrote, bands=bands, rewrites_open=rewrites, rewritten=rewritten)

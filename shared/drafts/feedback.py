@@ -9,12 +9,13 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, invalid
+from shared.core.errors import conflict, invalid
 from shared.core.scope import (
     Caller,
     get_visible,
     out,
     records,
+    referred,
     save,
     unit_in_scope,
     units_info,
@@ -114,15 +115,10 @@ async def add_comment(conn: AsyncConnection, caller: Caller, data: CommentCreate
     if not data.text.strip():
         raise invalid("text", "D24", "Góp ý trống.", "The comment is empty.")
     owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
-    try:
-        draft: ReportDraftRecord = await get_visible(conn, REPORT_DRAFT, owner, data.draft, down=True, what=_DRAFT)
-    except Refusal:
-        raise invalid(
-            "draft",
-            "D23",
-            "Dự thảo không có hoặc đơn vị này không được xem.",
-            "No such draft visible to this unit.",
-        ) from None
+    unknown = invalid(
+        "draft", "D23", "Dự thảo không có hoặc đơn vị này không được xem.", "No such draft visible to this unit."
+    )
+    draft: ReportDraftRecord = await referred(conn, REPORT_DRAFT, owner, data.draft, unknown, down=True)
     number = data.version if data.version is not None else draft.versions[-1].number
     version = next((v for v in draft.versions if v.number == number), None)
     if version is None:
@@ -223,22 +219,20 @@ async def decide(conn: AsyncConnection, caller: Caller, data: DecisionCreate) ->
     doc = await visible_document(conn, subject, data.document, "document")
     (_, facts, draft), *_ = await report_facts(conn, subject, doc, kind, [subject])
     if data.action in ("accept", "return") and (draft is None or not facts.received):
-        raise Refusal(
-            409,
-            "report.not_in",
+        raise conflict(
+            "subject_unit",
+            "D25b",
             "Báo cáo của cấp dưới chưa được gửi lên (hoặc đang chờ sửa): chưa thể tiếp nhận hay trả lại.",
             "The lower unit's report has not been sent up (or awaits correction): nothing to accept or return.",
-            field="subject_unit",
-            rule="D25b",
+            code="report.not_in",
         )
     if data.action == "waive" and (facts.received or facts.waived):
-        raise Refusal(
-            409,
-            "report.waive_needless",
+        raise conflict(
+            "subject_unit",
+            "D25b",
             "Báo cáo đã đến hoặc đã được miễn.",
             "The report is already in, or already waived.",
-            field="subject_unit",
-            rule="D25b",
+            code="report.waive_needless",
         )
     rec = new_record(
         ReportDecisionRecord,

@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, invalid
+from shared.core.errors import Refusal, conflict, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
@@ -122,13 +122,12 @@ async def held_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID)
 
 
 def _already_in(rec: ReportDraftRecord, facts: ReportFacts) -> Refusal:
-    return Refusal(
-        409,
-        "report.sent",
+    return conflict(
+        "version",
+        "D25b",
         f"Báo cáo (phiên bản {facts.sent_version}) đã gửi lên cấp trên; chỉ sửa được khi cấp trên trả lại.",
         f"The report (version {facts.sent_version}) is with the level above; it can change only once returned.",
-        field="version",
-        rule="D25b",
+        code="report.sent",
     )
 
 
@@ -170,13 +169,12 @@ async def create_draft(conn: AsyncConnection, caller: Caller, data: DraftCreate)
     owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
     doc = await visible_document(conn, owner, data.document, "document")
     if (await drafts_of(conn, [owner.id], doc.id, kind)).get(owner.id) is not None:
-        raise Refusal(
-            409,
-            "report.duplicate",
+        raise conflict(
+            "document",
+            "D24",
             "Đơn vị đã có dự thảo báo cáo cho đợt sơ kết/tổng kết này; hãy thêm phiên bản mới.",
             "The unit already has a draft for this review; add a version to it.",
-            field="document",
-            rule="D24",
+            code="report.duplicate",
         )
     rec = new_record(
         ReportDraftRecord,
@@ -263,15 +261,14 @@ async def approve_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UU
     ]
     if missing:
         codes = ", ".join(u.code for u in missing[:20]) + (" ..." if len(missing) > 20 else "")
-        raise Refusal(
-            409,
-            "report.lower_missing",
+        raise conflict(
+            "approved_on",
+            "D25b",
             f"Chưa nhận đủ báo cáo của cấp dưới ({len(missing)}: {codes}); cấp ủy chỉ thông qua báo cáo của "
             "cấp mình khi báo cáo cấp dưới đã đến hoặc được miễn (có lý do).",
             f"Reports of lower units are missing ({len(missing)}: {codes}); a level approves its own only "
             "once they are in or waived with a reason.",
-            field="approved_on",
-            rule="D25b",
+            code="report.lower_missing",
         )
     changes = {"approved_on": data.approved_on, "approved_version": rec.versions[-1].number}
     new = await revise(conn, REPORT_DRAFT, caller, rec, changes)
@@ -303,13 +300,12 @@ async def issue_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID
         raise _already_in(rec, facts)
     latest = rec.versions[-1].number
     if facts.returned_version is not None and latest <= facts.returned_version:
-        raise Refusal(
-            409,
-            "report.not_corrected",
+        raise conflict(
+            "version",
+            "D25b",
             f"Cấp trên đã trả lại phiên bản {facts.returned_version}: hãy thêm phiên bản đã sửa rồi gửi lại.",
             f"Version {facts.returned_version} was returned: add a corrected version, then send it.",
-            field="version",
-            rule="D25b",
+            code="report.not_corrected",
         )
     issuances = [*rec.issuances, Issuance(latest, data.issued_on, number)]
     new = await revise(conn, REPORT_DRAFT, caller, rec, {"issuances": issuances})

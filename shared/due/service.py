@@ -6,7 +6,6 @@ import uuid
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.calendar.records import REVIEW_PLAN, REVIEW_REPORT, ReviewPlanRecord
@@ -14,11 +13,10 @@ from shared.calendar.service import document_milestones
 from shared.core.scope import UnitInfo, down_select, records, subtree_units, up_select
 from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.domain.deadlines import issuance_deadline
-from shared.domain.grades import Band
 from shared.domain.reports import ASSUMPTIONS_VI, DueItem, DueKind, by_urgency, progress_years, year_end
 from shared.drafts.facts import expected_units, report_facts, reporting_units
 from shared.due.schemas import DueOut, WhatIsDue
-from shared.essays.records import ESSAY_GRADE
+from shared.essays.figures import owed_rewrites
 from shared.programmes.records import ACTION_PROGRAMME, PROGRAMME_PROGRESS, ActionProgrammeRecord
 
 DEFAULT_HORIZON_DAYS = 90
@@ -127,25 +125,6 @@ async def _rewrite_items(
     conn: AsyncConnection, viewer: UnitInfo, docs: dict[uuid.UUID, DocumentRecord]
 ) -> list[DueItem]:
     """D13: members whose latest attempt is Yếu owe a rewrite; the member's unit is responsible, no date is set."""
-    table = ESSAY_GRADE.table
-    graded = up_select(ESSAY_GRADE, viewer).where(table.c.deleted.is_(False)).subquery()
-    latest = (
-        select(graded.c.member, graded.c.document, func.max(graded.c.attempt).label("attempt"))
-        .group_by(graded.c.member, graded.c.document)
-        .subquery()
-    )
-    stmt = (
-        select(graded.c.id, graded.c.member_unit, graded.c.document)
-        .join(
-            latest,
-            and_(
-                latest.c.member == graded.c.member,
-                latest.c.document == graded.c.document,
-                latest.c.attempt == graded.c.attempt,
-            ),
-        )
-        .where(graded.c.band == str(Band.WEAK))
-    )
     return [
         DueItem(
             DueKind.REWRITE,
@@ -154,5 +133,5 @@ async def _rewrite_items(
             f"Bài thu hoạch {docs[r.document].number}" if r.document in docs else "Bài thu hoạch",
             r.id,
         )
-        for r in await conn.execute(stmt)
+        for r in await conn.execute(owed_rewrites(viewer))
     ]

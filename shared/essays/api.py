@@ -5,12 +5,10 @@ import uuid
 from datetime import date
 
 from litestar import Router, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.api.resource import XlsxUpload, reading, record_routes, require_upload, writing
-from shared.core.scope import Caller
+from shared.api.resource import Api, Viewed, XlsxUpload, record_routes, require_upload
 from shared.essays import service
 from shared.essays.schemas import (
     Essay,
@@ -27,42 +25,33 @@ from shared.members.schemas import ImportResult
 
 @get("/rewrites")
 async def open_rewrites(
-    state: State,
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID | None] = None,
-    unit: FromQuery[uuid.UUID | None] = None,
+    api: NamedDependency[Api], document: FromQuery[uuid.UUID | None] = None, unit: Viewed = None
 ) -> list[Rewrite]:
     """Members whose latest attempt is Yếu, so a rewrite is owed, per unit of the subtree (D13)."""
-    return await reading(state, lambda conn: service.list_open_rewrites(conn, caller, document, unit))
+    return await api.read(lambda conn: service.list_open_rewrites(conn, api.caller, document, unit))
 
 
 @get("/summary")
-async def summary(
-    state: State,
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
-) -> EssaySummary:
+async def summary(api: NamedDependency[Api], document: FromQuery[uuid.UUID], unit: Viewed = None) -> EssaySummary:
     """Participation for a document over a subtree: obliged and encouraged apart (D12), bands by latest attempt;
     the same figures as the consolidation's."""
-    return await reading(state, lambda conn: service.essay_summary(conn, caller, document, unit))
+    return await api.read(lambda conn: service.essay_summary(conn, api.caller, document, unit))
 
 
 @post("/import", status_code=200, before_request=require_upload)
 async def import_grades(
-    state: State,
-    caller: NamedDependency[Caller],
+    api: NamedDependency[Api],
     data: XlsxUpload,
     document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    unit: Viewed = None,
     graded_on: FromQuery[date | None] = None,
     dry_run: FromQuery[bool] = False,
 ) -> ImportResult:
     """Import grades from .xlsx (Họ và tên, Năm sinh, Điểm, Ngày chấm; or Mã đảng viên) for members on rosters
     held here. All or nothing: any bad row refuses the file, with every problem listed by row (D13)."""
     content = await data.read()
-    return await writing(
-        state, lambda conn: service.import_grade_file(conn, caller, content, document, unit, graded_on, dry_run)
+    return await api.write(
+        lambda conn: service.import_grade_file(conn, api.caller, content, document, unit, graded_on, dry_run)
     )
 
 

@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.consolidation.tree import Then, among, tree_then
-from shared.core.scope import UnitInfo
+from shared.core.scope import UnitInfo, up_select
 from shared.domain.consolidation import BANDS, EssayFigures, GroupEssays
 from shared.domain.grades import Band
 from shared.domain.obligations import OBLIGED
@@ -161,3 +161,30 @@ async def subtree_essays(
         select(func.count()).where(among(conn, rc.c.owner, then.counts_in), rc.c.deleted.is_(False))
     )
     return whole, children, bool(counted)
+
+
+def owed_rewrites(viewer: UnitInfo, document: uuid.UUID | None = None) -> Select[Any]:
+    """Grades in the viewer's subtree that are each member's latest attempt on a document and are Yếu: a rewrite is
+    owed (D13). The essays' rewrite list and what is due read the same rows."""
+    table = ESSAY_GRADE.table
+    scoped = up_select(ESSAY_GRADE, viewer).where(table.c.deleted.is_(False))
+    if document is not None:
+        scoped = scoped.where(table.c.document == document)
+    graded = scoped.subquery()
+    latest = (
+        select(graded.c.member, graded.c.document, func.max(graded.c.attempt).label("attempt"))
+        .group_by(graded.c.member, graded.c.document)
+        .subquery()
+    )
+    return (
+        select(graded)
+        .join(
+            latest,
+            and_(
+                latest.c.member == graded.c.member,
+                latest.c.document == graded.c.document,
+                latest.c.attempt == graded.c.attempt,
+            ),
+        )
+        .where(graded.c.band == str(Band.WEAK))
+    )

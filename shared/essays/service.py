@@ -8,15 +8,13 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import msgspec
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.audit.actor import as_import
 from shared.audit.hook import apply_local
-from shared.core.errors import Refusal, RowProblem, invalid
+from shared.core.errors import Refusal, RowProblem, conflict, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
@@ -39,7 +37,7 @@ from shared.domain.errors import ScoreError
 from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.grades import Attempt, Band, band_of, format_score, latest_result, parse_score
 from shared.domain.obligations import OBLIGATIONS, is_obliged
-from shared.essays.figures import subtree_essays
+from shared.essays.figures import owed_rewrites, subtree_essays
 from shared.essays.records import ESSAY_GRADE, ESSAY_TEMPLATE, EssayGradeRecord, EssayTemplateRecord
 from shared.essays.schemas import (
     Essay,
@@ -73,13 +71,12 @@ async def _check_template(conn: AsyncConnection, owner: UnitInfo, rec: EssayTemp
         )
     await visible_document(conn, owner, rec.document, "document")
     if await another_live(conn, ESSAY_TEMPLATE, rec, owner=owner.id, document=rec.document):
-        raise Refusal(
-            409,
-            "template.duplicate",
+        raise conflict(
+            "document",
+            "D11",
             "Cấp này đã có mẫu bài thu hoạch cho văn bản này; hãy sửa mẫu đã có.",
             "This level already has a template for the document; edit it.",
-            field="document",
-            rule="D11",
+            code="template.duplicate",
         )
     for_whom = rec.for_whom.strip() or f"Đảng viên do {owner.name} triệu tập"
     return msgspec.structs.replace(rec, questions=questions, title=rec.title.strip(), for_whom=for_whom)
@@ -123,14 +120,13 @@ def rewrite_refusal(held: Iterable[EssayGradeRecord]) -> Refusal | None:
     result = latest_result(Attempt(g.attempt, g.score) for g in held)
     if result is None or result.rewrite_open:
         return None
-    return Refusal(
-        409,
-        "essay.no_rewrite_owed",
+    return conflict(
+        "member",
+        "D13",
         f"Bài lần {result.attempt} đạt {result.band} ({format_score(result.score)}): không phải viết lại; "
         "hãy sửa điểm của lần đó nếu chấm nhầm.",
         f"Attempt {result.attempt} is {result.band.english}: no rewrite is owed; correct that attempt's score instead.",
-        field="member",
-        rule="D13",
+        code="essay.no_rewrite_owed",
     )
 
 
@@ -239,14 +235,7 @@ async def _grade(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> Es
 
 
 class EssayGrades(RecordService[EssayGradeRecord]):
-    """Graded essays: creating one is grading an attempt (D13); a revision corrects a score or date."""
-
-    async def create(
-        self, conn: AsyncConnection, caller: Caller, data: msgspec.Struct, **extra: Any
-    ) -> EssayGradeRecord:
-        """Grade a member's essay: the first attempt, or a rewrite while the latest is Yếu (D13)."""
-        assert isinstance(data, EssayCreate)
-        return await _grade(conn, caller, data)
+    """Graded essays: creating one is grading an attempt (`_grade`, D13); a revision corrects a score or date."""
 
     async def revise(
         self, conn: AsyncConnection, caller: Caller, record_id: uuid.UUID, update: msgspec.Struct
@@ -263,7 +252,7 @@ class EssayGrades(RecordService[EssayGradeRecord]):
         return new
 
 
-GRADES = EssayGrades(RecordKind(ESSAY_GRADE, _ESSAY))
+GRADES = EssayGrades(RecordKind(ESSAY_GRADE, _ESSAY, creates=_grade))
 
 
 async def grade_essay(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> Essay:
@@ -275,30 +264,8 @@ async def list_open_rewrites(
     conn: AsyncConnection, caller: Caller, document: uuid.UUID | None, unit: uuid.UUID | None
 ) -> list[Rewrite]:
     """Members whose latest attempt is Yếu, so a rewrite is owed, per unit of the subtree (D13)."""
-    table = ESSAY_GRADE.table
-    viewer = await unit_in_scope(conn, caller, unit)
-    scoped = up_select(ESSAY_GRADE, viewer).where(table.c.deleted.is_(False))
-    if document is not None:
-        scoped = scoped.where(table.c.document == document)
-    graded = scoped.subquery()
-    latest = (
-        select(graded.c.member, graded.c.document, func.max(graded.c.attempt).label("attempt"))
-        .group_by(graded.c.member, graded.c.document)
-        .subquery()
-    )
-    stmt = (
-        select(graded)
-        .join(
-            latest,
-            and_(
-                latest.c.member == graded.c.member,
-                latest.c.document == graded.c.document,
-                latest.c.attempt == graded.c.attempt,
-            ),
-        )
-        .where(graded.c.band == str(Band.WEAK))
-        .order_by(graded.c.member_unit, graded.c.graded_on)
-    )
+    owed = owed_rewrites(await unit_in_scope(conn, caller, unit), document)
+    stmt = owed.order_by(owed.selected_columns.member_unit, owed.selected_columns.graded_on)
     rows = [store.from_row(ESSAY_GRADE, r) for r in await conn.execute(stmt)]
     return [
         Rewrite(r.member, r.member_unit, r.document, r.attempt, r.score, r.band, r.graded_on, r.owner)

@@ -1,25 +1,17 @@
 """The routes of `shared/members/` under `/api/v1`: the generic record routes for the roster, plus its .xlsx import."""
 
-import uuid
-
 from litestar import Router, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from shared.api.resource import XlsxUpload, record_routes, require_upload, writing
-from shared.core.scope import Caller
+from shared.api.resource import Api, Viewed, XlsxUpload, record_routes, require_upload
 from shared.members import service
 from shared.members.schemas import ImportResult, Member, MemberCreate, MemberUpdate
 
 
 @post("/import", status_code=200, before_request=require_upload)
 async def import_roster(
-    state: State,
-    caller: NamedDependency[Caller],
-    data: XlsxUpload,
-    unit: FromQuery[uuid.UUID | None] = None,
-    dry_run: FromQuery[bool] = False,
+    api: NamedDependency[Api], data: XlsxUpload, unit: Viewed = None, dry_run: FromQuery[bool] = False
 ) -> ImportResult:
     """Import a unit's roster from .xlsx (Họ và tên, Năm sinh, Diện, Chức vụ, Chi bộ nông thôn, Ghi chú).
 
@@ -27,7 +19,7 @@ async def import_roster(
     birth year match a member already held updates that member.
     """
     content = await data.read()
-    return await writing(state, lambda conn: service.import_roster_file(conn, caller, content, unit, dry_run))
+    return await api.write(lambda conn: service.import_roster_file(conn, api.caller, content, unit, dry_run))
 
 
 ROUTES: tuple[Router, ...] = (

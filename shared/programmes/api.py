@@ -4,13 +4,10 @@ and the yearly report."""
 import uuid
 
 from litestar import Router, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 
-from shared.api.resource import record_routes
-from shared.core.scope import Caller, unit_in_scope
-from shared.db.engine import Database
+from shared.api.resource import Api, Viewed, record_routes
 from shared.programmes import service
 from shared.programmes.schemas import (
     Programme,
@@ -24,23 +21,16 @@ from shared.programmes.schemas import (
 
 @get("/coverage")
 async def coverage(
-    state: State,
-    caller: NamedDependency[Caller],
-    document: FromQuery[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    api: NamedDependency[Api], document: FromQuery[uuid.UUID], unit: Viewed = None
 ) -> list[ProgrammeCoverageRow]:
     """Which units of a subtree have built their programme for a document (D14); cells carry out their base's."""
-    db: Database = state.db
-    async with db.read() as conn:
-        return await service.coverage(conn, await unit_in_scope(conn, caller, unit), document)
+    return await api.viewing(unit, lambda conn, viewer: service.coverage(conn, viewer, document))
 
 
 @post("/")
-async def report(state: State, caller: NamedDependency[Caller], data: JSONBody[ProgressCreate]) -> Progress:
+async def report(api: NamedDependency[Api], data: JSONBody[ProgressCreate]) -> Progress:
     """Report a target's value for a year (D18); a second report for the same year replaces the first."""
-    db: Database = state.db
-    async with db.write() as conn:
-        return service.progress_out(await service.report_progress(conn, caller, data))
+    return service.progress_out(await api.write(lambda conn: service.report_progress(conn, api.caller, data)))
 
 
 ROUTES: tuple[Router, ...] = (

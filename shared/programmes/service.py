@@ -7,22 +7,23 @@ met / overdue counts come from one place.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, invalid
+from shared.core.errors import Refusal, conflict, invalid
 from shared.core.scope import (
+    Among,
     Caller,
     UnitInfo,
-    get_visible,
     out,
     records,
+    referred,
     revise,
     save,
     subtree_units,
@@ -56,9 +57,6 @@ from shared.programmes.schemas import (
     TargetProgress,
     TaskIn,
 )
-
-Among = Callable[[Any], ColumnElement[bool]]
-"""A condition on an owner column: the units whose records a figure counts (the consolidation's subtree then)."""
 
 _PROGRAMME = ("chương trình hành động", "action programme")
 PROGRAMME_BUILDERS = tuple(k.value for k in UnitKind if k is not UnitKind.CELL)
@@ -184,13 +182,12 @@ async def check_programme(conn: AsyncConnection, owner: UnitInfo, rec: ActionPro
             f"The programme is dated before {doc.number} was signed.",
         )
     if await another_live(conn, ACTION_PROGRAMME, rec, owner=owner.id, document=doc.id):
-        raise Refusal(
-            409,
-            "programme.duplicate",
+        raise conflict(
+            "document",
+            "D14",
             "Đơn vị đã có chương trình hành động cho văn bản này; hãy sửa chương trình đã có.",
             "The unit already has an action programme for this document; edit it.",
-            field="document",
-            rule="D14",
+            code="programme.duplicate",
         )
     return msgspec.structs.replace(
         rec, number=number, title=rec.title.strip(), situation=rec.situation.strip(), targets=targets, tasks=tasks
@@ -253,17 +250,15 @@ async def report_progress(conn: AsyncConnection, caller: Caller, data: ProgressC
     """Report a target's value for a year (D18); a second report for the same year replaces the first."""
     if not data.value.is_finite():
         raise invalid("value", "D18", "Giá trị phải là một số.", "The value must be a number.")
-    try:
-        prog: ActionProgrammeRecord = await get_visible(
-            conn, ACTION_PROGRAMME, caller.unit, data.programme, down=False, what=_PROGRAMME
-        )
-    except Refusal:
-        raise invalid(
-            "programme",
-            "D18",
-            "Chương trình không có hoặc không thuộc đơn vị này: đơn vị xây dựng chương trình báo cáo tiến độ.",
-            "No such programme in this unit's subtree: the unit that built it reports its progress.",
-        ) from None
+    unknown = invalid(
+        "programme",
+        "D18",
+        "Chương trình không có hoặc không thuộc đơn vị này: đơn vị xây dựng chương trình báo cáo tiến độ.",
+        "No such programme in this unit's subtree: the unit that built it reports its progress.",
+    )
+    prog: ActionProgrammeRecord = await referred(
+        conn, ACTION_PROGRAMME, caller.unit, data.programme, unknown, down=False
+    )
     owner = await writable_owner(conn, caller, prog.owner)
     target = next((t for t in prog.targets if t.key == data.target), None)
     if target is None:

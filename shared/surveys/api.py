@@ -4,13 +4,10 @@ figures per question at any level."""
 import uuid
 
 from litestar import Router, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from shared.api.resource import record_routes
-from shared.core.scope import Caller, unit_in_scope
-from shared.db.engine import Database
+from shared.api.resource import Api, Viewed, record_routes
 from shared.surveys import service
 from shared.surveys.schemas import (
     Questionnaire,
@@ -25,16 +22,13 @@ from shared.surveys.schemas import (
 
 @get("/{questionnaire_id:uuid}/aggregate")
 async def aggregate_responses(
-    state: State,
-    caller: NamedDependency[Caller],
+    api: NamedDependency[Api],
     questionnaire_id: FromPath[uuid.UUID],
-    unit: FromQuery[uuid.UUID | None] = None,
+    unit: Viewed = None,
     group: FromQuery[str | None] = None,
 ) -> SurveyAggregate:
     """Figures per question over the responses entered in a unit's subtree (D22), optionally one group's."""
-    db: Database = state.db
-    async with db.read() as conn:
-        return await service.results(conn, await unit_in_scope(conn, caller, unit), questionnaire_id, group)
+    return await api.viewing(unit, lambda conn, viewer: service.results(conn, viewer, questionnaire_id, group))
 
 
 ROUTES: tuple[Router, ...] = (

@@ -4,17 +4,15 @@ the figures per question at any level — one set of functions for the API, the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, String, cast, func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, invalid
-from shared.core.scope import UnitInfo, get_visible, records, subtree_units, units_info, up_select
+from shared.core.errors import Refusal, conflict, invalid
+from shared.core.scope import Among, UnitInfo, get_visible, records, referred, subtree_units, units_info, up_select
 from shared.core.service import RecordKind, RecordService, another_live
 from shared.documents.service import visible_document
 from shared.domain.surveys import (
@@ -39,9 +37,6 @@ from shared.surveys.records import (
 )
 from shared.surveys.schemas import SurveyAggregate, UnitResponses
 from shared.sync.tables import UnitRow
-
-Among = Callable[[Any], ColumnElement[bool]]
-"""A condition on an owner column: the units whose responses a figure counts (the consolidation's subtree then)."""
 
 _QUESTIONNAIRE = ("phiếu khảo sát", "questionnaire")
 
@@ -100,15 +95,13 @@ async def questionnaire_for(
     conn: AsyncConnection, viewer: UnitInfo, qid: uuid.UUID, field: str = "questionnaire"
 ) -> QuestionnaireRecord:
     """A questionnaire sent to (or written by) the viewer's unit, else 422 naming the field."""
-    try:
-        rec: QuestionnaireRecord = await get_visible(conn, QUESTIONNAIRE, viewer, qid, down=True, what=_QUESTIONNAIRE)
-    except Refusal:
-        raise invalid(
-            field,
-            "D22",
-            "Phiếu khảo sát không có hoặc không được gửi đến đơn vị này.",
-            "The questionnaire is unknown or was not sent to this unit.",
-        ) from None
+    unknown = invalid(
+        field,
+        "D22",
+        "Phiếu khảo sát không có hoặc không được gửi đến đơn vị này.",
+        "The questionnaire is unknown or was not sent to this unit.",
+    )
+    rec: QuestionnaireRecord = await referred(conn, QUESTIONNAIRE, viewer, qid, unknown, down=True)
     return rec
 
 
@@ -173,13 +166,12 @@ async def check_response(conn: AsyncConnection, owner: UnitInfo, rec: SurveyResp
             )
         group = held[0].group
         if await another_live(conn, SURVEY_RESPONSE, rec, respondent=rec.respondent):
-            raise Refusal(
-                409,
-                "survey.answered",
+            raise conflict(
+                "respondent",
+                "D22",
                 "Người này đã trả lời phiếu khảo sát.",
                 "This respondent has already answered.",
-                field="respondent",
-                rule="D22",
+                code="survey.answered",
             )
     if group not in RESPONDENT_GROUPS:
         raise invalid(

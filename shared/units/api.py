@@ -6,12 +6,11 @@ import uuid
 
 import msgspec
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from shared.core.scope import Caller, UnitInfo, subtree_units, unit_in_scope
-from shared.db.engine import Database
+from shared.api.resource import Api
+from shared.core.scope import UnitInfo, subtree_units, unit_in_scope
 
 
 class UnitOut(msgspec.Struct, frozen=True):
@@ -34,14 +33,11 @@ class UnitController(Controller):
     tags = ["units"]  # noqa: RUF012
 
     @get("/")
-    async def list_units(self, state: State, caller: NamedDependency[Caller]) -> list[UnitOut]:
+    async def list_units(self, api: NamedDependency[Api]) -> list[UnitOut]:
         """The caller's unit and every unit below it, shallowest first (D4)."""
-        db: Database = state.db
-        async with db.read() as conn:
-            return [unit_out(u) for u in await subtree_units(conn, caller.unit)]
+        return [unit_out(u) for u in await api.read(lambda conn: subtree_units(conn, api.caller.unit))]
 
     @get("/{unit_id:uuid}")
-    async def get_unit(self, state: State, caller: NamedDependency[Caller], unit_id: FromPath[uuid.UUID]) -> UnitOut:
-        db: Database = state.db
-        async with db.read() as conn:
-            return unit_out(await unit_in_scope(conn, caller, unit_id))
+    async def get_unit(self, api: NamedDependency[Api], unit_id: FromPath[uuid.UUID]) -> UnitOut:
+        async with api.db.read() as conn:
+            return unit_out(await unit_in_scope(conn, api.caller, unit_id))
