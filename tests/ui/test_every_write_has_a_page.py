@@ -52,6 +52,7 @@ PAGE_FOR = {
     "PATCH /api/v1/review-overrides/{record_id:uuid}": "POST /lich-so-ket/dieu-chinh/{override_id:uuid}/sua",
     "DELETE /api/v1/review-overrides/{record_id:uuid}": "POST /lich-so-ket/dieu-chinh/{override_id:uuid}/rut",
     "POST /api/v1/review-plans": "POST /lich-so-ket/ke-hoach",
+    "PATCH /api/v1/review-plans/{plan_id:uuid}": "POST /lich-so-ket/ke-hoach/{plan_id:uuid}/sua",
     "POST /api/v1/review-projects": "POST /lich-so-ket/de-an",
     "PATCH /api/v1/review-projects/{record_id:uuid}": "POST /lich-so-ket/de-an/{project_id:uuid}/sua",
     "POST /api/v1/review-reports": "POST /lich-so-ket/da-to-chuc",
