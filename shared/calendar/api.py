@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -19,6 +19,7 @@ from shared.calendar.schemas import (
     OverrideUpdate,
     Plan,
     PlanCreate,
+    PlanUpdate,
     Project,
     ProjectCreate,
     ProjectUpdate,
@@ -98,6 +99,12 @@ class PlanController(Controller):
     async def create(self, api: NamedDependency[Api], data: JSONBody[PlanCreate]) -> Plan:
         """Issue a plan of reviews (D19); term and year plans list every review due in their period."""
         return await api.write(lambda conn: plans.create_plan(conn, api.caller, data))
+
+    @patch("/{plan_id:uuid}", opt={"role": "admin"})
+    async def revise(self, api: NamedDependency[Api], plan_id: FromPath[uuid.UUID], data: JSONBody[PlanUpdate]) -> Plan:
+        """Correct an issued plan (D19): number, date of issue, period or added reviews; its kind and issuing
+        committee are fixed. Term and year plans list again every review due in their period."""
+        return await api.write(lambda conn: plans.revise_plan(conn, api.caller, plan_id, data))
 
 
 ROUTES = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from shared.calendar.schemas import (
     OverrideUpdate,
     Plan,
     PlanCreate,
+    PlanUpdate,
     Project,
     ProjectCreate,
     ProjectUpdate,
@@ -47,6 +49,8 @@ from shared.core.errors import Refusal, conflict, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
+    changes_of,
+    check_rev,
     down_select,
     get_visible,
     out,
@@ -157,20 +161,26 @@ async def list_plans(conn: AsyncConnection, caller: Caller) -> list[Plan]:
     return [plan_out(r) for r in await records(conn, REVIEW_PLAN, stmt)]
 
 
+PLAN_WHAT = ("kế hoạch", "plan")
+
+
 async def get_plan(conn: AsyncConnection, caller: Caller, plan_id: uuid.UUID) -> Plan:
-    return plan_out(await get_visible(conn, REVIEW_PLAN, caller.unit, plan_id, down=True, what=("kế hoạch", "plan")))
+    return plan_out(await get_visible(conn, REVIEW_PLAN, caller.unit, plan_id, down=True, what=PLAN_WHAT))
 
 
-async def create_plan(conn: AsyncConnection, caller: Caller, data: PlanCreate) -> Plan:
-    """Issue a plan of reviews (D19); term and year plans list every review due in their period."""
-    if data.plan_kind not in PLAN_KINDS:
+def _plan_kind_field(plan_kind: str) -> str:
+    if plan_kind not in PLAN_KINDS:
         raise invalid(
             "plan_kind",
             "D19",
             f"Loại kế hoạch phải là một trong: {', '.join(PLAN_KINDS)}.",
             f"plan_kind must be one of: {', '.join(PLAN_KINDS)}.",
         )
-    number = document_number_field(data.number, "number")
+    return plan_kind
+
+
+def _period(data: PlanCreate) -> tuple[date, date]:
+    """The period a plan covers (D19): a year plan its year, a term plan five full years from the term's start."""
     if data.plan_kind == "year":
         if data.year is None or not 1900 <= data.year <= 2200:
             raise invalid("year", "D19", "Kế hoạch năm cần năm áp dụng.", "A year plan needs its year.")
@@ -192,7 +202,11 @@ async def create_plan(conn: AsyncConnection, caller: Caller, data: PlanCreate) -
         raise invalid(
             "period_end", "D19", "Kỳ kế hoạch kết thúc trước khi bắt đầu.", "The period ends before it starts."
         )
-    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    return start, end
+
+
+async def _planned(conn: AsyncConnection, owner: UnitInfo, data: PlanCreate, start: date, end: date) -> dict[str, Any]:
+    """A plan's fields as the calendar gives them: every review due in a term or year, or the reviews added (D19)."""
     milestones = await document_milestones(conn, owner, await visible_documents(conn, owner), data.issued_on)
     if data.plan_kind == "addition":
         if not data.items:
@@ -217,17 +231,79 @@ async def create_plan(conn: AsyncConnection, caller: Caller, data: PlanCreate) -
             items.append(PlanItem(item.document, item.kind, found.due))
     else:
         items = [PlanItem(m.document, m.kind, m.due) for m in milestones if start <= m.due <= end]
-    rec = new_record(
-        ReviewPlanRecord,
-        owner.id,
-        owner.id,
-        plan_kind=data.plan_kind,
-        number=number,
-        issued_on=data.issued_on,
-        period_start=start,
-        period_end=end,
-        items=items,
+    return {
+        "number": document_number_field(data.number, "number"),
+        "issued_on": data.issued_on,
+        "period_start": start,
+        "period_end": end,
+        "items": items,
+    }
+
+
+async def create_plan(conn: AsyncConnection, caller: Caller, data: PlanCreate) -> Plan:
+    """Issue a plan of reviews (D19); term and year plans list every review due in their period."""
+    _plan_kind_field(data.plan_kind)
+    document_number_field(data.number, "number")
+    start, end = _period(data)
+    owner = await writable_owner(conn, caller, data.unit or caller.unit.id)
+    fields = await _planned(conn, owner, data, start, end)
+    rec = new_record(ReviewPlanRecord, owner.id, owner.id, plan_kind=data.plan_kind, **fields)
+    await save(conn, REVIEW_PLAN, rec)
+    return plan_out(rec)
+
+
+def _fixed(field: str, vi: str, en: str) -> Refusal:
+    return Refusal(422, "plan.fixed", vi, en, field=field, rule="D19")
+
+
+async def revise_plan(conn: AsyncConnection, caller: Caller, plan_id: uuid.UUID, data: PlanUpdate) -> Plan:
+    """Correct an issued plan (D19): its number, date of issue, period or added reviews; its kind and issuing
+    committee are fixed. Term and year plans list again every review due in their period, as the calendar
+    stands (D17 overrides included)."""
+    held: ReviewPlanRecord = await get_visible(conn, REVIEW_PLAN, caller.unit, plan_id, down=True, what=PLAN_WHAT)
+    owner = await writable_owner(conn, caller, held.owner)
+    check_rev(data.rev, held)
+    if not isinstance(data.plan_kind, msgspec.UnsetType) and data.plan_kind != held.plan_kind:
+        raise _fixed(
+            "plan_kind",
+            "Không đổi được loại kế hoạch đã ban hành; nếu cần kế hoạch loại khác, hãy ban hành kế hoạch mới.",
+            "An issued plan's kind cannot change; issue a new plan instead.",
+        )
+    if not isinstance(data.unit, msgspec.UnsetType) and data.unit not in (None, held.owner):
+        raise _fixed(
+            "unit",
+            "Không đổi được đơn vị ban hành kế hoạch; cấp ủy khác cần ban hành kế hoạch của mình.",
+            "The issuing committee of a plan cannot change; that committee issues its own plan.",
+        )
+    changes = changes_of(data, skip=("rev", "plan_kind", "unit"))
+    if held.plan_kind != "year" and "year" in changes:
+        raise _fixed("year", "Chỉ kế hoạch năm mới có năm áp dụng.", "Only a year plan has a year.")
+    if held.plan_kind == "year" and {"period_start", "period_end"} & changes.keys():
+        raise _fixed(
+            "year",
+            "Kỳ của kế hoạch năm là cả năm áp dụng: hãy sửa năm áp dụng.",
+            "A year plan covers its whole year: change its year.",
+        )
+    if held.plan_kind != "addition" and "items" in changes:
+        raise _fixed(
+            "items",
+            "Kế hoạch nhiệm kỳ, kế hoạch năm gồm mọi mốc đến hạn trong kỳ; chỉ kế hoạch bổ sung mới chọn mốc.",
+            "Term and year plans list every review due in their period; only an addition chooses its reviews.",
+        )
+    end = changes.get("period_end", None if "period_start" in changes else held.period_end)
+    merged = PlanCreate(
+        held.plan_kind,
+        changes.get("number", held.number),
+        changes.get("issued_on", held.issued_on),
+        changes.get("period_start", held.period_start),
+        end,
+        changes.get("year", held.period_start.year),
+        changes.get("items", held.items),
     )
+    document_number_field(merged.number, "number")
+    start, end = _period(merged)
+    fields = await _planned(conn, owner, merged, start, end)
+    rec = msgspec.structs.replace(held, rev=held.rev + 1, **fields)
     await save(conn, REVIEW_PLAN, rec)
     return plan_out(rec)
 

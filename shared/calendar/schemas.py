@@ -118,6 +118,24 @@ class PlanCreate(msgspec.Struct, frozen=True):
     unit: uuid.UUID | None = None
 
 
+class PlanUpdate(msgspec.Struct, frozen=True):
+    """A correction of an issued plan (D19): fields left out keep their value; `plan_kind` and `unit` are fixed
+    (refused if they differ)."""
+
+    rev: int | msgspec.UnsetType = msgspec.UNSET
+    number: str | msgspec.UnsetType = msgspec.UNSET
+    issued_on: date | msgspec.UnsetType = msgspec.UNSET
+    period_start: date | msgspec.UnsetType = msgspec.UNSET
+    """Term plans: the congress term's first day (the period runs five full years from it unless `period_end`)."""
+    period_end: date | msgspec.UnsetType = msgspec.UNSET
+    year: int | msgspec.UnsetType = msgspec.UNSET
+    """Year plans: the year the plan is for."""
+    items: list[PlanItem] | msgspec.UnsetType = msgspec.UNSET
+    """Additions: the reviews added (their due dates come from the calendar)."""
+    plan_kind: str | msgspec.UnsetType = msgspec.UNSET
+    unit: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+
+
 class Project(msgspec.Struct, frozen=True):
     id: uuid.UUID
     unit: uuid.UUID

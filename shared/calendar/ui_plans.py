@@ -8,15 +8,16 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 
 from shared.calendar.lists import plan_for, plans_for
-from shared.calendar.plans import create_plan
+from shared.calendar.plans import create_plan, revise_plan
 from shared.calendar.records import PlanItem
-from shared.calendar.schemas import MilestoneOut, Plan, PlanCreate
+from shared.calendar.schemas import MilestoneOut, Plan, PlanCreate, PlanUpdate
 from shared.calendar.service import KIND_BY_NAME, term_plan_preview, year_plan_preview
 from shared.calendar.ui_common import (
     BASE,
@@ -27,11 +28,11 @@ from shared.calendar.ui_common import (
     unit_choices,
 )
 from shared.core.errors import Refusal
-from shared.core.scope import units_info
+from shared.core.scope import units_info, writes_here
 from shared.documents.service import newest_documents, visible_documents
 from shared.domain.calendar import Milestone, add_full_years
 from shared.domain.errors import DateError
-from shared.domain.formatting import parse_date
+from shared.domain.formatting import format_date, parse_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
 from shared.ui.web import Frame, Listed, Page, StateQuery, back_to, render, where
@@ -170,10 +171,10 @@ async def plans_xlsx(listed: Listed) -> Response[Any]:
     return xlsx_response("ke-hoach-so-ket-tong-ket.xlsx", "Kế hoạch sơ kết, tổng kết", header, rows)
 
 
-def _read_items(form: Form) -> list[PlanItem]:
+def _read_items(form: Form, rows: int = ITEM_ROWS) -> list[PlanItem]:
     """The reviews an added plan lists: a document and which review, one row each; blank rows are skipped."""
     items = []
-    for i in range(ITEM_ROWS):
+    for i in range(rows):
         if not str(form.data.get(f"a{i}_document", "")).strip():
             form.values[f"a{i}_kind"] = str(form.data.get(f"a{i}_kind", ""))
             continue
@@ -222,15 +223,16 @@ async def add_plan(request: Request[Any, Any, State], frame: Frame, form: Posted
     return form.again("calendar_plans.html", frame, context, saved=None, where=where)
 
 
-@get(f"{PLANS}/{{plan_id:uuid}}")
-async def plan_page(
-    request: Request[Any, Any, State], frame: Frame, plan_id: FromPath[uuid.UUID], saved: FromQuery[str | None] = None
-) -> Response[Any]:
-    """One plan: the reviews it lists with their plan deadlines, and what it was issued late for (D19, D20)."""
+async def _plan_context(request: Request[Any, Any, State], frame: Page, plan_id: uuid.UUID) -> dict[str, Any]:
+    """One plan as the viewed unit holds it, and whether this person may correct it here (the issuing committee's
+    admin, on the instance that writes its records)."""
     async with request.app.state.db.read() as conn:
         plan = await plan_for(conn, frame.viewer, plan_id)
-        docs = await visible_documents(conn, frame.viewer)
+        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
         units = await units_info(conn, [plan.unit])
+        owner = units.get(plan.unit)
+        mine = owner is not None and frame.viewer.covers(owner)
+        can_revise = frame.is_admin and mine and owner is not None and await writes_here(conn, owner)
     by_id = {d.id: d for d in docs}
     items = [
         {
@@ -240,18 +242,76 @@ async def plan_page(
         }
         for i in sorted(plan.items, key=lambda i: i.due)
     ]
-    return render(
-        "calendar_plan.html",
-        frame,
-        saved=saved,
-        where=where,
-        plan=plan,
-        owner=units.get(plan.unit),
-        items=items,
-        late=plan_late_vi(plan, {d.id: d.number for d in docs}),
-        plan_kinds=PLAN_KIND_LABELS_VI,
-        kinds=KIND_LABELS_VI,
-    )
+    values: dict[str, Any] = {
+        "number": plan.number,
+        "issued_on": format_date(plan.issued_on),
+        "year": str(plan.period_start.year),
+        "period_start": format_date(plan.period_start),
+        "rev": str(plan.rev),
+    }
+    for n, i in enumerate(plan.items):
+        values.update({f"a{n}_document": str(i.document), f"a{n}_kind": i.kind})
+    return {
+        "plan": plan,
+        "owner": owner,
+        "items": items,
+        "late": plan_late_vi(plan, {d.id: d.number for d in docs}),
+        "plan_kinds": PLAN_KIND_LABELS_VI,
+        "kinds": KIND_LABELS_VI,
+        "can_revise": can_revise,
+        "doc_options": [(str(d.id), f"{d.number} — {d.title}") for d in docs],
+        "item_rows": _item_rows(plan),
+        "form": values,
+        "errors": {},
+    }
 
 
-PAGES = (plans_page, plans_xlsx, add_plan, plan_page)
+def _item_rows(plan: Plan) -> int:
+    """An addition's correction shows each review it adds and one empty row more."""
+    return max(ITEM_ROWS, len(plan.items) + 1)
+
+
+@get(f"{PLANS}/{{plan_id:uuid}}")
+async def plan_page(
+    request: Request[Any, Any, State], frame: Frame, plan_id: FromPath[uuid.UUID], saved: FromQuery[str | None] = None
+) -> Response[Any]:
+    """One plan: the reviews it lists with their plan deadlines, and what it was issued late for (D19, D20)."""
+    context = await _plan_context(request, frame, plan_id)
+    return render("calendar_plan.html", frame, saved=saved, where=where, **context)
+
+
+@post(f"{PLANS}/{{plan_id:uuid}}/sua", status_code=303, opt={"role": "admin"})
+async def revise_plan_page(
+    request: Request[Any, Any, State], frame: Frame, form: Posted, plan_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """Correct an issued plan with every check of `PATCH /api/v1/review-plans/{id}`: its number, date of issue,
+    period or added reviews (D19); its kind and issuing committee stay."""
+    async with request.app.state.db.read() as conn:
+        held = await plan_for(conn, frame.viewer, plan_id)
+    number = form.text("number", required="Ghi số, ký hiệu kế hoạch, ví dụ 12-KH/TU.")
+    issued_on = form.day("issued_on")
+    rev = form.text("rev")
+    changes: dict[str, Any] = {}
+    if held.plan_kind == "year":
+        text = form.text("year")
+        if text.isdigit() and 1900 <= int(text) <= 2200:
+            changes["year"] = int(text)
+        else:
+            form.errors["year"] = "Ghi năm áp dụng của kế hoạch năm, ví dụ 2025."
+    elif held.plan_kind == "term":
+        start = form.day("period_start")
+        if start is not None and start != held.period_start:
+            changes["period_start"] = start  # the term's five full years run again from the new start
+    else:
+        changes["items"] = _read_items(form, _item_rows(held))
+        if not changes["items"] and form.ok:
+            form.errors["a0_document"] = "Kế hoạch bổ sung cần ít nhất một mốc: chọn văn bản và việc."
+    if form.ok and issued_on is not None:
+        update = PlanUpdate(int(rev) if rev.isdigit() else msgspec.UNSET, number, issued_on, **changes)
+        if await form.save(lambda conn: revise_plan(conn, frame.me, plan_id, update), partial(_refused, form)):
+            return back_to(f"{PLANS}/{plan_id}", frame, saved="revised")
+    context = await _plan_context(request, frame, plan_id)
+    return form.again("calendar_plan.html", frame, context, saved=None, where=where)
+
+
+PAGES = (plans_page, plans_xlsx, add_plan, plan_page, revise_plan_page)

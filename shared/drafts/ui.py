@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.scope import Caller, unit_info
+from shared.core.scope import Caller, UnitInfo, unit_info
 from shared.db.engine import Database
 from shared.documents.service import newest_documents, visible_documents
 from shared.domain.deadlines import issuance_deadline
@@ -213,6 +213,35 @@ async def decide(request: Request[Any, Any, State], frame: Frame, form: Posted) 
 # One draft: its versions, meetings and comments, and the steps from submission to issue.
 
 
+def allowed_steps(draft: Draft, admin: bool) -> dict[str, bool]:
+    """The steps a draft's state allows, as the service checks them (D24, D25, D25b): forward from drafting to
+    submission, approval and issue; once sent up, nothing until the level above returns it for correction."""
+    received = draft.state in ("received", "accepted")
+    returned = draft.state == "returned"
+    latest = draft.versions[-1].number
+    approved = draft.approved_on is not None
+    resubmit = draft.submitted_on is None or (draft.submitted_version or 0) < latest
+    return {
+        "received": received,
+        "version": not received and (not approved or returned),
+        "submit": not received and not approved and resubmit,
+        "approve": admin and not received and draft.submitted_on is not None and not approved,
+        "issue": not received and approved and (not returned or latest > (draft.returned_version or 0)),
+    }
+
+
+def decisions_open(draft: Draft, decider: UnitInfo, owner: UnitInfo | None, admin: bool) -> list[tuple[str, str]]:
+    """What the level above may decide on this draft here (D25b): accept or return one sent up; waive one not in,
+    by the level directly above."""
+    if not admin or owner is None or decider.id == owner.id or not decider.covers(owner):
+        return []
+    if draft.state in ("received", "accepted"):
+        return [(a, ACTION_LABELS_VI[a]) for a in ("accept", "return")]
+    if draft.state != "waived" and owner.parent == decider.id:
+        return [("waive", ACTION_LABELS_VI["waive"])]
+    return []
+
+
 async def _draft_context(request: Request[Any, Any, State], caller: Caller, draft_id: uuid.UUID) -> dict[str, Any]:
     db: Database = request.app.state.db
     async with db.read() as conn:
@@ -241,6 +270,8 @@ async def _draft_context(request: Request[Any, Any, State], caller: Caller, draf
         "actions": ACTION_LABELS_VI,
         "mine": caller.unit.covers(owner) if owner else False,
         "deadline": issuance_deadline(draft.approved_on) if draft.approved_on else None,
+        "steps": allowed_steps(draft, caller.at_least("admin")),
+        "decide": decisions_open(draft, caller.unit, owner, caller.at_least("admin")),
         "docx": f"/api/v1/consolidations/export.docx?{urlencode(query)}",
         "xlsx": f"/api/v1/consolidations/export.xlsx?{urlencode(query)}",
         "form": {},

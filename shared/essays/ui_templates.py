@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.scope import units_info, writes_here
@@ -18,7 +18,7 @@ from shared.documents.records import DocumentRecord
 from shared.documents.service import visible_documents
 from shared.domain.formatting import format_date
 from shared.essays.schemas import EssayTemplate, EssayTemplateCreate, EssayTemplateUpdate
-from shared.essays.service import create_essay_template, edit_essay_template, list_templates
+from shared.essays.service import TEMPLATES, create_essay_template, edit_essay_template, list_templates
 from shared.ui.export import xlsx_response
 from shared.ui.forms import Form, Posted
 from shared.ui.web import Frame, Page, back_to, render
@@ -57,6 +57,8 @@ async def _context(request: Request[Any, Any, State], frame: Page, document: uui
         "errors": {},
         "saved": None,
         "editing": None,
+        "remove_form": {},
+        "remove_errors": {},
         "path": PATH,
     }
 
@@ -143,4 +145,20 @@ async def save_template(
     return form.again("essay_templates.html", frame, context, editing=editing)
 
 
-PAGES = (templates_page, templates_xlsx, save_template)
+@post(PATH + "/{template_id:uuid}/rut", status_code=303)
+async def withdraw_template(
+    request: Request[Any, Any, State], frame: Frame, form: Posted, template_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """Withdraw a template written by mistake (D11), as `DELETE /api/v1/essay-templates/{id}` does: only the level
+    that wrote it; the essays graded stay, they hang on the document."""
+    rev = form.withdrawal("Hãy đánh dấu ô xác nhận trước khi rút mẫu.")
+    if form.ok and await form.save(lambda conn: TEMPLATES.delete(conn, frame.me, template_id, rev), form.refused_above):
+        return back_to(PATH, frame, saved="withdrawn")
+    context = await _context(request, frame, None)
+    editing = next((t for t in context["templates"] if t.id == template_id and t.unit == frame.viewer.id), None)
+    if editing is not None and context["writable"]:
+        context.update(editing=editing, form=_values(editing))
+    return form.again("essay_templates.html", frame, context, prefix="remove_")
+
+
+PAGES = (templates_page, templates_xlsx, save_template, withdraw_template)

@@ -194,7 +194,17 @@ async def check_programme(conn: AsyncConnection, owner: UnitInfo, rec: ActionPro
     )
 
 
-PROGRAMMES: RecordService[ActionProgrammeRecord] = RecordService(
+class Programmes(RecordService[ActionProgrammeRecord]):
+    """Programmes; a withdrawn one takes its yearly progress reports with it (D18: they report on its targets)."""
+
+    async def written(self, conn: AsyncConnection, rec: ActionProgrammeRecord) -> None:
+        if rec.deleted:
+            # Same owner, same instance as the programme (single writer): the tombstones travel where it did.
+            for held in await progress_of(conn, rec.id):
+                await save(conn, PROGRAMME_PROGRESS, msgspec.structs.replace(held, rev=held.rev + 1, deleted=True))
+
+
+PROGRAMMES = Programmes(
     RecordKind(ACTION_PROGRAMME, _PROGRAMME, check_programme, down=True, audience_of=lambda data, owner: owner.id)
 )
 """A programme travels down its unit's subtree (the units carrying out its tasks read it) and up to the province."""

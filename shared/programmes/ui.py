@@ -267,6 +267,8 @@ async def _detail(request: Request[Any, Any, State], frame: Page, programme_id: 
         "n_targets": len(rec.targets) + 1,
         "progress_form": {"year": str(date.today().year), "reported_on": format_date(date.today())},
         "progress_errors": {},
+        "remove_form": {},
+        "remove_errors": {},
         "mine": frame.can_edit and rec.owner in units and frame.me.unit.covers(units[rec.owner]),
         "editing": False,
     }
@@ -319,4 +321,27 @@ async def add_progress(
     return form.again("programme.html", frame, context, prefix="progress_", saved=None)
 
 
-PAGES = (programmes_page, programmes_xlsx, add_programme, programme_page, edit_programme, add_progress)
+@post("/chuong-trinh/{programme_id:uuid}/rut", status_code=303)
+async def withdraw_programme(
+    request: Request[Any, Any, State], frame: Frame, form: Posted, programme_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """Withdraw a programme entered by mistake, with its yearly progress reports (D14, D18), as
+    `DELETE /api/v1/action-programmes/{id}` does; only the unit that built it, on the instance that writes it."""
+    rev = form.withdrawal("Hãy đánh dấu ô xác nhận trước khi rút chương trình.")
+    if form.ok and await form.save(
+        lambda conn: PROGRAMMES.delete(conn, frame.me, programme_id, rev), form.refused_above
+    ):
+        return back_to("/chuong-trinh", frame, saved="withdrawn")
+    context = await _detail(request, frame, programme_id)
+    return form.again("programme.html", frame, context, prefix="remove_", saved=None)
+
+
+PAGES = (
+    programmes_page,
+    programmes_xlsx,
+    add_programme,
+    programme_page,
+    edit_programme,
+    add_progress,
+    withdraw_programme,
+)

@@ -126,6 +126,14 @@ class Form:
         if field == "rev":  # the record changed since the form was opened: the version is a hidden field
             self.errors[GENERAL] = exc.problem.message
 
+    def withdrawal(self, message: str) -> int | None:
+        """A withdraw form's confirm step: `message` above the form unless its box is ticked; the version the form
+        was opened on (its hidden `rev`), if any."""
+        if not self.text("confirm"):
+            self.errors[GENERAL] = message
+        rev = self.text("rev")
+        return int(rev) if rev.isdigit() else None
+
     def refused_row(self, exc: Refusal, rows: str, prefix: str, name: Callable[[str], str | None], first: str) -> bool:
         """A refusal of one row of a repeated group (`targets[1].deadline`) next to that row's input
         (`t1_deadline`: `prefix`, the row, `name` of the field), one of the whole group (`targets`) next to `first`;

@@ -186,6 +186,12 @@ async def _plan_add(mk: Maker, s: Side) -> Request:
     return "POST", f"{V}/review-plans", {"json": {**body, "unit": _u(mk, s.unit)}}
 
 
+@route("admin", "PATCH /review-plans/{id}")
+async def _plan_edit(mk: Maker, s: Side) -> Request:
+    held = await mk.plan(s.unit)
+    return "PATCH", f"{V}/review-plans/{held['id']}", {"json": {"number": f"{mk.next()}-KH/HU"}}
+
+
 @route("viewer", "GET /review-projects")
 async def _projects(mk: Maker, s: Side) -> Request:
     await mk.project(s.unit, await _doc(mk, s))
