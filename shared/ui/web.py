@@ -80,7 +80,11 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/dong-bo", "Đồng bộ"),
     ("/don-vi", "Đơn vị"),
 )
-ADMIN_NAV: tuple[tuple[str, str], ...] = (("/tai-khoan", "Tài khoản"), ("/nut-cap-duoi", "Nút cấp dưới"))
+ADMIN_NAV: tuple[tuple[str, str], ...] = (
+    ("/tai-khoan", "Tài khoản"),
+    ("/nut-cap-duoi", "Nút cấp dưới"),
+    ("/nhat-ky", "Nhật ký thao tác"),
+)
 
 
 # Secrets and CSRF.
