@@ -144,8 +144,9 @@ async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     caller, must_change = found
     if must_change and not handler.opt.get(PASSWORD_CHANGE_OK):
         raise MustChangePassword()
-    if not caller.at_least(required_role(connection, handler)):
-        raise PermissionDeniedException("role")
+    needed = required_role(connection, handler)
+    if not caller.at_least(needed):
+        raise PermissionDeniedException(f"role:{needed}")
     connection.state.caller = caller
     signed_in(caller, connection, "web")  # D27: the audit trail names who wrote
     connection.state.node_state = await node_state(connection.app.state.db, caller)
@@ -343,12 +344,14 @@ def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) 
             "Biểu mẫu gửi lên không kèm mã bảo vệ hợp lệ nên không được ghi; không có gì thay đổi.",
             "Hãy tải lại trang rồi nhập và gửi lại.",
         )
+    # The role the page needs, so an editor sent to an admin page is not told to ask for the role they have.
+    needed = ROLE_LABELS_VI.get(str(exc.detail).removeprefix("role:"), ROLE_LABELS_VI["editor"])
     return _error_page(
         request,
         403,
         "Không có quyền",
-        "Tài khoản của bạn không được làm việc này (chỉ được xem); không có gì thay đổi.",
-        "Cần quyền cập nhật: hãy nhờ quản trị của đơn vị.",
+        f"Việc này cần quyền «{needed}»; tài khoản của bạn chưa có quyền đó. Không có gì thay đổi.",
+        "Nếu công việc cần, hãy nhờ quản trị của đơn vị cấp quyền.",
     )
 
 
