@@ -79,7 +79,11 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/dong-bo", "Đồng bộ"),
     ("/don-vi", "Đơn vị"),
 )
-ADMIN_NAV: tuple[tuple[str, str], ...] = (("/tai-khoan", "Tài khoản"), ("/nut-cap-duoi", "Nút cấp dưới"))
+ADMIN_NAV: tuple[tuple[str, str], ...] = (
+    ("/tai-khoan", "Tài khoản"),
+    ("/nut-cap-duoi", "Nút cấp dưới"),
+    ("/nhat-ky", "Nhật ký thao tác"),
+)
 
 
 # Secrets and CSRF.
@@ -127,8 +131,8 @@ class MustChangePassword(NotAuthorizedException):
     """The account signed in with a password someone else gave it: every page leads to the change-password page."""
 
 
-def _forbidden_role() -> PermissionDeniedException:
-    return PermissionDeniedException("role")
+def _forbidden_role(needed: str) -> PermissionDeniedException:
+    return PermissionDeniedException(f"role:{needed}")  # the refusal page names the role needed
 
 
 async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -326,12 +330,14 @@ def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) 
             "Biểu mẫu gửi lên không kèm mã bảo vệ hợp lệ nên không được ghi; không có gì thay đổi.",
             "Hãy tải lại trang rồi nhập và gửi lại.",
         )
+    # The role the page needs, so an editor sent to an admin page is not told to ask for the role they have.
+    needed = ROLE_LABELS_VI.get(str(exc.detail).removeprefix("role:"), ROLE_LABELS_VI["editor"])
     return _error_page(
         request,
         403,
         "Không có quyền",
-        "Tài khoản của bạn không được làm việc này (chỉ được xem); không có gì thay đổi.",
-        "Cần quyền cập nhật: hãy nhờ quản trị của đơn vị.",
+        f"Việc này cần quyền «{needed}»; tài khoản của bạn chưa có quyền đó. Không có gì thay đổi.",
+        "Nếu công việc cần, hãy nhờ quản trị của đơn vị cấp quyền.",
     )
 
 

@@ -62,9 +62,13 @@ def test_a_report_draft_page_passes_the_checks(
     watched.page.goto(draft_url)
     assert "05-NQ/HU" in watched.page.inner_text("main")
     check_page(watched)
-    # Printed for the committee's file: the content only, no menu, sync bar, forms or buttons.
+    # The way back to the list, large enough to touch on a phone, on the document and unit viewed.
+    back = watched.page.locator("nav.breadcrumbs").get_by_role("link", name="Báo cáo sơ kết, tổng kết")
+    assert back.bounding_box()["height"] >= (44 if width == PHONE else 1)  # type: ignore[index]
+    assert "document=" in (back.get_attribute("href") or "")
+    # Printed for the committee's file: the content only, no menu, breadcrumbs, sync bar, forms or buttons.
     watched.page.emulate_media(media="print")
-    for chrome in ("header.top", "nav.main", ".syncstate", "main form", "main button"):
+    for chrome in ("header.top", "nav.main", "nav.breadcrumbs", ".syncstate", "main form", "main button"):
         assert not watched.page.locator(chrome).first.is_visible(), f"{chrome} shows in print"
     assert watched.page.locator("main h1").is_visible()
 
@@ -77,7 +81,7 @@ def test_the_header_says_who_works_where_and_how_sync_stands(
     page.goto(hub.url + "/van-ban")
     header = " ".join(page.inner_text("header").split())
     assert "Đảng bộ xã Gia Tiến" in header
-    assert "Cấp Cơ sở" in header
+    assert "Cấp cơ sở" in header
     assert "Cập nhật" in header
     assert "Người dùng: giatien" in header
     bar = page.locator(".syncstate")
