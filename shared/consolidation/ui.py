@@ -23,7 +23,7 @@ from shared.consolidation.query import KINDS, ConsolidationQuery, consolidation_
 from shared.core.errors import Refusal
 from shared.documents.service import visible_documents
 from shared.domain.consolidation import BANDS, CHANNEL_LABELS_VI, CHANNELS, GROUP_LABELS_VI, Consolidation, Figures
-from shared.domain.formatting import format_decimal
+from shared.domain.formatting import format_date, format_decimal
 from shared.ui.forms import Form
 from shared.ui.web import Frame, render
 
@@ -121,7 +121,11 @@ def propaganda_section(c: Consolidation) -> Section:
 
 
 def reports_section(c: Consolidation) -> Section:
+    """What `received`/`expected` count: the reporting units (committees and base organisations, the level itself
+    included) that recorded holding this review, each on time by its own level's due date (D21, D25a, D25b)."""
     r = c.figures.reports
+    review = c.kind_vi.lower()
+    pending = r.expected - r.received - r.overdue
 
     def cells(f: Figures) -> list[str]:
         x = f.reports
@@ -129,17 +133,32 @@ def reports_section(c: Consolidation) -> Section:
 
     return Section(
         "reports",
-        "Báo cáo sơ kết, tổng kết của các cấp (D21, D25b)",
+        f"Các đơn vị đã tổ chức {review} (D21, D25b)",
         [
-            ("Báo cáo đã nhận", f"{_n(r.received)}/{_n(r.expected)}"),
-            ("Đúng hạn", _n(r.on_time)),
-            ("Trễ hạn", _n(r.late)),
-            ("Quá hạn, chưa nộp", _n(r.overdue)),
+            (f"Đơn vị đã tổ chức {review} / phải tổ chức", f"{_n(r.received)}/{_n(r.expected)}"),
+            ("Trong đó đúng hạn của cấp mình", _n(r.on_time)),
+            ("Trong đó muộn hơn hạn", _n(r.late)),
+            ("Quá hạn, chưa tổ chức", _n(r.overdue)),
+            ("Chưa đến hạn", _n(pending)),
         ],
         [],
-        ["Phải nộp", "Đã nhận", "Đúng hạn", "Trễ hạn", "Quá hạn, chưa nộp", "Tỷ lệ đầy đủ", "Tỷ lệ đúng hạn"],
+        [
+            "Đơn vị phải tổ chức",
+            "Đã tổ chức",
+            "Đúng hạn",
+            "Muộn hơn hạn",
+            "Quá hạn, chưa tổ chức",
+            "Tỷ lệ đã tổ chức",
+            "Tỷ lệ đúng hạn",
+        ],
         _rows(c, cells),
-        "Mỗi cấp ủy và tổ chức cơ sở đảng tự tổ chức sơ kết, tổng kết; lực lượng vũ trang theo hướng dẫn riêng (D3).",
+        f"Tính {_n(r.expected)} đơn vị phải tự tổ chức {review}: các cấp ủy và tổ chức cơ sở đảng của {c.top.name}, "
+        f"kể cả {c.top.name} (dòng «cấp mình»), theo tổ chức ngày {format_date(c.cut_off)}; chi bộ trực thuộc tổ "
+        "chức cùng đảng bộ cơ sở; đơn vị được đánh dấu lực lượng vũ trang không tính vì theo hướng dẫn riêng "
+        "(D3). Một đơn vị được tính là đã tổ chức khi đã ghi ở trang «Sơ kết, tổng kết đã tổ chức»; đúng hạn "
+        "khi ngày tổ chức không muộn hơn hạn của cấp đó (cơ sở trước, cấp trên sau: D21, D25a). Hai tỷ lệ đều "
+        "tính trên số đơn vị phải tổ chức. Mỗi dòng của bảng là một đơn vị trực thuộc cùng các đơn vị cấp dưới "
+        "của nó. Dự thảo, trình và ban hành báo cáo theo dõi ở trang «Báo cáo sơ kết, tổng kết».",
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from tests.browser.conftest import DESKTOP, PHONE, Hub, Watched, check_page, screenshot
 
@@ -105,6 +105,17 @@ def test_every_calendar_page_passes_the_checks(
     assert page.locator("main table").first.is_visible()
 
 
+def _issue_plan(page: Page, hub: Hub, kind: str, number: str, issued_on: str, period: tuple[str, str]) -> None:
+    """Issue a plan through the plans page's form; `period` is the label and value of its term start or year."""
+    page.goto(hub.url + "/lich-so-ket/ke-hoach")
+    page.get_by_role("combobox", name=re.compile("^Loại kế hoạch \\*")).select_option(kind)
+    page.get_by_role("textbox", name=re.compile("^Số, ký hiệu")).fill(number)
+    page.get_by_role("textbox", name=re.compile("^Ngày ban hành")).fill(issued_on)
+    page.get_by_role("textbox", name=re.compile(period[0])).fill(period[1])
+    page.get_by_role("button", name="Ban hành kế hoạch").click()
+    page.wait_for_url(re.compile(r"/lich-so-ket/ke-hoach/[0-9a-f-]{36}"))
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_d19_d21_a_plan_is_issued_and_a_project_proposed_through_their_forms(
     document_url: str, hub: Hub, open_page: Callable[[str | None, int], Watched], width: int
@@ -112,13 +123,7 @@ def test_d19_d21_a_plan_is_issued_and_a_project_proposed_through_their_forms(
     """The province issues next year's plan (D19) and its lead agency proposes a review project (D21)."""
     watched = open_page("tinhuy", width)
     page = watched.page
-    page.goto(hub.url + "/lich-so-ket/ke-hoach")
-    page.get_by_role("combobox", name=re.compile("^Loại kế hoạch \\*")).select_option("term")
-    page.get_by_role("textbox", name=re.compile("^Số, ký hiệu")).fill(f"{width}-KH/TU")
-    page.get_by_role("textbox", name=re.compile("^Ngày ban hành")).fill("01/12/2020")
-    page.get_by_role("textbox", name=re.compile("^Ngày bắt đầu nhiệm kỳ \\(")).fill("01/10/2020")
-    page.get_by_role("button", name="Ban hành kế hoạch").click()
-    page.wait_for_url(re.compile(r"/lich-so-ket/ke-hoach/[0-9a-f-]{36}"))
+    _issue_plan(page, hub, "term", f"{width}-KH/TU", "01/12/2020", ("^Ngày bắt đầu nhiệm kỳ \\(", "01/10/2020"))
     main = page.inner_text("main")
     assert "12-NQ/TU" in main
     assert "Ban hành đúng hạn" in main
@@ -139,3 +144,25 @@ def test_d19_d21_a_plan_is_issued_and_a_project_proposed_through_their_forms(
     assert "Đã phê duyệt, ngày 15/09/2025" in page.inner_text("main")
     check_page(watched)
     screenshot(page, f"calendar-project-{width}.png")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_d19_d20_an_issued_plan_is_corrected_on_its_page(
+    document_url: str, hub: Hub, open_page: Callable[[str | None, int], Watched], width: int
+) -> None:
+    """The province corrects the year and the date of issue of a plan it issued (D19); lateness follows (D20)."""
+    watched = open_page("tinhuy", width)
+    page = watched.page
+    _issue_plan(page, hub, "year", f"3{width}-KH/TU", "01/02/2024", ("^Năm áp dụng", "2024"))
+    assert "Ban hành muộn" in page.inner_text("main"), "D19: the plan for 2024 issued in 2024"
+    form = page.locator("form", has=page.get_by_role("button", name="Lưu kế hoạch đã sửa"))
+    form.get_by_role("textbox", name=re.compile("^Năm áp dụng")).fill("2026")
+    form.get_by_role("textbox", name=re.compile("^Ngày ban hành")).fill("01/12/2025")
+    form.get_by_role("button", name="Lưu kế hoạch đã sửa").click()
+    page.get_by_role("status").wait_for()
+    main = page.inner_text("main")
+    assert f"Đã sửa kế hoạch 3{width}-KH/TU" in main
+    assert "01/01/2026 – 31/12/2026" in main
+    assert "Ban hành đúng hạn" in main
+    check_page(watched)
+    screenshot(page, f"calendar-plan-revised-{width}.png")

@@ -34,6 +34,7 @@ async def test_d24_d25_the_draft_page_offers_only_the_next_steps_and_none_once_i
     assert issued.status_code == 303, text_of(issued.text)
     page = await ui.page(url, H1)
     assert _forms(page, url) == set(), "an issued draft offers no submit, approve, issue or new version"
+    assert f'action="{url}/hoi-nghi"' not in page, "D23: workshops come before the report is sent up"
     assert "Đã ban hành số 12-BC/ĐU ngày 15/01/2024 (phiên bản 1); đang chờ cấp trên tiếp nhận" in text_of(page)
     refused = await ui.post(f"{url}/trinh", H1, {"submitted_on": "16/01/2024"})
     assert refused.status_code == 422, "the service refuses it too (D25b)"
