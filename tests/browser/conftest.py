@@ -178,7 +178,8 @@ def screenshot(page: Page, name: str | None = None) -> Path:
 
 
 def check_page(watched: Watched) -> None:
-    """No console error, no 4xx/5xx, no serious or critical axe-core violation, no sideways scroll at phone width."""
+    """No console error, no 4xx/5xx, no serious or critical axe-core violation, no sideways scroll at phone width,
+    no short list of choices partly hidden in a scrolling box."""
     page = watched.page
     failures = list(watched.problems)
     violations = _AXE.run(page).response["violations"]
@@ -198,6 +199,14 @@ def check_page(watched: Watched) -> None:
                      + ' ' + Math.round(e.getBoundingClientRect().right) + 'px'); }"""
         )
         failures.append(f"page is {widths[0]} px wide in a {widths[1]} px window; widest: {wide}")
+    # A short list of choices (a 1–5 scale) must not hide some of them in a box that scrolls (issue 12).
+    hidden = page.evaluate(
+        """() => [...document.querySelectorAll('fieldset.choices .box')]
+             .filter(b => b.scrollHeight > b.clientHeight + 1 && b.querySelectorAll('label').length <= 10)
+             .map(b => b.closest('fieldset').querySelector('legend').innerText.slice(0, 60))"""
+    )
+    if hidden:
+        failures.append(f"choices hidden in a scrolling box: {hidden}")
     if os.environ.get("NQSYNC_BROWSER_SHOTS"):  # to look at every page, not only the failing ones
         screenshot(page)
     if failures:
