@@ -162,7 +162,7 @@ async def document_milestones(
 
 
 def review_kind_field(kind: str, field: str = "kind", what: str = "mốc") -> ReviewKind:
-    """The review named, or a 422 naming `field` (D16); `what` is the word for it in the message."""
+    """The review a `kind` names (sơ kết or tổng kết, D16), else 422 on `field` naming `what` was asked for."""
     if kind not in KIND_BY_NAME:
         raise invalid(
             field,

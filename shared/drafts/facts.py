@@ -24,7 +24,7 @@ from shared.sync.tables import UnitRow
 
 
 def review_kind(kind: str, field: str = "kind") -> str:
-    """A report's review as given, or a 422 naming `field` (D16)."""
+    """A report's review, refused in the words the calendar uses for an unknown one (D16)."""
     review_kind_field(kind, field, "báo cáo")
     return kind
 
@@ -78,15 +78,15 @@ async def due_by_depth(conn: AsyncConnection, viewer: UnitInfo, doc: DocumentRec
     return steps
 
 
-async def _about_review(
-    conn: AsyncConnection, rt: RecordType, column: str, units: Sequence[uuid.UUID], document: uuid.UUID, kind: str
+async def _live_among(
+    conn: AsyncConnection, rt: RecordType, column: str, ids: Sequence[uuid.UUID], document: uuid.UUID, kind: str
 ) -> list[Any]:
-    """Live rows of a type about one review whose `column` names one of `units` (batched under SQL's limits)."""
+    """Live records of a document's review whose `column` is one of `ids`, read 500 ids a statement."""
     table = rt.table
     found: list[Any] = []
-    for i in range(0, len(units), 500):
+    for i in range(0, len(ids), 500):
         stmt = select(*[table.c[n] for n in rt.columns]).where(
-            table.c[column].in_(units[i : i + 500]),
+            table.c[column].in_(ids[i : i + 500]),
             table.c.document == document,
             table.c.kind == kind,
             table.c.deleted.is_(False),
@@ -98,14 +98,14 @@ async def _about_review(
 async def drafts_of(
     conn: AsyncConnection, owners: Sequence[uuid.UUID], document: uuid.UUID, kind: str
 ) -> dict[uuid.UUID, ReportDraftRecord]:
-    return {rec.owner: rec for rec in await _about_review(conn, REPORT_DRAFT, "owner", owners, document, kind)}
+    return {rec.owner: rec for rec in await _live_among(conn, REPORT_DRAFT, "owner", owners, document, kind)}
 
 
 async def decisions_about(
     conn: AsyncConnection, subjects: Sequence[uuid.UUID], document: uuid.UUID, kind: str
 ) -> dict[uuid.UUID, list[ReportDecisionRecord]]:
     found: dict[uuid.UUID, list[ReportDecisionRecord]] = {}
-    for rec in await _about_review(conn, REPORT_DECISION, "subject_unit", subjects, document, kind):
+    for rec in await _live_among(conn, REPORT_DECISION, "subject_unit", subjects, document, kind):
         found.setdefault(rec.subject_unit, []).append(rec)
     return found
 

@@ -20,6 +20,7 @@ from shared.core.errors import Refusal, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
+    down_select,
     get_visible,
     out,
     records,
@@ -31,6 +32,7 @@ from shared.core.scope import (
     writable_owner,
 )
 from shared.core.service import RecordKind, RecordService, another_live, new_record
+from shared.documents.records import DOCUMENT, DocumentRecord
 from shared.documents.service import visible_document
 from shared.domain.consolidation import ProgrammeFigures, TargetState, programme_figures
 from shared.domain.docnumbers import parse_document_number
@@ -72,6 +74,14 @@ def doc_number(text: str, field: str) -> str:
         return parse_document_number(text).format()
     except DocumentNumberError as exc:
         raise Refusal.from_domain(exc, field=field, rule="D5a") from None
+
+
+async def documents_for(conn: AsyncConnection, viewer: UnitInfo) -> list[DocumentRecord]:
+    """The live documents a unit sees (its own and those sent down to it), newest first: what a programme or a
+    questionnaire may be built on."""
+    table = DOCUMENT.table
+    found = await records(conn, DOCUMENT, down_select(DOCUMENT, viewer).where(table.c.deleted.is_(False)))
+    return sorted(found, key=lambda d: d.signed_on, reverse=True)
 
 
 def plain(value: Decimal) -> Decimal:
