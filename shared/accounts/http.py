@@ -50,10 +50,11 @@ async def guard(
     token: str | None,
     via: str,
     must_change: Callable[[], Exception],
-    forbidden: Callable[[], Exception],
+    forbidden: Callable[[str], Exception],
 ) -> Caller | None:
-    """The guard of the API and of the pages: a live session for `token`, and a role that allows the action (D27);
-    None on a public route. The caller is kept in the request's state and named in the audit trail."""
+    """The guard of the API and of the pages: a live session for `token`, and a role that allows the action (D27),
+    else `forbidden(the role needed)`; None on a public route. The caller is kept in the request's state and named
+    in the audit trail."""
     if handler.opt.get("public"):
         return None
     found = None if not token else await session_for(connection.app.state.db, token, auth_settings(connection))
@@ -62,16 +63,21 @@ async def guard(
     caller, must_change_password = found
     if must_change_password and not handler.opt.get(PASSWORD_CHANGE_OK):
         raise must_change()
-    if not caller.at_least(required_role(connection, handler)):
-        raise forbidden()
+    needed = required_role(connection, handler)
+    if not caller.at_least(needed):
+        raise forbidden(needed)
     connection.state.caller = caller
     signed_in(caller, connection, via)  # D27: the audit trail names who wrote
     return caller
 
 
+def _forbidden(needed: str) -> PermissionDeniedException:
+    return PermissionDeniedException()
+
+
 async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Every API route: a live session, and a role that allows the action (D27). Unit scope is checked per record."""
-    await guard(connection, handler, token_of(connection), "api", password_change_required, PermissionDeniedException)
+    await guard(connection, handler, token_of(connection), "api", password_change_required, _forbidden)
 
 
 def provide_caller(request: Request[Any, Any, State]) -> Caller:

@@ -127,8 +127,8 @@ class MustChangePassword(NotAuthorizedException):
     """The account signed in with a password someone else gave it: every page leads to the change-password page."""
 
 
-def _forbidden_role() -> PermissionDeniedException:
-    return PermissionDeniedException("role")
+def _forbidden_role(needed: str) -> PermissionDeniedException:
+    return PermissionDeniedException(f"role:{needed}")  # which role the page needed
 
 
 async def page_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
