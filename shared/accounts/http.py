@@ -52,8 +52,9 @@ async def guard(
     must_change: Callable[[], Exception],
     forbidden: Callable[[str], Exception],
 ) -> Caller | None:
-    """The guard of the API and of the pages: a live session for `token`, and a role that allows the action (D27);
-    None on a public route. The caller is kept in the request's state and named in the audit trail."""
+    """The guard of the API and of the pages: a live session for `token`, and a role that allows the action (D27),
+    else `forbidden(the role needed)`; None on a public route. The caller is kept in the request's state and named
+    in the audit trail."""
     if handler.opt.get("public"):
         return None
     found = None if not token else await session_for(connection.app.state.db, token, auth_settings(connection))
