@@ -22,7 +22,18 @@ from docx import Document as Docx
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, Hub, Watched, check_page, screenshot, watch
+from tests.browser.conftest import (
+    ACCOUNTS,
+    DESKTOP,
+    PHONE,
+    Hub,
+    Watched,
+    _sign_in,
+    check_page,
+    screenshot,
+    serve_hub,
+    watch,
+)
 from tests.browser.nodes import Node, node
 
 DOC = "25-NQ/TU"
@@ -374,6 +385,18 @@ def _xlsx_row(book: Any, code: str) -> dict[str, Any]:
             elif header and row and row[0] == code:
                 return dict(zip(header, row, strict=False))
     raise AssertionError(f"no row for {code} in the workbook")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """A hub of the round's own: enrolling H1's node makes the hub refuse H1's writes, which other modules make."""
+    with serve_hub(tmp_path_factory.mktemp("round-hub"), ACCOUNTS) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def accounts(browser: Browser, hub: Hub) -> dict[str, dict[str, Any]]:
+    return {username: _sign_in(browser, hub, username) for username in ACCOUNTS}
 
 
 @pytest.fixture
