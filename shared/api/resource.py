@@ -1,10 +1,10 @@
 """The HTTP face of a `RecordService`: list, get, create, revise and delete routes, written once for every type.
 
-A concept calls `record_routes(...)` with its service and its API structs and gets a `Router` of five routes; a type
-with real workflow adds its own verbs beside them (`extra`), written over the same `api: Api` dependency. Errors are
-the service's `Refusal`s, rendered by the API's exception handlers as one JSON shape. This module has no
-`from __future__ import annotations` on purpose: the handlers are made at run time and Litestar reads their
-annotations as real types.
+A concept calls `record_routes(...)` with its service, which names its API structs (`Shapes`), and gets a `Router`
+of five routes; a type with real workflow adds its own verbs beside them (`extra`), written over the same `api: Api`
+dependency. Errors are the service's `Refusal`s, rendered by the API's exception handlers as one JSON shape. This
+module has no `from __future__ import annotations` on purpose: the handlers are made at run time and Litestar reads
+their annotations as real types.
 """
 
 import unicodedata
@@ -24,7 +24,7 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal
-from shared.core.scope import Caller, UnitInfo, out, unit_in_scope
+from shared.core.scope import Caller, UnitInfo, unit_in_scope
 from shared.core.service import RecordService
 from shared.db.engine import Database
 
@@ -70,13 +70,9 @@ def record_routes(
     path: str,
     service: RecordService[Any],
     *,
-    read: type[msgspec.Struct],
-    create: type[msgspec.Struct] | None = None,
-    update: type[msgspec.Struct] | None = None,
     removable: bool = True,
     listable: bool = True,
     tag: str,
-    to_out: Callable[[Any], Any] | None = None,
     extra: Sequence[ControllerRouterHandler] = (),
     what: str = "",
     filter_by: str | Sequence[str] = (),
@@ -84,7 +80,8 @@ def record_routes(
     docs: Mapping[str, str] | None = None,
     write_opt: Mapping[str, Any] | None = None,
 ) -> Router:
-    """Routes under `path` for one record type; `create`/`update` None leaves that verb out (workflow types).
+    """Routes under `path` for one record type, in the structs its service names (`Shapes`): no create or revise
+    route where the type has no such body (workflow types add their own verb).
 
     `listable` False leaves the list to the concept (`extra`) when it filters by more than ids;
     `filter_by` names up to two uuid columns the list may be narrowed by (`?document=...&member=...`);
@@ -92,7 +89,8 @@ def record_routes(
     programme's progress); `write_opt` is the route `opt` of create, revise and delete (e.g. the role they need,
     `{"role": "admin"}`); `docs` gives a verb (list, get, create, revise, delete) its description in the OpenAPI.
     """
-    shape: Callable[[Any], msgspec.Struct] = to_out or (lambda rec: out(rec, read))
+    shapes = service.shapes
+    read, create, update, shape = shapes.answer, shapes.create, shapes.update, shapes.of
     label = what or service.kind.what[1]
     names = (filter_by,) if isinstance(filter_by, str) else tuple(filter_by)
     if len(names) > 2:

@@ -11,22 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from shared.api.resource import Api, Viewed, record_routes
 from shared.calendar import plans, service
-from shared.calendar.schemas import (
-    DocumentCalendar,
-    MilestoneOut,
-    Override,
-    OverrideCreate,
-    OverrideUpdate,
-    Plan,
-    PlanCreate,
-    PlanUpdate,
-    Project,
-    ProjectCreate,
-    ProjectUpdate,
-    ReviewHeld,
-    ReviewHeldCreate,
-    UnitReview,
-)
+from shared.calendar.schemas import DocumentCalendar, MilestoneOut, Plan, PlanCreate, PlanUpdate, UnitReview
 
 
 class CalendarController(Controller):
@@ -113,9 +98,6 @@ ROUTES = (
     record_routes(
         "/review-overrides",
         plans.OVERRIDES,
-        read=Override,
-        create=OverrideCreate,
-        update=OverrideUpdate,
         tag="review calendar",
         filter_by="document",
         write_opt={"role": "admin"},
@@ -128,9 +110,6 @@ ROUTES = (
     record_routes(
         "/review-projects",
         plans.PROJECTS,
-        read=Project,
-        create=ProjectCreate,
-        update=ProjectUpdate,
         removable=False,
         tag="review calendar",
         docs={
@@ -142,8 +121,6 @@ ROUTES = (
     record_routes(
         "/review-reports",
         plans.HELD_REVIEWS,
-        read=ReviewHeld,
-        create=ReviewHeldCreate,
         tag="review calendar",
         filter_by="document",
         docs={

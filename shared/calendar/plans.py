@@ -60,7 +60,7 @@ from shared.core.scope import (
     units_info,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService, another_live, new_record
+from shared.core.service import RecordKind, RecordService, Shapes, another_live, new_record
 from shared.documents.service import visible_document, visible_documents
 from shared.domain.calendar import (
     Milestone,
@@ -133,7 +133,8 @@ async def _check_one_override(
 OVERRIDES: RecordService[ReviewOverrideRecord] = RecordService(
     RecordKind(
         REVIEW_OVERRIDE, ("điều chỉnh", "override"), _check_one_override, down=True, audience_of=lambda d, o: o.id
-    )
+    ),
+    Shapes(Override, OverrideCreate, OverrideUpdate),
 )
 """Overrides travel down with the document they move (D17); a committee's decision, so writes are admin's."""
 
@@ -319,7 +320,7 @@ async def _check_project(conn: AsyncConnection, owner: UnitInfo, rec: ReviewProj
 
 
 PROJECTS: RecordService[ReviewProjectRecord] = RecordService(
-    RecordKind(REVIEW_PROJECT, ("đề án", "project"), _check_project)
+    RecordKind(REVIEW_PROJECT, ("đề án", "project"), _check_project), Shapes(Project, ProjectCreate, ProjectUpdate)
 )
 """The lead agency proposes a review project (đề án) to its committee (D21); an edit renames it or records the
 committee's approval."""
@@ -406,7 +407,9 @@ async def _held(conn: AsyncConnection, caller: Caller, data: ReviewHeldCreate) -
     return rec
 
 
-HELD_REVIEWS = RecordService(RecordKind(REVIEW_REPORT, ("sơ kết", "review"), creates=_held))
+HELD_REVIEWS = RecordService(
+    RecordKind(REVIEW_REPORT, ("sơ kết", "review"), creates=_held), Shapes(ReviewHeld, ReviewHeldCreate)
+)
 """Reviews held in a subtree; recording one is checked against the calendar and the bottom-up order (D16, D21)."""
 
 

@@ -25,6 +25,7 @@ from shared.core.scope import (
     check_rev,
     down_select,
     get_visible,
+    out,
     page,
     records,
     revise,
@@ -79,11 +80,28 @@ class RecordKind(Generic[R]):
     D21): the concept's function checks, makes and saves the record in place of the generic create."""
 
 
+@dataclass(frozen=True)
+class Shapes:
+    """A type's structs at the boundary (its `schemas.py`): the answer, and the create and revise bodies where the
+    type offers those verbs (None: no such route); `out` makes a record's answer when it needs more than the
+    answer's fields of the same name (`unit` is the owner)."""
+
+    answer: type[msgspec.Struct]
+    create: type[msgspec.Struct] | None = None
+    update: type[msgspec.Struct] | None = None
+    out: Callable[[Any], msgspec.Struct] | None = None
+
+    def of(self, rec: Record) -> msgspec.Struct:
+        """A record as its answer."""
+        return self.out(rec) if self.out is not None else out(rec, self.answer)
+
+
 class RecordService(Generic[R]):
     """List / get / create / revise / delete of one record type, each scoped to the caller's subtree (D4)."""
 
-    def __init__(self, kind: RecordKind[R]) -> None:
+    def __init__(self, kind: RecordKind[R], shapes: Shapes) -> None:
         self.kind = kind
+        self.shapes = shapes
         self.rt = kind.rt
         self._fields = frozenset(kind.rt.struct.__struct_fields__)
 

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery
 
 from shared.api.resource import Api, Viewed, record_routes
 from shared.documents import service
-from shared.documents.schemas import Document, DocumentCreate, DocumentUpdate
+from shared.documents.schemas import Document
 
 
 @get("/", summary="List documents")
@@ -35,11 +35,7 @@ ROUTES: tuple[Router, ...] = (
     record_routes(
         "/documents",
         service.DOCUMENTS,
-        read=Document,
-        create=DocumentCreate,
-        update=DocumentUpdate,
         tag="documents",
-        to_out=service.document_out,
         listable=False,
         extra=[list_documents, lineage],
         docs={

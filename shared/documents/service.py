@@ -23,9 +23,9 @@ from shared.core.scope import (
     unit_in_scope,
     units_info,
 )
-from shared.core.service import RecordKind, RecordService, another_live
+from shared.core.service import RecordKind, RecordService, Shapes, another_live
 from shared.documents.records import DOCUMENT, DocumentRecord
-from shared.documents.schemas import Document, DocumentCreate
+from shared.documents.schemas import Document, DocumentCreate, DocumentUpdate
 from shared.domain.calendar import IssuingLevel, issuing_level_for_depth
 from shared.domain.docnumbers import parse_document_number
 from shared.domain.errors import DocumentNumberError
@@ -104,7 +104,8 @@ async def _check(conn: AsyncConnection, owner: UnitInfo, rec: DocumentRecord) ->
 
 
 DOCUMENTS: RecordService[DocumentRecord] = RecordService(
-    RecordKind(DOCUMENT, WHAT, _check, down=True, audience_of=lambda data, owner: owner.id)
+    RecordKind(DOCUMENT, WHAT, _check, down=True, audience_of=lambda data, owner: owner.id),
+    Shapes(Document, DocumentCreate, DocumentUpdate),
 )
 """Documents travel down to the entering committee's subtree (D6); only that committee's instance writes them."""
 

@@ -10,16 +10,7 @@ from litestar.params import FromQuery
 
 from shared.api.resource import Api, Viewed, XlsxUpload, record_routes, require_upload
 from shared.essays import service
-from shared.essays.schemas import (
-    Essay,
-    EssayCreate,
-    EssaySummary,
-    EssayTemplate,
-    EssayTemplateCreate,
-    EssayTemplateUpdate,
-    EssayUpdate,
-    Rewrite,
-)
+from shared.essays.schemas import EssaySummary, Rewrite
 from shared.members.schemas import ImportResult
 
 
@@ -59,9 +50,6 @@ ROUTES: tuple[Router, ...] = (
     record_routes(
         "/essay-templates",
         service.TEMPLATES,
-        read=EssayTemplate,
-        create=EssayTemplateCreate,
-        update=EssayTemplateUpdate,
         tag="essays",
         filter_by="document",
         docs={
@@ -73,11 +61,7 @@ ROUTES: tuple[Router, ...] = (
     record_routes(
         "/essays",
         service.GRADES,
-        read=Essay,
-        create=EssayCreate,
-        update=EssayUpdate,
         tag="essays",
-        to_out=service.essay_out,
         filter_by=("document", "member"),
         extra=[open_rewrites, summary, import_grades],
         docs={

@@ -29,7 +29,7 @@ from shared.core.scope import (
     up_select,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService, another_live, new_record
+from shared.core.service import RecordKind, RecordService, Shapes, another_live, new_record
 from shared.core.xlsx import date_cell, decimal_text, read_rows, refuse, text
 from shared.documents.service import visible_document
 from shared.domain.consolidation import EssayFigures, GroupEssays
@@ -83,7 +83,8 @@ async def _check_template(conn: AsyncConnection, owner: UnitInfo, rec: EssayTemp
 
 
 TEMPLATES: RecordService[EssayTemplateRecord] = RecordService(
-    RecordKind(ESSAY_TEMPLATE, _TEMPLATE, _check_template, down=True, audience_of=lambda data, owner: owner.id)
+    RecordKind(ESSAY_TEMPLATE, _TEMPLATE, _check_template, down=True, audience_of=lambda data, owner: owner.id),
+    Shapes(EssayTemplate, EssayTemplateCreate, EssayTemplateUpdate),
 )
 
 
@@ -252,7 +253,9 @@ class EssayGrades(RecordService[EssayGradeRecord]):
         return new
 
 
-GRADES = EssayGrades(RecordKind(ESSAY_GRADE, _ESSAY, creates=_grade))
+GRADES = EssayGrades(
+    RecordKind(ESSAY_GRADE, _ESSAY, creates=_grade), Shapes(Essay, EssayCreate, EssayUpdate, essay_out)
+)
 
 
 async def grade_essay(conn: AsyncConnection, caller: Caller, data: EssayCreate) -> Essay:

@@ -6,7 +6,7 @@ from litestar.params import FromQuery
 
 from shared.api.resource import Api, Viewed, XlsxUpload, record_routes, require_upload
 from shared.members import service
-from shared.members.schemas import ImportResult, Member, MemberCreate, MemberUpdate
+from shared.members.schemas import ImportResult
 
 
 @post("/import", status_code=200, before_request=require_upload)
@@ -26,11 +26,7 @@ ROUTES: tuple[Router, ...] = (
     record_routes(
         "/members",
         service.MEMBERS,
-        read=Member,
-        create=MemberCreate,
-        update=MemberUpdate,
         tag="members",
-        to_out=service.member_out,
         extra=[import_roster],
         docs={
             "list": "Members of a unit's subtree held here (a unit and its parent hold a roster; no level above does).",

@@ -24,7 +24,7 @@ from shared.core.scope import (
     up_select,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService, new_record
+from shared.core.service import RecordKind, RecordService, Shapes, new_record
 from shared.core.xlsx import read_rows, refuse, text
 from shared.domain.formatting import VIETNAM_TIME
 from shared.domain.obligations import (
@@ -199,7 +199,10 @@ class Members(RecordService[MemberRecord]):
         await roster_changed(conn, rec.owner)
 
 
-MEMBERS = Members(RecordKind(MEMBER, _MEMBER, _check, cleared_on_delete=("full_name", "note")))
+MEMBERS = Members(
+    RecordKind(MEMBER, _MEMBER, _check, cleared_on_delete=("full_name", "note")),
+    Shapes(Member, MemberCreate, MemberUpdate, member_out),
+)
 """A tombstone clears the name and note: a member taken off the roster (moved away, deceased) leaves no name."""
 
 

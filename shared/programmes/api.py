@@ -9,14 +9,7 @@ from litestar.params import FromQuery, JSONBody
 
 from shared.api.resource import Api, Viewed, record_routes
 from shared.programmes import service
-from shared.programmes.schemas import (
-    Programme,
-    ProgrammeCoverageRow,
-    ProgrammeCreate,
-    ProgrammeUpdate,
-    Progress,
-    ProgressCreate,
-)
+from shared.programmes.schemas import ProgrammeCoverageRow, Progress, ProgressCreate
 
 
 @get("/coverage")
@@ -37,11 +30,7 @@ ROUTES: tuple[Router, ...] = (
     record_routes(
         "/action-programmes",
         service.PROGRAMMES,
-        read=Programme,
-        create=ProgrammeCreate,
-        update=ProgrammeUpdate,
         tag="action programmes",
-        to_out=service.programme_out,
         detail=service.programme_detail,
         filter_by="document",
         extra=[coverage],
@@ -49,9 +38,7 @@ ROUTES: tuple[Router, ...] = (
     record_routes(
         "/programme-progress",
         service.PROGRESS,
-        read=Progress,
         tag="action programmes",
-        to_out=service.progress_out,
         filter_by="programme",
         removable=False,
         extra=[report],

@@ -31,7 +31,7 @@ from shared.core.scope import (
     up_select,
     writable_owner,
 )
-from shared.core.service import RecordKind, RecordService, another_live, new_record
+from shared.core.service import RecordKind, RecordService, Shapes, another_live, new_record
 from shared.documents.service import visible_document
 from shared.domain.consolidation import ProgrammeFigures, TargetState, programme_figures
 from shared.domain.docnumbers import parse_document_number
@@ -51,6 +51,8 @@ from shared.programmes.records import (
 from shared.programmes.schemas import (
     Programme,
     ProgrammeCoverageRow,
+    ProgrammeCreate,
+    ProgrammeUpdate,
     Progress,
     ProgressCreate,
     TargetIn,
@@ -205,10 +207,14 @@ class Programmes(RecordService[ActionProgrammeRecord]):
 
 
 PROGRAMMES = Programmes(
-    RecordKind(ACTION_PROGRAMME, _PROGRAMME, check_programme, down=True, audience_of=lambda data, owner: owner.id)
+    RecordKind(ACTION_PROGRAMME, _PROGRAMME, check_programme, down=True, audience_of=lambda data, owner: owner.id),
+    Shapes(Programme, ProgrammeCreate, ProgrammeUpdate, lambda rec: programme_out(rec)),
 )
 """A programme travels down its unit's subtree (the units carrying out its tasks read it) and up to the province."""
-PROGRESS: RecordService[ProgressRecord] = RecordService(RecordKind(PROGRAMME_PROGRESS, ("báo cáo tiến độ", "progress")))
+PROGRESS: RecordService[ProgressRecord] = RecordService(
+    RecordKind(PROGRAMME_PROGRESS, ("báo cáo tiến độ", "progress")), Shapes(Progress, out=lambda rec: progress_out(rec))
+)
+"""Progress is reported through `report_progress` (a second report for the same year replaces the first)."""
 
 
 async def progress_of(conn: AsyncConnection, programme: uuid.UUID) -> list[ProgressRecord]:

@@ -9,16 +9,7 @@ from litestar.params import FromQuery
 
 from shared.api.resource import Api, Viewed, record_routes
 from shared.study import service
-from shared.study.schemas import (
-    ChannelTotal,
-    Coverage,
-    Propaganda,
-    PropagandaCreate,
-    PropagandaUpdate,
-    StudySession,
-    StudySessionCreate,
-    StudySessionUpdate,
-)
+from shared.study.schemas import ChannelTotal, Coverage
 
 
 @get("/coverage")
@@ -39,22 +30,6 @@ async def summary(
 
 
 ROUTES: tuple[Router, ...] = (
-    record_routes(
-        "/study-sessions",
-        service.SESSIONS,
-        read=StudySession,
-        create=StudySessionCreate,
-        update=StudySessionUpdate,
-        tag="study",
-        extra=[coverage],
-    ),
-    record_routes(
-        "/propaganda",
-        service.PROPAGANDA_ITEMS,
-        read=Propaganda,
-        create=PropagandaCreate,
-        update=PropagandaUpdate,
-        tag="propaganda",
-        extra=[summary],
-    ),
+    record_routes("/study-sessions", service.SESSIONS, tag="study", extra=[coverage]),
+    record_routes("/propaganda", service.PROPAGANDA_ITEMS, tag="propaganda", extra=[summary]),
 )

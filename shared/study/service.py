@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import invalid
 from shared.core.scope import UnitInfo, records, subtree_units, units_info, up_select
-from shared.core.service import RecordKind, RecordService
+from shared.core.service import RecordKind, RecordService, Shapes
 from shared.documents.service import visible_document
 from shared.study.records import (
     CHANNELS,
@@ -22,7 +22,18 @@ from shared.study.records import (
     PropagandaRecord,
     StudySessionRecord,
 )
-from shared.study.schemas import CHANNEL_LABELS_VI, ChannelTotal, Coverage, CoverageRow
+from shared.study.schemas import (
+    CHANNEL_LABELS_VI,
+    ChannelTotal,
+    Coverage,
+    CoverageRow,
+    Propaganda,
+    PropagandaCreate,
+    PropagandaUpdate,
+    StudySession,
+    StudySessionCreate,
+    StudySessionUpdate,
+)
 from shared.sync.tables import UnitRow
 
 
@@ -89,10 +100,12 @@ async def check_propaganda(conn: AsyncConnection, owner: UnitInfo, rec: Propagan
 
 
 SESSIONS: RecordService[StudySessionRecord] = RecordService(
-    RecordKind(STUDY_SESSION, ("buổi học tập", "study session"), check_session)
+    RecordKind(STUDY_SESSION, ("buổi học tập", "study session"), check_session),
+    Shapes(StudySession, StudySessionCreate, StudySessionUpdate),
 )
 PROPAGANDA_ITEMS: RecordService[PropagandaRecord] = RecordService(
-    RecordKind(PROPAGANDA, ("hoạt động tuyên truyền", "propaganda activity"), check_propaganda)
+    RecordKind(PROPAGANDA, ("hoạt động tuyên truyền", "propaganda activity"), check_propaganda),
+    Shapes(Propaganda, PropagandaCreate, PropagandaUpdate),
 )
 
 

@@ -9,15 +9,7 @@ from litestar.params import FromPath, FromQuery
 
 from shared.api.resource import Api, Viewed, record_routes
 from shared.surveys import service
-from shared.surveys.schemas import (
-    Questionnaire,
-    QuestionnaireCreate,
-    Respondent,
-    RespondentCreate,
-    SurveyAggregate,
-    SurveyResponse,
-    SurveyResponseCreate,
-)
+from shared.surveys.schemas import SurveyAggregate
 
 
 @get("/{questionnaire_id:uuid}/aggregate")
@@ -35,29 +27,13 @@ ROUTES: tuple[Router, ...] = (
     record_routes(
         "/questionnaires",
         service.QUESTIONNAIRES,
-        read=Questionnaire,
-        create=QuestionnaireCreate,
         removable=False,
         tag="surveys",
         filter_by="document",
         extra=[aggregate_responses],
     ),
     record_routes(
-        "/survey-respondents",
-        service.RESPONDENTS,
-        read=Respondent,
-        create=RespondentCreate,
-        removable=False,
-        tag="surveys",
-        filter_by="questionnaire",
+        "/survey-respondents", service.RESPONDENTS, removable=False, tag="surveys", filter_by="questionnaire"
     ),
-    record_routes(
-        "/survey-responses",
-        service.RESPONSES,
-        read=SurveyResponse,
-        create=SurveyResponseCreate,
-        removable=False,
-        tag="surveys",
-        filter_by="questionnaire",
-    ),
+    record_routes("/survey-responses", service.RESPONSES, removable=False, tag="surveys", filter_by="questionnaire"),
 )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.core.errors import Refusal, conflict, invalid
 from shared.core.scope import Among, UnitInfo, get_visible, records, referred, subtree_units, units_info, up_select
-from shared.core.service import RecordKind, RecordService, another_live
+from shared.core.service import RecordKind, RecordService, Shapes, another_live
 from shared.documents.service import visible_document
 from shared.domain.surveys import (
     METHODS,
@@ -35,7 +35,16 @@ from shared.surveys.records import (
     RespondentRecord,
     SurveyResponseRecord,
 )
-from shared.surveys.schemas import SurveyAggregate, UnitResponses
+from shared.surveys.schemas import (
+    Questionnaire,
+    QuestionnaireCreate,
+    Respondent,
+    RespondentCreate,
+    SurveyAggregate,
+    SurveyResponse,
+    SurveyResponseCreate,
+    UnitResponses,
+)
 from shared.sync.tables import UnitRow
 
 _QUESTIONNAIRE = ("phiếu khảo sát", "questionnaire")
@@ -189,14 +198,17 @@ async def check_response(conn: AsyncConnection, owner: UnitInfo, rec: SurveyResp
 
 
 QUESTIONNAIRES: RecordService[QuestionnaireRecord] = RecordService(
-    RecordKind(QUESTIONNAIRE, _QUESTIONNAIRE, check_questionnaire, down=True, audience_of=lambda data, owner: owner.id)
+    RecordKind(QUESTIONNAIRE, _QUESTIONNAIRE, check_questionnaire, down=True, audience_of=lambda data, owner: owner.id),
+    Shapes(Questionnaire, QuestionnaireCreate),
 )
 """A questionnaire travels down its unit's subtree to the units selected."""
 RESPONDENTS: RecordService[RespondentRecord] = RecordService(
-    RecordKind(SURVEY_RESPONDENT, ("người được khảo sát", "survey respondent"), check_respondent)
+    RecordKind(SURVEY_RESPONDENT, ("người được khảo sát", "survey respondent"), check_respondent),
+    Shapes(Respondent, RespondentCreate),
 )
 RESPONSES: RecordService[SurveyResponseRecord] = RecordService(
-    RecordKind(SURVEY_RESPONSE, ("phiếu trả lời", "survey response"), check_response)
+    RecordKind(SURVEY_RESPONSE, ("phiếu trả lời", "survey response"), check_response),
+    Shapes(SurveyResponse, SurveyResponseCreate),
 )
 
 
