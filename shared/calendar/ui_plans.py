@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from shared.calendar.lists import plan_for, plans_for
 from shared.calendar.plans import create_plan, revise_plan
@@ -29,18 +29,17 @@ from shared.calendar.ui_common import (
 )
 from shared.core.errors import Refusal
 from shared.core.scope import units_info, writes_here
-from shared.documents.service import visible_documents
+from shared.documents.service import newest_documents
 from shared.domain.calendar import Milestone, add_full_years
 from shared.domain.errors import DateError
 from shared.domain.formatting import format_date, parse_date
 from shared.programmes.export import xlsx_response
 from shared.ui.forms import GENERAL, Form, Posted
-from shared.ui.web import Frame, Listed, Page, back_to, render, where
+from shared.ui.web import Frame, Listed, Page, StateQuery, back_to, render, where
 
 PLANS = f"{BASE}/ke-hoach"
 ITEM_ROWS = 3
 """Rows an added plan's form offers for the reviews it adds (D19: reviews may be added during the year)."""
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
 
 
 def _state(plan: Plan) -> str:
@@ -88,7 +87,7 @@ async def _list_context(
 ) -> dict[str, Any]:
     async with request.app.state.db.read() as conn:
         plans = await plans_for(conn, frame.viewer)
-        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, frame.viewer)
         units = await units_info(conn, list({p.unit for p in plans}))
     numbers = {d.id: d.number for d in docs}
     shown = [
@@ -229,7 +228,7 @@ async def _plan_context(request: Request[Any, Any, State], frame: Page, plan_id:
     admin, on the instance that writes its records)."""
     async with request.app.state.db.read() as conn:
         plan = await plan_for(conn, frame.viewer, plan_id)
-        docs = sorted(await visible_documents(conn, frame.viewer), key=lambda d: d.signed_on, reverse=True)
+        docs = await newest_documents(conn, frame.viewer)
         units = await units_info(conn, [plan.unit])
         owner = units.get(plan.unit)
         mine = owner is not None and frame.viewer.covers(owner)
