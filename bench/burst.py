@@ -192,12 +192,14 @@ async def _burst_run(
         # From the moment the node meant to start: a late start is the hub's delay too.
         lat.append(time.perf_counter() - start)
 
-    async with hub.db.write() as conn:  # every run starts from the same state
-        await conn.execute(text("TRUNCATE essay_grades"))
-        await conn.execute(text("UPDATE child_nodes SET acked_push = 0"))
     # A node syncs every few minutes, so the hub never holds its credential or scope token from its last round:
     # let the caches of the run before expire, or this run would skip the lookups every real round makes.
     await asyncio.sleep(0 if cfg.quick else SETTINGS.cache_seconds + 0.5)
+    # Then every run starts from the same state: after the wait, when the hub has flushed the last run's activity
+    # (its UPDATEs of child_nodes, in another order, deadlocked with this one when it came first).
+    async with hub.db.write() as conn:
+        await conn.execute(text("TRUNCATE essay_grades"))
+        await conn.execute(text("UPDATE child_nodes SET acked_push = 0"))
     t0 = time.perf_counter() + 0.2
     gap = window / n
     async with meter.measure() as cpu:

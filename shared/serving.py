@@ -218,5 +218,6 @@ def uvicorn_options(http: HttpSettings) -> dict[str, Any]:
         "proxy_headers": True,
         "forwarded_allow_ips": http.trusted_proxies,
         "server_header": False,
+        "access_log": False,  # never shown at log level warning; off, uvicorn skips building each line's fields
         "log_level": "warning",
     }

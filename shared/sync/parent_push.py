@@ -113,7 +113,11 @@ class Pushes(ParentBase):
             rec.audience for _, recs, _ in decoded for rec in recs if rec.audience is not None
         }
         async with self._writers, self.db.write() as conn:
-            units = await self._units(conn, {store.as_uuid(o) for o in owners})
+            ids = {store.as_uuid(o) for o in owners}
+            # A base node pushes its own unit's records: its place is known from its credential (as fresh as that,
+            # `cache_seconds`), so the common push needs no lookup of units.
+            own = {child.unit: (child.path, child.depth), child.unit.bytes: (child.path, child.depth)}
+            units = own if ids <= {child.unit} else await self._units(conn, ids)
             outside = [
                 store.as_uuid(rec.id)
                 for _, recs, _ in decoded

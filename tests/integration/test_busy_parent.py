@@ -5,6 +5,8 @@ was told, and its next round delivers what it had. Loopback only, bounded in tim
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -80,3 +82,23 @@ async def test_a_full_parent_answers_503_with_retry_after_and_the_node_loses_not
     await sync_once(node.db, cluster.registry, cluster.sync_settings)
     async with hub.db.read() as conn:
         assert [r for _, r in await store.fetch(conn, MEMBER, [rec.id])] == [rec]
+
+
+_FILE_LIMIT = """
+import resource
+from shared.serving import FILES_BESIDE_CONNECTIONS, fit_file_limit
+from shared.settings import HttpSettings
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))  # systemd's default soft limit
+http = HttpSettings()
+need = http.limit_concurrency + FILES_BESIDE_CONNECTIONS
+warning = fit_file_limit(http)
+soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+print(soft == need if hard >= need else (soft == hard and "LimitNOFILE" in warning))
+"""
+
+
+def test_serve_raises_its_open_file_limit_to_hold_the_connection_limit() -> None:
+    """Below it, accept() fails with EMFILE long before the limit's 503: clients would hang, not be refused."""
+    out = subprocess.run([sys.executable, "-c", _FILE_LIMIT], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "True", out.stdout + out.stderr
