@@ -37,6 +37,7 @@ from shared.sync.tables import UnitRow
 from shared.sync.writes import (
     _UUIDS,
     SMALL_BATCH,
+    _executemany_upsert,
     _row_values,
     _store_winners,
     _wire,
@@ -126,6 +127,8 @@ async def apply(
             seen = latest.get(rec.id)
             if seen is None or rec.rev > seen[0].rev:
                 latest[rec.id] = (rec, wire)
+    if conn.dialect.name == "sqlite" and not replace_equal and isinstance(rt.table.c.id.type, Id):
+        return await _sqlite_apply(conn, rt, latest, origin)
     held = await held_versions(conn, rt, list(latest))
     if not held:  # nothing of these held here yet (a bootstrap, a first push): every one wins
         winners = list(latest.values())
@@ -141,6 +144,32 @@ async def apply(
             ignored.append(rid)
     await _store_winners(conn, rt, winners, origin)
     return Applied([rec.id for rec, _ in winners], ignored)
+
+
+async def _sqlite_apply(
+    conn: AsyncConnection, rt: RecordType, latest: dict[Any, tuple[Record, bytes]], origin: uuid.UUID | None
+) -> Applied:
+    """SQLite: the upsert itself keeps a stored version of as high a rev, with no pre-select of held versions.
+
+    SQLite checks the primary key on insert anyway: asking for the held versions first was a second probe per row
+    (0.2 s of SQLite's 1.6 s in a 100,000-grade bootstrap). The rows written are counted; only when some were kept
+    as they were are the stored ones told apart, by the fresh seqs they took (one writer at a time on SQLite).
+    """
+    winners = list(latest.values())
+    n = len(winners)
+    first = await take_seqs(conn, n)
+    if await _executemany_upsert(conn, rt, winners, first, origin, guarded=True) == n:
+        return Applied(list(latest), [])
+    found: Any = await conn.exec_driver_sql(
+        f'SELECT id FROM "{rt.table.name}" WHERE seq BETWEEN ? AND ?', (first, first + n - 1)
+    )
+    written = {bytes(rid) for (rid,) in found}
+    views = isinstance(winners[0][0].id, bytes)
+    stored: list[Any] = []
+    ignored: list[Any] = []
+    for rid in latest:
+        (stored if (rid if views else rid.bytes) in written else ignored).append(rid)
+    return Applied(stored, ignored)
 
 
 class _HeldByText(dict[str, Any]):

@@ -11,7 +11,7 @@ import zlib
 from typing import Any
 
 import msgspec
-from sqlalchemy import Integer, Uuid, bindparam, select, update
+from sqlalchemy import Boolean, Dialect, Integer, LargeBinary, Uuid, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -208,38 +208,79 @@ async def _pg_upsert(
     await raw.execute(upsert + updates, n)
 
 
-async def _executemany_upsert(
-    conn: AsyncConnection, rt: RecordType, winners: list[tuple[Record, bytes]], first: int, origin: uuid.UUID | None
-) -> None:
-    """SQLite: one prepared upsert run over all rows by the driver, values converted by the columns' own types.
+_SKIPPED_ON_SQLITE = (Boolean, LargeBinary)
+"""Column types whose bind processors sqlite3 needs not: a bool is bound as the integer it is, bytes as a blob
+(SQLAlchemy wraps each in a memoryview: 0.3 s of a 100,000-grade bootstrap at the node)."""
 
-    Rows are built column by column (a list comprehension per converted column, tuples transposed by `zip`): per
-    row and value in Python, converting was a third of a bootstrap's time at the node.
+
+_Plan = tuple[tuple[tuple[int, Any], ...], str]
+_plans: dict[tuple[str, bool, bool], _Plan] = {}
+
+
+def _sqlite_plan(rt: RecordType, views: bool, guarded: bool, dialect: Dialect) -> _Plan:
+    """The columns a row's values must be converted for on SQLite (index, bind processor), and the upsert.
+
+    `guarded`: the upsert replaces a stored row only with a higher rev (`apply` then compares nothing beforehand).
     """
+    found = _plans.get((rt.name, views, guarded))
+    if found is not None:
+        return found
     table = rt.table
     names = _all_columns(rt)
-    views = isinstance(winners[0][0].id, bytes)
-    wires = [wire for _, wire in winners]
-    n = len(winners)
-    at: Any = origin.bytes if views and origin is not None else origin
-    cols: list[Any] = [
-        *zip(*(msgspec.structs.astuple(rec) for rec, _ in winners), strict=True),
-        range(first, first + n),
-        [at] * n,
-        wires,
-        [zlib.crc32(w) for w in wires],
-    ]
-    uuid_idx = set(_uuid_columns(rt)) if views else set()
+    convert = []
     for i, name in enumerate(names):
-        if i in uuid_idx:  # a view's UUID bytes: what SQLite stores (`shared.db.meta.Id`), bound as they are
-            continue
+        kind = table.c[name].type
+        if isinstance(kind, _SKIPPED_ON_SQLITE) or (views and isinstance(kind, Id)):
+            continue  # a view's UUID bytes are what SQLite stores (`shared.db.meta.Id`): bound as they are
+        proc = kind.bind_processor(dialect)
         if name in rt.json_fields:
-            cols[i] = [None if v is None else msgspec.to_builtins(v) for v in cols[i]]
-        proc = table.c[name].type.bind_processor(conn.dialect)
+            proc = _json_then(proc)
         if proc is not None:
-            cols[i] = [None if v is None else proc(v) for v in cols[i]]
+            convert.append((i, proc))
     quoted = ", ".join(f'"{c}"' for c in names)
     marks = ", ".join("?" for _ in names)
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in names[1:])
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks}) ON CONFLICT ("id") DO UPDATE SET {updates}'
-    await conn.exec_driver_sql(sql, list(zip(*cols, strict=True)))
+    if guarded:
+        sql += f' WHERE excluded."rev" > "{table.name}"."rev"'
+    found = _plans[(rt.name, views, guarded)] = (tuple(convert), sql)
+    return found
+
+
+def _json_then(proc: Any) -> Any:
+    if proc is None:
+        return msgspec.to_builtins
+    return lambda v: proc(msgspec.to_builtins(v))
+
+
+async def _executemany_upsert(
+    conn: AsyncConnection,
+    rt: RecordType,
+    winners: list[tuple[Record, bytes]],
+    first: int,
+    origin: uuid.UUID | None,
+    *,
+    guarded: bool = False,
+) -> int:
+    """SQLite: one prepared upsert run over all rows by the driver; returns how many rows it wrote.
+
+    `guarded`: a row replaces the stored one only if its rev is higher, so a record held at as high a rev is left
+    as it is (and its seq unused). Rows are built column by column (a comprehension per converted column, `zip` to
+    transpose): per row and value in Python, converting was a third of a bootstrap's time at the node.
+    """
+    views = isinstance(winners[0][0].id, bytes)
+    convert, sql = _sqlite_plan(rt, views, guarded, conn.dialect)
+    wires = [wire for _, wire in winners]
+    n = len(winners)
+    at: Any = origin.bytes if views and origin is not None else origin
+    cols: list[Any] = [
+        *zip(*map(msgspec.structs.astuple, (rec for rec, _ in winners)), strict=True),
+        range(first, first + n),
+        [at] * n,
+        wires,
+        list(map(zlib.crc32, wires)),
+    ]
+    for i, proc in convert:
+        cols[i] = [None if v is None else proc(v) for v in cols[i]]
+    result = await conn.exec_driver_sql(sql, list(zip(*cols, strict=True)))
+    return int(result.rowcount)
