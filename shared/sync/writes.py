@@ -97,7 +97,7 @@ async def _store_winners(
     if conn.dialect.name == "postgresql":
         await _pg_upsert(conn, rt, winners, origin, fresh=fresh)
     else:
-        await _executemany_upsert(conn, rt, winners, await take_seqs(conn, len(winners)), origin)
+        await _executemany_upsert(conn, rt, winners, await take_seqs(conn, len(winners)), origin, guarded=fresh)
 
 
 def _all_columns(rt: RecordType) -> list[str]:
@@ -160,6 +160,12 @@ async def _pg_upsert(
     raw = await asyncpg_of(conn)
     assert raw is not None
     assert raw.is_in_transaction()
+    n = len(winners)
+    if fresh and n > SMALL_BATCH:
+        done = await _pg_copy_fresh(raw, rt, winners, origin)
+        if done is not None:
+            return done, n
+        guarded = True  # held after all: what another push stored meanwhile may be newer
     table = rt.table.name
     cols = _all_columns(rt)
     quoted = ", ".join(f'"{c}"' for c in cols)
@@ -181,11 +187,6 @@ async def _pg_upsert(
             out = [tuple(msgspec.json.encode(v).decode() if i in json_idx else v for i, v in enumerate(r)) for r in out]
         return out
 
-    n = len(winners)
-    if fresh and n > SMALL_BATCH:
-        done = await _pg_copy_fresh(raw, rt, winners, origin)
-        if done is not None:
-            return done, n
     if n <= SMALL_BATCH:
         # One statement takes the seqs and writes the rows: the feed lock is held from here to the commit only
         # (a separate `take_seqs` held it across one more round trip, an event-loop turn of a saturated worker).
