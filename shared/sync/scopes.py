@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased
 
 from shared.db.engine import asyncpg_of
 from shared.db.meta import Id
-from shared.sync.registry import RecordType, Registry
+from shared.sync.registry import RecordType
 from shared.sync.tables import UnitRow
 from shared.sync.writes import _UUIDS
 
@@ -130,9 +130,9 @@ def _reach(rt: RecordType, pg: bool) -> ColumnElement[bool]:
     )
 
 
-def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool, pg: bool = False) -> Select[Any]:
-    """The scan's UNION ALL, built once per shape of scope: building it (an aliased units table per record type)
-    cost more than running it, and was most of a hub's CPU in a burst of small pulls."""
+def _scan_statement(registry: Iterable[RecordType], scope: Scope, *, with_ids: bool, pg: bool = False) -> Select[Any]:
+    """The scan's UNION ALL, built once per shape of scope and set of types: building it (an aliased units table
+    per record type) cost more than running it, and was most of a hub's CPU in a burst of small pulls."""
     types = tuple(registry)
     hinted = bool(scope.owners)
     key = (
@@ -170,7 +170,7 @@ def _scan_statement(registry: Registry, scope: Scope, *, with_ids: bool, pg: boo
     return stmt
 
 
-CUSTOM_PLAN_WINDOW = 20_000
+CUSTOM_PLAN_WINDOW = 1_000
 """Seqs in a scan's window above which PostgreSQL plans the scan for its values (see `_planned_for_values`)."""
 
 
@@ -179,8 +179,10 @@ async def _planned_for_values(conn: AsyncConnection, scope: Scope, window: int) 
     """Plan a wide scan for its own values. After five runs of a prepared statement PostgreSQL keeps a generic plan,
     and the scan's generic plan walks the seq index over the whole window, filtering by owner and audience: 100,000
     rows read for 100 returned, ~0.3 µs a row (found by bench/growth.py). Planned for its values it reads only the
-    (owner, seq) and (audience, seq) index entries in reach, but planning the union of every type costs ~6 ms: worth
-    it only for windows wider than `CUSTOM_PLAN_WINDOW` (read connections autocommit, hence SET and RESET)."""
+    (owner, seq) and (audience, seq) index entries in reach (or walks the seq index when the scope holds most of the
+    window: a bootstrap). Planning costs ~0.3 ms per type in the union, and the hub's pull unions only the types
+    with rows in the window (`Parent._written_after`): worth it above `CUSTOM_PLAN_WINDOW` seqs (read connections
+    autocommit, hence SET and RESET)."""
     raw = await asyncpg_of(conn) if scope.owners and window > CUSTOM_PLAN_WINDOW else None
     if raw is None:
         yield
@@ -193,23 +195,36 @@ async def _planned_for_values(conn: AsyncConnection, scope: Scope, window: int) 
 
 
 async def scan(
-    conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
+    conn: AsyncConnection, registry: Iterable[RecordType], scope: Scope, *, after: int, upto: int, limit: int
 ) -> list[tuple[str, uuid.UUID, int, bytes]]:
-    """(type, id, seq, wire) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`: one query."""
-    stmt = _scan_statement(registry, scope, with_ids=True, pg=conn.dialect.name == "postgresql")
-    async with _planned_for_values(conn, scope, upto - after):
-        rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
+    """(type, id, seq, wire) of in-scope rows with `after < seq <= upto`, in seq order, at most `limit`."""
+    rows = await _scan(conn, registry, scope, after=after, upto=upto, limit=limit, with_ids=True)
     return [(r.type, r.id, r.seq, r.wire) for r in rows]
 
 
 async def scan_wires(
-    conn: AsyncConnection, registry: Registry, scope: Scope, *, after: int, upto: int, limit: int
+    conn: AsyncConnection, registry: Iterable[RecordType], scope: Scope, *, after: int, upto: int, limit: int
 ) -> list[tuple[int, str, bytes]]:
     """(seq, type, wire) of what `scan` finds: what pull and push send, without making a UUID per row."""
-    stmt = _scan_statement(registry, scope, with_ids=False, pg=conn.dialect.name == "postgresql")
+    rows = await _scan(conn, registry, scope, after=after, upto=upto, limit=limit, with_ids=False)
+    return [(r[1], r[0], r[2]) for r in rows]
+
+
+async def _scan(
+    conn: AsyncConnection,
+    registry: Iterable[RecordType],
+    scope: Scope,
+    *,
+    after: int,
+    upto: int,
+    limit: int,
+    with_ids: bool,
+) -> Sequence[Any]:
+    pg = conn.dialect.name == "postgresql"
+    stmt = _scan_statement(registry, scope, with_ids=with_ids, pg=pg)
     async with _planned_for_values(conn, scope, upto - after):
         rows = await conn.execute(stmt, {"after": after, "upto": upto, "limit": limit, **_scope_params(scope)})
-    return [(r[1], r[0], r[2]) for r in rows]
+    return list(rows)
 
 
 async def digest(

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from shared.db.engine import asyncpg_of
 from shared.db.meta import Id
 from shared.sync.registry import Record, RecordType
 from shared.sync.scopes import (
@@ -37,6 +38,8 @@ from shared.sync.tables import UnitRow
 from shared.sync.writes import (
     _UUIDS,
     SMALL_BATCH,
+    _executemany_upsert,
+    _pg_upsert,
     _row_values,
     _store_winners,
     _wire,
@@ -126,10 +129,13 @@ async def apply(
             seen = latest.get(rec.id)
             if seen is None or rec.rev > seen[0].rev:
                 latest[rec.id] = (rec, wire)
+    small = conn.dialect.name != "postgresql" or len(latest) <= SMALL_BATCH
+    if small and not replace_equal and isinstance(rt.table.c.id.type, Id):
+        return await _guarded_apply(conn, rt, latest, origin)
     held = await held_versions(conn, rt, list(latest))
     if not held:  # nothing of these held here yet (a bootstrap, a first push): every one wins
         winners = list(latest.values())
-        await _store_winners(conn, rt, winners, origin)
+        await _store_winners(conn, rt, winners, origin, fresh=True)
         return Applied(list(latest), [])
     winners = []
     ignored: list[Any] = []
@@ -141,6 +147,43 @@ async def apply(
             ignored.append(rid)
     await _store_winners(conn, rt, winners, origin)
     return Applied([rec.id for rec, _ in winners], ignored)
+
+
+async def _guarded_apply(
+    conn: AsyncConnection, rt: RecordType, latest: dict[Any, tuple[Record, bytes]], origin: uuid.UUID | None
+) -> Applied:
+    """The upsert itself keeps a stored version of as high a rev, with no pre-select of held versions (SQLite, and
+    small batches on PostgreSQL; a large one there looks first, to COPY straight into the table when none is held).
+
+    The database checks the primary key on insert anyway: asking for the held versions first was a second probe
+    per row and a statement more (on SQLite 0.2 s of its 1.6 s in a 100,000-grade bootstrap). The rows written are
+    counted; only when some were kept as they were are the stored ones told apart, by the fresh seqs they took.
+    """
+    winners = list(latest.values())
+    n = len(winners)
+    table = rt.table.name
+    if conn.dialect.name == "postgresql":
+        first, written = await _pg_upsert(conn, rt, winners, origin, guarded=True)
+        if written == n:
+            return Applied(list(latest), [])
+        raw = await asyncpg_of(conn)
+        assert raw is not None
+        found = await raw.fetch(f'SELECT id FROM "{table}" WHERE seq BETWEEN $1 AND $2', first, first + n - 1)
+        done = {r[0].bytes for r in found}
+    else:
+        first = await take_seqs(conn, n)
+        if await _executemany_upsert(conn, rt, winners, first, origin, guarded=True) == n:
+            return Applied(list(latest), [])
+        rows: Any = await conn.exec_driver_sql(
+            f'SELECT id FROM "{table}" WHERE seq BETWEEN ? AND ?', (first, first + n - 1)
+        )
+        done = {bytes(rid) for (rid,) in rows}
+    views = isinstance(winners[0][0].id, bytes)
+    stored: list[Any] = []
+    ignored: list[Any] = []
+    for rid in latest:
+        (stored if (rid if views else rid.bytes) in done else ignored).append(rid)
+    return Applied(stored, ignored)
 
 
 class _HeldByText(dict[str, Any]):

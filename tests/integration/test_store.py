@@ -16,7 +16,7 @@ from shared.db.migrate import upgrade
 from shared.domain.tree import Unit, UnitKind, Version
 from shared.essays.records import ESSAY_GRADE, EssayGradeRecord
 from shared.ids import new_id
-from shared.sync import scopes, store
+from shared.sync import scopes, store, writes
 from shared.sync.protocol import raw_array
 from shared.sync.store import Scope
 from shared.units.records import UNIT, load_tree, store_units
@@ -163,3 +163,29 @@ async def test_d4_a_wide_scan_planned_for_its_values_finds_the_same_rows_and_lea
             assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "auto"
     assert wide == narrow
     assert len(wide) == 4  # the unit rows the district holds (the D4 test above)
+
+
+async def test_a_batch_copied_as_fresh_that_meets_a_row_stored_meanwhile_keeps_the_newer_version(db: Database) -> None:
+    """A push whose pre-select found nothing held may meet a row another push stored since (any path converges):
+    the straight COPY is undone and the batch upserted under the rev guard, the newer stored version kept."""
+    units = await small_tree(db)
+    owner = units["H1B1"].id
+    grades = [
+        EssayGradeRecord(
+            new_id(), owner, None, 1, False, new_id(), owner, new_id(), 1, Decimal("7.5"), "Khá", DAY, "obliged"
+        )
+        for _ in range(store.SMALL_BATCH + 36)
+    ]
+    newer = msgspec.structs.replace(grades[5], rev=3, score=Decimal("9"), band="Tốt")
+    async with db.write() as conn:
+        await store.apply(conn, ESSAY_GRADE, [newer], origin=None)
+    wires = [store.encode_record(g) for g in grades]
+    views = ESSAY_GRADE.view_decoder.decode(raw_array(wires))
+    async with db.write() as conn:  # as `apply` does when its pre-select found none of them held
+        await writes._store_winners(conn, ESSAY_GRADE, list(zip(views, wires, strict=True)), units["H1"].id, fresh=True)
+    ids = [g.id for g in grades]
+    async with db.read() as conn:
+        held = {rec.id: rec for _, rec in await store.fetch(conn, ESSAY_GRADE, ids)}
+        seqs = [s for s, _ in await store.fetch(conn, ESSAY_GRADE, ids)]
+    assert held == {g.id: (newer if g.id == newer.id else g) for g in grades}
+    assert len(set(seqs)) == len(grades), "every row has its own seq"
