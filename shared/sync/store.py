@@ -45,6 +45,7 @@ from shared.sync.writes import (
     _wire,
     as_uuid,
     encode_record,
+    give_back_seqs,
     head,
     take_seqs,
     wire_hash,
@@ -166,14 +167,21 @@ async def _guarded_apply(
         first, written = await _pg_upsert(conn, rt, winners, origin, guarded=True)
         if written == n:
             return Applied(list(latest), [])
+        if written == 0:
+            await give_back_seqs(conn, first, n)
+            return Applied([], list(latest))
         raw = await asyncpg_of(conn)
         assert raw is not None
         found = await raw.fetch(f'SELECT id FROM "{table}" WHERE seq BETWEEN $1 AND $2', first, first + n - 1)
         done = {r[0].bytes for r in found}
     else:
         first = await take_seqs(conn, n)
-        if await _executemany_upsert(conn, rt, winners, first, origin, guarded=True) == n:
+        written = await _executemany_upsert(conn, rt, winners, first, origin, guarded=True)
+        if written == n:
             return Applied(list(latest), [])
+        if written == 0:
+            await give_back_seqs(conn, first, n)
+            return Applied([], list(latest))
         rows: Any = await conn.exec_driver_sql(
             f'SELECT id FROM "{table}" WHERE seq BETWEEN ? AND ?', (first, first + n - 1)
         )

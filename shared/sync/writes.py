@@ -10,7 +10,6 @@ import uuid
 import zlib
 from typing import Any
 
-import asyncpg
 import msgspec
 from sqlalchemy import Boolean, Dialect, Integer, LargeBinary, Uuid, bindparam, select, update
 from sqlalchemy.dialects import postgresql
@@ -82,6 +81,15 @@ async def take_seqs(conn: AsyncConnection, n: int) -> int:
     """Reserve `n` seqs and return the first. Holds the counter row until commit (see `FeedCounter`)."""
     last = int((await conn.execute(_TAKE, {"n": n})).scalar_one())
     return last - n + 1
+
+
+async def give_back_seqs(conn: AsyncConnection, first: int, n: int) -> None:
+    """Return the `n` seqs from `first` that this transaction took and no row used (an upsert that kept every
+    stored version): the counter's row is still locked by this transaction, so no later seq was handed out. Without
+    it a pull that brings back only versions already held advanced the node's head past its push cursor."""
+    await conn.execute(
+        update(FeedCounter).where(FeedCounter.id == 1, FeedCounter.last == first + n - 1).values(last=first - 1)
+    )
 
 
 async def _store_winners(
@@ -259,6 +267,8 @@ async def _pg_copy_fresh(
     batches of 5,000 grades); the seqs are taken first, so the feed lock is held across the COPY, as it was across
     the INSERT ... SELECT it replaces. View UUIDs go as hex text, which asyncpg parses in C.
     """
+    import asyncpg  # the hub's extra: a node installs without it and never writes to PostgreSQL
+
     n = len(winners)
     first = int(await raw.fetchval(_TAKE_SQL, n)) + 1
     cols = _all_columns(rt)

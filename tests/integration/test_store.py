@@ -60,6 +60,10 @@ async def test_apply_is_idempotent_and_keeps_the_highest_rev(db: Database) -> No
         again = await store.apply(conn, UNIT, [rec], origin=None)
     assert again.stored == []
     assert again.ignored == [rec.id]
+    async with db.read() as conn:
+        assert await store.head(conn) == head_before, (
+            "a version already held took no seq (no gap above the push cursor)"
+        )
     newer = _with(rec, rev=rec.rev + 1, name="Đổi tên")
     async with db.write() as conn:
         done = await store.apply(conn, UNIT, [newer, rec], origin=units["H1"].id)
