@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.scope import Caller, UnitInfo, unit_info
+from shared.core.scope import Caller, UnitInfo, unit_info, writes_here
 from shared.db.engine import Database
 from shared.documents.service import newest_documents, visible_documents
 from shared.domain.deadlines import issuance_deadline
@@ -110,6 +110,8 @@ async def _list_context(
         if chosen is not None:
             drafts = await service.list_drafts(conn, page.me, document=chosen.id, kind=kind, unit=page.viewer.id)
             report = await completeness_of(conn, page.viewer, chosen.id, kind, today)
+        # A unit with its own node writes its drafts there (single writer): the form is not offered here.
+        writable = page.can_edit and await writes_here(conn, page.viewer)
     own = next((d for d in drafts if d.unit == page.viewer.id), None)
     units = report.units if report else []
     if state:
@@ -123,6 +125,7 @@ async def _list_context(
         "kind": kind,
         "kinds": KIND_LABELS_VI,
         "own": own,
+        "writable": writable,
         "report": report,
         "units": [u for u in units if u.unit != page.viewer.id],
         "state": state or "",

@@ -7,8 +7,12 @@ import re
 
 from sqlalchemy import func, select
 
+from shared.catalogue import build_registry
 from shared.db.engine import Database
 from shared.drafts.records import REPORT_COMMENT, REPORT_DECISION, REPORT_DRAFT, REPORT_MEETING
+from shared.settings import SyncSettings
+from shared.sync.parent import Parent
+from shared.sync.protocol import PROTOCOL, EnrolRequest
 from tests.domain_harness import Maker
 from tests.ui.conftest import Ui, text_of
 
@@ -177,3 +181,18 @@ async def test_a_viewer_sees_the_reports_but_no_forms(ui: Ui, mk: Maker) -> None
     assert "/bao-cao/quyet-dinh" not in page
     refused = await ui.post(f"/bao-cao/moi?unit={ui.api.id('H1B2')}", ("H1", "viewer"), {"document": doc["id"]})
     assert refused.status_code == 403
+
+
+async def test_d24_a_unit_with_its_own_node_is_not_offered_the_draft_form_at_its_parent(ui: Ui, mk: Maker) -> None:
+    doc = await mk.doc("TU")
+    offered = text_of(await ui.page(f"/bao-cao?document={doc['id']}", H1))
+    assert "Bắt đầu dự thảo báo cáo" in offered
+    issued = await ui.post("/nut-cap-duoi/ma", ("TU", "admin"), {"unit": "H1", "hours": "48"})
+    code = re.search(r'id="issued-code" type="text" readonly value="([^"]+)"', issued.text)
+    assert code
+    await Parent(ui.api.db, build_registry(), SyncSettings()).enrol(
+        EnrolRequest(protocol=PROTOCOL, code=code.group(1), label="máy huyện ủy")
+    )
+    page = text_of(await ui.page(f"/bao-cao?document={doc['id']}", H1))
+    assert "Bắt đầu dự thảo báo cáo" not in page, "single writer: H1's drafts are written on H1's node"
+    assert "có máy (nút) riêng: dự thảo được soạn trên máy đó" in page
