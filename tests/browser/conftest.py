@@ -48,6 +48,7 @@ if not CHROMIUM.exists():
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 
 @dataclass
@@ -177,12 +178,28 @@ def screenshot(page: Page, name: str | None = None) -> Path:
     return path
 
 
+def _axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's findings on the page as it stands once loaded.
+
+    A click on a GET form's button starts a navigation that Playwright does not wait for; axe run in between finds
+    no document (CI, stop 23). Wait for the load, and run again if the page was replaced under the run."""
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            return list(_AXE.run(page).response["violations"])
+        except PlaywrightError as error:
+            replaced = "documentElement" in str(error) or "context was destroyed" in str(error)
+            if not replaced or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def check_page(watched: Watched) -> None:
     """No console error, no 4xx/5xx, no serious or critical axe-core violation, no sideways scroll at phone width,
     no short list of choices partly hidden in a scrolling box."""
     page = watched.page
     failures = list(watched.problems)
-    violations = _AXE.run(page).response["violations"]
+    violations = _axe_violations(page)
     for v in violations:
         if v["impact"] in ("serious", "critical"):
             targets = "; ".join(", ".join(n["target"]) for n in v["nodes"][:5])

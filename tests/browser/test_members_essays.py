@@ -76,7 +76,8 @@ def test_d13_a_member_added_graded_yeu_rewritten_and_the_history_shown(
     page.goto(hub.url + "/bai-thu-hoach")
     page.get_by_role("link", name="Chấm bài theo danh sách").click()
     _choose(page.get_by_label("Văn bản"), document)
-    page.get_by_role("button", name="Lọc").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lọc").click()
     check_page(watched)
     box = page.get_by_label(f"Điểm của {name}")
     box.fill("4,5")
