@@ -45,7 +45,7 @@ from shared.calendar.service import (
     milestones_of,
     review_kind_field,
 )
-from shared.core.errors import Refusal, conflict, invalid
+from shared.core.errors import Refusal, check_one_of, conflict, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
@@ -170,13 +170,7 @@ async def get_plan(conn: AsyncConnection, caller: Caller, plan_id: uuid.UUID) ->
 
 
 def _plan_kind_field(plan_kind: str) -> str:
-    if plan_kind not in PLAN_KINDS:
-        raise invalid(
-            "plan_kind",
-            "D19",
-            f"Loại kế hoạch phải là một trong: {', '.join(PLAN_KINDS)}.",
-            f"plan_kind must be one of: {', '.join(PLAN_KINDS)}.",
-        )
+    check_one_of(plan_kind, PLAN_KINDS, "plan_kind", "D19", "Loại kế hoạch")
     return plan_kind
 
 

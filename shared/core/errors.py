@@ -3,6 +3,8 @@ English beside it. The API renders one as JSON `Problem`; a page shows it next t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from shared.domain.errors import DomainError
@@ -54,6 +56,15 @@ class Refusal(Exception):
 
 def invalid(field: str, rule: str, message_vi: str, message_en: str, code: str = "invalid") -> Refusal:
     return Refusal(422, code, message_vi, message_en, field=field, rule=rule)
+
+
+def check_one_of(value: str, choices: Sequence[str], field: str, rule: str, what_vi: str, glosses_vi: str = "") -> None:
+    """422 unless `value` is one of a closed list of codes; the Vietnamese may gloss the codes."""
+    if value not in choices:
+        listed = ", ".join(choices)
+        gloss = f" ({glosses_vi})" if glosses_vi else ""
+        vi, en = f"{what_vi} phải là một trong: {listed}{gloss}.", f"{field} must be one of: {listed}."
+        raise invalid(field, rule, vi, en)
 
 
 def conflict(field: str, rule: str, message_vi: str, message_en: str, code: str) -> Refusal:

@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import invalid
+from shared.core.errors import check_one_of, invalid
 from shared.core.scope import UnitInfo, records, subtree_units, units_info, up_select
 from shared.core.service import RecordKind, RecordService, Shapes
 from shared.documents.service import visible_document
@@ -47,13 +47,7 @@ async def check_session(conn: AsyncConnection, owner: UnitInfo, rec: StudySessio
     )
     if not rec.title.strip():
         raise invalid("title", "D8", "Thiếu tên buổi học tập, quán triệt.", "The title is empty.")
-    if rec.form not in SESSION_FORMS:
-        raise invalid(
-            "form",
-            "D8",
-            f"Hình thức phải là một trong: {', '.join(SESSION_FORMS)} (trực tiếp, trực tuyến, kết hợp).",
-            f"form must be one of: {', '.join(SESSION_FORMS)}.",
-        )
+    check_one_of(rec.form, SESSION_FORMS, "form", "D8", "Hình thức", "trực tiếp, trực tuyến, kết hợp")
     if not rec.documents:
         raise invalid(
             "documents", "D8", "Buổi học tập phải gắn với ít nhất một văn bản.", "Name at least one document."
@@ -82,13 +76,7 @@ async def check_session(conn: AsyncConnection, owner: UnitInfo, rec: StudySessio
 async def check_propaganda(conn: AsyncConnection, owner: UnitInfo, rec: PropagandaRecord) -> PropagandaRecord:
     """D9: a known channel, counts not negative, a period that ends after it starts."""
     rec = msgspec.structs.replace(rec, note=rec.note.strip())
-    if rec.channel not in CHANNELS:
-        raise invalid(
-            "channel",
-            "D9",
-            f"Kênh tuyên truyền phải là một trong: {', '.join(CHANNELS)}.",
-            f"channel must be one of: {', '.join(CHANNELS)}.",
-        )
+    check_one_of(rec.channel, CHANNELS, "channel", "D9", "Kênh tuyên truyền")
     for field in ("count", "reached"):
         if getattr(rec, field) < 0:
             raise invalid(field, "D9", "Số lượng không được âm.", f"{field} must not be negative.")

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, conflict, invalid
+from shared.core.errors import Refusal, check_one_of, conflict, invalid
 from shared.core.scope import Among, UnitInfo, get_visible, records, referred, subtree_units, units_info, up_select
 from shared.core.service import RecordKind, RecordService, Shapes, another_live
 from shared.documents.service import visible_document
@@ -67,13 +67,7 @@ async def check_questionnaire(conn: AsyncConnection, owner: UnitInfo, rec: Quest
     below the surveying one."""
     if not rec.title.strip():
         raise invalid("title", "D22", "Thiếu tên phiếu khảo sát.", "The title is empty.")
-    if rec.method not in METHODS:
-        raise invalid(
-            "method",
-            "D22",
-            f"Phương pháp phải là một trong: {', '.join(METHODS)} (phỏng vấn, phiếu, trực tuyến).",
-            f"method must be one of: {', '.join(METHODS)}.",
-        )
+    check_one_of(rec.method, METHODS, "method", "D22", "Phương pháp", "phỏng vấn, phiếu, trực tuyến")
     if rec.closes_on < rec.opens_on:
         raise invalid("closes_on", "D22", "Ngày kết thúc trước ngày bắt đầu.", "It closes before it opens.")
     if rec.respondents_per_unit < 0:
@@ -129,13 +123,7 @@ async def _check_selected(conn: AsyncConnection, owner: UnitInfo, q: Questionnai
 
 
 def _check_group(group: str) -> None:
-    if group not in RESPONDENT_GROUPS:
-        raise invalid(
-            "group",
-            "D22",
-            f"Nhóm đối tượng phải là một trong: {', '.join(RESPONDENT_GROUPS)} (đảng viên, cán bộ, quần chúng).",
-            f"group must be one of: {', '.join(RESPONDENT_GROUPS)}.",
-        )
+    check_one_of(group, RESPONDENT_GROUPS, "group", "D22", "Nhóm đối tượng", "đảng viên, cán bộ, quần chúng")
 
 
 async def check_respondent(conn: AsyncConnection, owner: UnitInfo, rec: RespondentRecord) -> RespondentRecord:
