@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.core.errors import Refusal, conflict, invalid
+from shared.core.errors import conflict, invalid
 from shared.core.scope import (
     Caller,
     UnitInfo,
@@ -121,20 +122,29 @@ async def held_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID)
     return rec
 
 
-def _already_in(rec: ReportDraftRecord, facts: ReportFacts) -> Refusal:
-    return conflict(
-        "version",
-        "D25b",
-        f"Báo cáo (phiên bản {facts.sent_version}) đã gửi lên cấp trên; chỉ sửa được khi cấp trên trả lại.",
-        f"The report (version {facts.sent_version}) is with the level above; it can change only once returned.",
-        code="report.sent",
-    )
+async def _held_at(
+    conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID, rev: int | msgspec.UnsetType | None
+) -> ReportDraftRecord:
+    """The draft a workflow step writes: held by the caller's subtree, at the revision the form was built on."""
+    rec = await held_draft(conn, caller, draft_id)
+    check_rev(rev, rec)
+    return rec
 
 
-async def _facts_for(conn: AsyncConnection, rec: ReportDraftRecord) -> ReportFacts:
+async def _unsent_facts(conn: AsyncConnection, rec: ReportDraftRecord) -> ReportFacts:
+    """The draft's facts, refused while its report is with the level above (D25b: it changes only once returned)."""
     owner = (await units_info(conn, [rec.owner]))[rec.owner]
     decisions = (await decisions_about(conn, [owner.id], rec.document, rec.kind)).get(owner.id, [])
-    return facts_of(owner, date.max, rec, decisions)
+    facts = facts_of(owner, date.max, rec, decisions)
+    if facts.received:
+        raise conflict(
+            "version",
+            "D25b",
+            f"Báo cáo (phiên bản {facts.sent_version}) đã gửi lên cấp trên; chỉ sửa được khi cấp trên trả lại.",
+            f"The report (version {facts.sent_version}) is with the level above; it can change only once returned.",
+            code="report.sent",
+        )
+    return facts
 
 
 async def list_drafts(
@@ -198,11 +208,8 @@ async def get_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID, 
 async def add_version(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID, data: VersionCreate) -> Draft:
     """A new version: comments taken in (D24), or a correction asked for by the level above (D25b)."""
     sections = _sections(data.sections)
-    rec = await held_draft(conn, caller, draft_id)
-    check_rev(data.rev, rec)
-    facts = await _facts_for(conn, rec)
-    if facts.received:
-        raise _already_in(rec, facts)
+    rec = await _held_at(conn, caller, draft_id, data.rev)
+    await _unsent_facts(conn, rec)
     last = rec.versions[-1]
     if data.written_on < last.written_on:
         raise invalid(
@@ -218,11 +225,8 @@ async def add_version(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID
 
 async def submit_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID, data: Submit) -> Draft:
     """The lead agency submits the latest version to its committee (D24)."""
-    rec = await held_draft(conn, caller, draft_id)
-    check_rev(data.rev, rec)
-    facts = await _facts_for(conn, rec)
-    if facts.received:
-        raise _already_in(rec, facts)
+    rec = await _held_at(conn, caller, draft_id, data.rev)
+    await _unsent_facts(conn, rec)
     if data.submitted_on < rec.versions[-1].written_on:
         raise invalid(
             "submitted_on",
@@ -239,8 +243,7 @@ async def submit_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUI
 
 async def approve_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID, data: Approve) -> Draft:
     """The committee approves its report (D24): only once its lower units' reports are in, or waived (D25b)."""
-    rec = await held_draft(conn, caller, draft_id)
-    check_rev(data.rev, rec)
+    rec = await _held_at(conn, caller, draft_id, data.rev)
     if rec.submitted_on is None:
         raise invalid(
             "approved_on",
@@ -250,9 +253,7 @@ async def approve_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UU
         )
     if data.approved_on < rec.submitted_on:
         raise invalid("approved_on", "D24", "Ngày thông qua trước ngày trình.", "Approved before it was submitted.")
-    facts = await _facts_for(conn, rec)
-    if facts.received:
-        raise _already_in(rec, facts)
+    await _unsent_facts(conn, rec)
     owner = (await units_info(conn, [rec.owner]))[rec.owner]
     doc = await visible_document(conn, owner, rec.document, "document")
     children = [u for u in await expected_units(conn, owner, doc) if u.parent == owner.id]
@@ -279,8 +280,7 @@ async def issue_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID
     """Send the finished report up (D25: within 10 days of approval, else flagged late); after a return, send
     the corrected, later version (D25b)."""
     number = doc_number(data.report_number, "report_number")
-    rec = await held_draft(conn, caller, draft_id)
-    check_rev(data.rev, rec)
+    rec = await _held_at(conn, caller, draft_id, data.rev)
     if rec.approved_on is None:
         raise invalid(
             "issued_on",
@@ -295,9 +295,7 @@ async def issue_draft(conn: AsyncConnection, caller: Caller, draft_id: uuid.UUID
             "Ngày trình ban hành không thể trước ngày cấp ủy thông qua.",
             "A report cannot be issued before the committee approved it.",
         )
-    facts = await _facts_for(conn, rec)
-    if facts.received:
-        raise _already_in(rec, facts)
+    facts = await _unsent_facts(conn, rec)
     latest = rec.versions[-1].number
     if facts.returned_version is not None and latest <= facts.returned_version:
         raise conflict(
