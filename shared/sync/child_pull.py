@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.sync import store
 from shared.sync.child_base import ChildBase, RoundReport, _now, _State
@@ -27,15 +26,6 @@ from shared.sync.tombstones import mark_purged
 from shared.sync.transport import SOFTWARE, _drop, _post
 from shared.sync.wire import Link
 
-_Ready = list[store.Prepared] | Exception
-"""A reply's batches built ahead (`Pulling._write`), or what building them raised."""
-
-
-def _unwrap(ready: _Ready) -> list[store.Prepared]:
-    if isinstance(ready, Exception):
-        raise ready
-    return ready
-
 
 class Pulling(ChildBase):
     """The pull and verify steps of a round (a pull that finds its scope changed verifies at once)."""
@@ -44,18 +34,13 @@ class Pulling(ChildBase):
         """Pull until the parent has nothing more; `state`, if just read, gives the cursor without another read.
 
         While a batch is applied here, the next one is already asked for from the cursor that batch will leave
-        (the parent scans and sends while this node writes); it is dropped unread if applying fails. If it arrives
-        while the last batch of this one is being written, its rows are built meanwhile (`_write`).
+        (the parent scans and sends while this node writes); it is dropped unread if applying fails.
         """
         known = (state.pull_cursor, state.scope) if state is not None else None
         ahead: asyncio.Task[PullResponse] | None = None
-        upcoming: tuple[PullResponse, _Ready] | None = None
         try:
             while True:
-                ready: _Ready | None = None
-                if upcoming is not None:
-                    (reply, ready), upcoming = upcoming, None
-                elif ahead is not None:
+                if ahead is not None:
                     reply, ahead = await ahead, None
                 else:
                     if known is None:
@@ -76,16 +61,15 @@ class Pulling(ChildBase):
                 known = (reply.cursor, reply.scope)
                 if reply.more:
                     ahead = asyncio.create_task(self._ask_pull(http, *known))
-                batches = self._prepare(reply) if ready is None else _unwrap(ready)
                 async with self.db.write() as conn:
-                    for i, prepared in enumerate(batches):
-                        report.pulled += len(prepared.records)
-                        if i == len(batches) - 1 and ahead is not None:
-                            result, upcoming = await self._write(conn, prepared, ahead)
-                            if upcoming is not None:
-                                ahead = None
-                        else:
-                            result = await store.apply_prepared(conn, prepared)
+                    for batch in reply.batches:
+                        rt = self.registry.get(batch.type)
+                        if rt is None:
+                            continue
+                        # Bulk types as views (UUIDs as bytes): stored without making a UUID per field.
+                        records, wires = self._decode(rt, batch, views=rt.bulk)
+                        report.pulled += len(records)
+                        result = await store.apply(conn, rt, records, origin=self.parent_unit, wires=wires)
                         report.applied += len(result.stored)
                     await conn.execute(
                         update(Upstream)
@@ -97,49 +81,6 @@ class Pulling(ChildBase):
                     return
         finally:
             await _drop(ahead)
-
-    def _prepare(self, reply: PullResponse) -> list[store.Prepared]:
-        """The reply's batches decoded and their rows built, before the transaction that writes them."""
-        out = []
-        dialect = self.db.engine.dialect
-        for batch in reply.batches:
-            rt = self.registry.get(batch.type)
-            if rt is None:
-                continue
-            # Bulk types as views (UUIDs as bytes): stored without making a UUID per field.
-            records, wires = self._decode(rt, batch, views=rt.bulk)
-            out.append(store.prepare(rt, records, origin=self.parent_unit, wires=wires, dialect=dialect))
-        return out
-
-    async def _write(
-        self, conn: AsyncConnection, prepared: store.Prepared, ahead: asyncio.Task[PullResponse]
-    ) -> tuple[store.Applied, tuple[PullResponse, _Ready] | None]:
-        """Apply `prepared`; should the next reply arrive meanwhile, build its rows while this is written.
-
-        A reply that does not decode is not this one's failure: its error is kept, and raised when its turn comes
-        (after this transaction commits, as when each reply was decoded in its own).
-        """
-        writing = asyncio.ensure_future(store.apply_prepared(conn, prepared))
-        upcoming: tuple[PullResponse, _Ready] | None = None
-        try:
-            await asyncio.wait([writing, ahead], return_when=asyncio.FIRST_COMPLETED)
-            if not writing.done() and not ahead.cancelled() and ahead.exception() is None:
-                reply = ahead.result()
-                ready: _Ready
-                if reply.rescope:
-                    ready = []
-                else:
-                    try:
-                        ready = self._prepare(reply)
-                    except Exception as exc:  # raised in its turn, by `_unwrap`
-                        ready = exc
-                upcoming = (reply, ready)
-            return await writing, upcoming
-        except BaseException:
-            # Not abandoned while the connection is in use: the transaction is rolled back after it.
-            if not writing.done():
-                await asyncio.wait([writing])
-            raise
 
     async def _ask_pull(self, http: Link, cursor: int, scope: str) -> PullResponse:
         reply = await _post(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Dialect, String, any_, bindparam, delete, select, text, update
+from sqlalchemy import String, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
@@ -41,9 +41,6 @@ from shared.sync.writes import (
     _executemany_upsert,
     _pg_upsert,
     _row_values,
-    _sqlite_execute,
-    _sqlite_rows,
-    _SqliteRows,
     _store_winners,
     _wire,
     as_uuid,
@@ -57,13 +54,11 @@ from shared.sync.writes import (
 __all__ = [
     "SMALL_BATCH",
     "Applied",
-    "Prepared",
     "Scope",
     "_row_values",
     "_scan_statement",
     "_scope_params",
     "apply",
-    "apply_prepared",
     "as_uuid",
     "digest",
     "encode_record",
@@ -73,7 +68,6 @@ __all__ = [
     "head",
     "held_versions",
     "owner_paths",
-    "prepare",
     "purge",
     "purge_outside",
     "restamp",
@@ -128,7 +122,14 @@ async def apply(
         return Applied([], [])
     if wires is None:
         wires = [_wire.encode(rec) for rec in records]
-    latest = _latest(records, wires)
+    # A batch from a peer holds each id once: built in one call, and walked again only if an id repeats.
+    latest = dict(zip([rec.id for rec in records], zip(records, wires, strict=True), strict=True))
+    if len(latest) < len(records):
+        latest = {}
+        for rec, wire in zip(records, wires, strict=True):
+            seen = latest.get(rec.id)
+            if seen is None or rec.rev > seen[0].rev:
+                latest[rec.id] = (rec, wire)
     small = conn.dialect.name != "postgresql" or len(latest) <= SMALL_BATCH
     if small and not replace_equal and isinstance(rt.table.c.id.type, Id):
         return await _guarded_apply(conn, rt, latest, origin)
@@ -149,57 +150,8 @@ async def apply(
     return Applied([rec.id for rec, _ in winners], ignored)
 
 
-def _latest(records: Sequence[Record], wires: Sequence[bytes]) -> dict[Any, tuple[Record, bytes]]:
-    """Each id's highest rev with its wire form. A batch from a peer holds each id once: built in one call, and
-    walked again only if an id repeats."""
-    latest = dict(zip([rec.id for rec in records], zip(records, wires, strict=True), strict=True))
-    if len(latest) < len(records):
-        latest = {}
-        for rec, wire in zip(records, wires, strict=True):
-            seen = latest.get(rec.id)
-            if seen is None or rec.rev > seen[0].rev:
-                latest[rec.id] = (rec, wire)
-    return latest
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A peer's batch made ready for `apply_prepared` before its transaction (`prepare`)."""
-
-    rt: RecordType
-    records: Sequence[Record]
-    wires: Sequence[bytes]
-    origin: uuid.UUID | None
-    latest: dict[Any, tuple[Record, bytes]]
-    rows: _SqliteRows | None
-    """SQLite's rows but their seqs; None where `apply` builds its rows itself (PostgreSQL, ids not `Id`)."""
-
-
-def prepare(
-    rt: RecordType, records: Sequence[Record], *, origin: uuid.UUID | None, wires: Sequence[bytes], dialect: Dialect
-) -> Prepared:
-    """What `apply` would build before writing, built without the database: a pull builds the next batch on the
-    event loop while SQLite writes this one in its thread (stepping, sqlite3 releases the GIL), where in turn
-    the node's ~0.4 s of row building per 100,000 grades kept the write waiting."""
-    latest = _latest(records, wires) if records else {}
-    fast = latest and dialect.name == "sqlite" and isinstance(rt.table.c.id.type, Id)
-    rows = _sqlite_rows(rt, list(latest.values()), origin, dialect, guarded=True) if fast else None
-    return Prepared(rt, records, wires, origin, latest, rows)
-
-
-async def apply_prepared(conn: AsyncConnection, p: Prepared) -> Applied:
-    """`apply` of a `prepare`d batch: the same writes, the same answer."""
-    if p.rows is None:
-        return await apply(conn, p.rt, p.records, origin=p.origin, wires=p.wires)
-    return await _guarded_apply(conn, p.rt, p.latest, p.origin, p.rows)
-
-
 async def _guarded_apply(
-    conn: AsyncConnection,
-    rt: RecordType,
-    latest: dict[Any, tuple[Record, bytes]],
-    origin: uuid.UUID | None,
-    built: _SqliteRows | None = None,
+    conn: AsyncConnection, rt: RecordType, latest: dict[Any, tuple[Record, bytes]], origin: uuid.UUID | None
 ) -> Applied:
     """The upsert itself keeps a stored version of as high a rev, with no pre-select of held versions (SQLite, and
     small batches on PostgreSQL; a large one there looks first, to COPY straight into the table when none is held).
@@ -224,10 +176,7 @@ async def _guarded_apply(
         done = {r[0].bytes for r in found}
     else:
         first = await take_seqs(conn, n)
-        if built is None:
-            written = await _executemany_upsert(conn, rt, winners, first, origin, guarded=True)
-        else:
-            written = await _sqlite_execute(conn, rt, built, first)
+        written = await _executemany_upsert(conn, rt, winners, first, origin, guarded=True)
         if written == n:
             return Applied(list(latest), [])
         if written == 0:

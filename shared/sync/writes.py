@@ -349,35 +349,10 @@ async def _executemany_upsert(
     as it is (and its seq unused). Rows are built column by column (a comprehension per converted column, `zip` to
     transpose): per row and value in Python, converting was a third of a bootstrap's time at the node.
     """
-    return await _sqlite_execute(conn, rt, _sqlite_rows(rt, winners, origin, conn.dialect, guarded=guarded), first)
-
-
-_SqliteRows = tuple[str, list[Any], Any]
-"""The upsert, the rows' values column by column with their seqs yet to be given, and the seq's converter."""
-
-
-def _sqlite_rows(
-    rt: RecordType, winners: list[tuple[Record, bytes]], origin: uuid.UUID | None, dialect: Dialect, *, guarded: bool
-) -> _SqliteRows:
-    """What `_executemany_upsert` binds, built without the database: a caller may build the next batch's rows while
-    this one is written (SQLite steps with the GIL released); only the seqs wait for the feed counter."""
     views = isinstance(winners[0][0].id, bytes)
-    convert, sql = _sqlite_plan(rt, views, guarded, dialect)
-    cols = _columns_of(winners, 0, origin.bytes if views and origin is not None else origin)
-    at, seq_proc = len(rt.columns), None
+    convert, sql = _sqlite_plan(rt, views, guarded, conn.dialect)
+    cols = _columns_of(winners, first, origin.bytes if views and origin is not None else origin)
     for i, proc in convert:
-        if i == at:
-            seq_proc = proc
-        else:
-            cols[i] = [None if v is None else proc(v) for v in cols[i]]
-    return sql, cols, seq_proc
-
-
-async def _sqlite_execute(conn: AsyncConnection, rt: RecordType, rows: _SqliteRows, first: int) -> int:
-    """Run the rows of `_sqlite_rows` with seqs from `first`; returns how many rows the upsert wrote."""
-    sql, cols, seq_proc = rows
-    at = len(rt.columns)
-    seqs: Any = range(first, first + len(cols[at]))
-    values = [*cols[:at], seqs if seq_proc is None else list(map(seq_proc, seqs)), *cols[at + 1 :]]
-    result = await conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+        cols[i] = [None if v is None else proc(v) for v in cols[i]]
+    result = await conn.exec_driver_sql(sql, list(zip(*cols, strict=True)))
     return int(result.rowcount)
