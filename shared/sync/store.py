@@ -44,6 +44,7 @@ from shared.sync.writes import (
     _store_winners,
     _wire,
     as_uuid,
+    copy_if_fresh,
     encode_record,
     give_back_seqs,
     head,
@@ -110,13 +111,16 @@ async def apply(
     origin: uuid.UUID | None,
     replace_equal: bool = False,
     wires: Sequence[bytes] | None = None,
+    likely_fresh: bool = False,
 ) -> Applied:
     """Store each record whose `rev` is above the stored one; idempotent, so a retried batch is harmless.
 
     `origin` is the peer unit the records came from (None for a local write). `replace_equal` also replaces a
     stored version of the same rev whose content differs (repair takes the parent's word for it). `wires` are the
     records' wire forms as received (encoded here when absent: a local write). `records` may be views from
-    `RecordType.view_decoder` (UUIDs as bytes) when `wires` are given: all of one kind.
+    `RecordType.view_decoder` (UUIDs as bytes) when `wires` are given: all of one kind. `likely_fresh`: the caller
+    expects none of them to be held (a push past what the child had pushed): a large batch on PostgreSQL is then
+    COPYed without asking for the held versions first, and they are looked up only if one was held after all.
     """
     if not records:
         return Applied([], [])
@@ -133,6 +137,8 @@ async def apply(
     small = conn.dialect.name != "postgresql" or len(latest) <= SMALL_BATCH
     if small and not replace_equal and isinstance(rt.table.c.id.type, Id):
         return await _guarded_apply(conn, rt, latest, origin)
+    if likely_fresh and not replace_equal and await copy_if_fresh(conn, rt, list(latest.values()), origin):
+        return Applied(list(latest), [])
     held = await held_versions(conn, rt, list(latest))
     if not held:  # nothing of these held here yet (a bootstrap, a first push): every one wins
         winners = list(latest.values())
