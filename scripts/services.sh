@@ -52,11 +52,12 @@ ensure_faketime() {
 
 ensure_chromium() {
   # The browser tests (tests/browser/) drive Debian's Chromium through Playwright and never download a browser;
-  # without /usr/bin/chromium they skip, saying why.
-  [ -x /usr/bin/chromium ] && return 0
+  # without /usr/bin/chromium they skip, saying why. chromium-l10n makes the browser's own controls (the file
+  # picker's button) speak Vietnamese, as on an office's computer.
+  [ -x /usr/bin/chromium ] && [ -f /usr/lib/chromium/locales/vi.pak ] && return 0
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "== Installing chromium (for the browser tests)"
-    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "   (not installed; the browser tests will be skipped)"
+    (apt-get update -qq && apt-get install -y -qq chromium chromium-l10n) >/dev/null 2>&1 || echo "   (not installed; the browser tests will be skipped)"
   fi
   return 0
 }

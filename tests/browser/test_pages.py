@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
-from shared.ui.web import NAV
-from tests.browser.conftest import DESKTOP, PHONE, Hub, Watched, check_page, screenshot
+from shared.ui.web import ADMIN_NAV, NAV
+from tests.browser.conftest import ACCOUNTS, DESKTOP, PHONE, Hub, Watched, check_page, screenshot
 
 WIDTHS = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
 
@@ -22,7 +22,7 @@ def test_every_menu_page_passes_the_checks(
 ) -> None:
     """One page per menu entry, as a district admin and as a base's editor (roles and levels differ, D4)."""
     watched = open_page(username, width)
-    for href, label in NAV:
+    for href, label in NAV + (ADMIN_NAV if ACCOUNTS[username][1] == "admin" else ()):
         watched.page.goto(hub.url + href)
         assert watched.page.locator("h1").count() == 1, f"{href} ({label}) has no single heading"
         check_page(watched)
@@ -88,6 +88,31 @@ def test_the_header_says_who_works_where_and_how_sync_stands(
     assert "Máy chủ tỉnh" in bar.inner_text()
     bar.get_by_role("link", name="Chi tiết đồng bộ").click()
     page.wait_for_url(hub.url + "/dong-bo")
+
+
+def test_on_a_phone_the_menu_is_folded_above_the_page_and_opens_on_a_tap(
+    hub: Hub, open_page: Callable[[str | None, int], Watched]
+) -> None:
+    """A district admin's 15 entries filled the phone's first screen; folded, the page's heading shows first."""
+    page = open_page("huyenuy", PHONE).page
+    page.goto(hub.url + "/dang-vien")
+    fold = page.locator("nav.main summary")
+    expect(fold).to_contain_text("đang ở: Đảng viên")
+    expect(page.locator("nav.main").get_by_role("link", name="Tài khoản")).to_be_hidden()
+    heading = page.locator("h1").bounding_box()
+    assert heading is not None
+    assert heading["y"] < 400, f"the page's heading starts {heading['y']:.0f} px down (unfolded: ~600)"
+    fold.click()
+    page.locator("nav.main").get_by_role("link", name="Tài khoản").click()
+    page.wait_for_url(hub.url + "/tai-khoan")
+    expect(page.locator("nav.main summary")).to_contain_text("đang ở: Tài khoản")
+
+
+def test_on_a_laptop_the_menu_is_open_with_no_fold(hub: Hub, open_page: Callable[[str | None, int], Watched]) -> None:
+    page = open_page("huyenuy", DESKTOP).page
+    page.goto(hub.url + "/dang-vien")
+    expect(page.locator("nav.main summary")).to_be_hidden()
+    expect(page.locator("nav.main").get_by_role("link", name="Tài khoản")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
