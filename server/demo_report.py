@@ -81,7 +81,7 @@ async def consolidate_at_hub(run: Any) -> None:
     late = [i for i in result.late if i.unit.code in ours]
     if late:
         lt = Table(title="Trễ hạn, quá hạn (các đơn vị có nút trong bản demo)", title_justify="left")
-        for col in ("Đơn vị", "Hạn nộp", "Ngày nộp", "Tình trạng"):
+        for col in ("Đơn vị", "Hạn", "Ngày tổ chức", "Tình trạng"):
             lt.add_column(col)
         for item in late:
             lt.add_row(f"{item.unit.code} {item.unit.name}", format_date(item.due),

@@ -95,7 +95,12 @@ def _appendix(doc: DocxDocument, c: Consolidation) -> None:
     _appendix_programmes(doc, c)
     _appendix_surveys(doc, c)
     if c.late:
-        _para(doc, "Đơn vị nộp báo cáo trễ hạn hoặc chưa nộp", bold=True, indent=False)
+        _para(
+            doc,
+            f"Đơn vị tổ chức {c.kind_vi.lower()} muộn hoặc quá hạn chưa tổ chức, chưa có báo cáo",
+            bold=True,
+            indent=False,
+        )
         late_rows = [
             [
                 str(i + 1),
@@ -108,7 +113,7 @@ def _appendix(doc: DocxDocument, c: Consolidation) -> None:
         ]
         _figures_table(
             doc,
-            ["TT", "Đơn vị", "Hạn nộp", "Ngày nộp", "Tình trạng"],
+            ["TT", "Đơn vị", "Hạn", "Ngày tổ chức", "Tình trạng"],
             late_rows,
             [1, 12, 3, 3, 5],
             size=10,

@@ -191,12 +191,14 @@ def build_workbook(c: Consolidation) -> Workbook:
     _survey_sheet(wb, c)
 
     ws = wb.create_sheet("Báo cáo trễ hạn")
-    row = _heading(ws, c, "BÁO CÁO CỦA CẤP DƯỚI TRỄ HẠN HOẶC CHƯA NỘP (D25b)")
+    row = _heading(
+        ws, c, f"ĐƠN VỊ TỔ CHỨC {c.kind_vi.upper()} MUỘN HOẶC QUÁ HẠN CHƯA TỔ CHỨC, CHƯA CÓ BÁO CÁO (D21, D25b)"
+    )
     late_rows = [
         [i.unit.code, i.unit.name, i.unit.level, i.due, i.held_on, i.status.value]
         for i in c.late
     ]  # fmt: skip
-    _table(ws, row, ["Mã", "Đơn vị", "Cấp", "Hạn nộp", "Ngày nộp", "Tình trạng"], late_rows)
+    _table(ws, row, ["Mã", "Đơn vị", "Cấp", "Hạn", "Ngày tổ chức", "Tình trạng"], late_rows)
     for r in range(row + 1, row + 1 + len(late_rows)):
         for col in (4, 5):
             ws.cell(r, col).number_format = "dd/mm/yyyy"

@@ -193,9 +193,8 @@ async def start_draft(request: Request[Any, Any, State], frame: Frame, form: Pos
     return form.again("drafts.html", frame, context)
 
 
-@post(f"{BASE}/quyet-dinh", status_code=303, opt={"role": "admin"})
-async def decide(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
-    """Accept a lower unit's report, return it for correction with a reason and deadline, or waive it (D25b)."""
+def _decision(form: Form, unit: uuid.UUID) -> DecisionCreate | None:
+    """The decision as posted (D25b: a return or a waiver says why), or None with each problem in `form.errors`."""
     subject = form.ident("subject_unit", required="Chọn đơn vị cấp dưới.")
     document = form.ident("document", required="Chọn văn bản.")
     kind = _review(form)
@@ -205,10 +204,19 @@ async def decide(request: Request[Any, Any, State], frame: Frame, form: Posted) 
     reason = form.text("reason")
     if action in ("return", "waive") and not reason:
         form.errors["reason"] = "Trả lại hoặc miễn báo cáo phải ghi rõ lý do (D25b)."
-    if form.ok and subject is not None and document is not None and decided_on is not None:
-        data = DecisionCreate(action, subject, document, kind, decided_on, reason, correct_by, unit=frame.viewer.id)
-        if await form.save(lambda conn: feedback.decide(conn, frame.me, data)):
-            return back_to(BASE, frame, document=document, kind=kind, saved=action)
+    if not form.ok or subject is None or document is None or decided_on is None:
+        return None
+    return DecisionCreate(action, subject, document, kind, decided_on, reason, correct_by, unit=unit)
+
+
+@post(f"{BASE}/quyet-dinh", status_code=303, opt={"role": "admin"})
+async def decide(request: Request[Any, Any, State], frame: Frame, form: Posted) -> Response[Any]:
+    """Accept a lower unit's report, return it for correction with a reason and deadline, or waive it (D25b)."""
+    data = _decision(form, frame.viewer.id)
+    if data is not None and await form.save(lambda conn: feedback.decide(conn, frame.me, data)):
+        return back_to(BASE, frame, document=data.document, kind=data.kind, saved=data.action)
+    document = form.ident("document", required=None)
+    kind = _review(form)
     context = await _list_context(request, frame, document, kind if kind in KIND_LABELS_VI else "preliminary", None)
     return form.again("drafts.html", frame, context, prefix="decision_")
 
@@ -325,6 +333,17 @@ STEP = {"step": Provide(DraftStep, sync_to_thread=False)}
 Step: TypeAlias = NamedDependency[DraftStep]
 
 
+@post(f"{BASE}/{{draft_id:uuid}}/quyet-dinh", status_code=303, dependencies=STEP, opt={"role": "admin"})
+async def decide_on_draft(step: Step) -> Response[Any]:
+    """A decision taken on the report's own page (D25b); refused, that page again with what was typed."""
+    data = _decision(step.form, step.caller.unit.id)
+    if data is not None and await step.form.save(lambda conn: feedback.decide(conn, step.caller, data)):
+        return Redirect(f"{BASE}/{step.draft_id}?saved={data.action}", status_code=303)
+    frame = await page_for(step.request, step.caller)
+    context = await _draft_context(step.request, step.caller, step.draft_id)
+    return step.form.again("draft.html", frame, context, which="decision")
+
+
 @post(f"{BASE}/{{draft_id:uuid}}/phien-ban", status_code=303, dependencies=STEP)
 async def new_version(step: Step) -> Response[Any]:
     """A new version: comments taken in (D24) or the correction the level above asked for (D25b)."""
@@ -403,6 +422,7 @@ PAGES = (
     reports_page,
     start_draft,
     decide,
+    decide_on_draft,
     draft_page,
     new_version,
     submit,

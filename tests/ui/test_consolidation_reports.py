@@ -27,7 +27,7 @@ async def test_d21_d25b_the_review_counts_say_which_units_and_timely_or_late(ui:
     assert "kể cả Đơn vị TU (dòng «cấp mình»), theo tổ chức ngày 01/03/2024" in page
     assert "đã ghi ở trang «Sơ kết, tổng kết đã tổ chức»" in page
     assert "Đơn vị H1 3 2 1 1 1 66,7% 33,3%" in page, "H1's row: itself and its two bases"
-    assert "Đơn vị tổ chức sơ kết muộn hoặc quá hạn chưa tổ chức (6)" in page
+    assert "Đơn vị tổ chức sơ kết muộn hoặc quá hạn chưa tổ chức, chưa có báo cáo (6)" in page
     # The other review of the same document is counted on its own: nothing recorded for it yet.
     early = text_of(await ui.page(f"/tong-hop?document={doc['id']}&kind=final"))
     assert "Đơn vị đã tổ chức tổng kết / phải tổ chức 0/7" in early

@@ -58,20 +58,24 @@ async def test_d25b_the_level_above_decides_on_the_draft_page_and_a_return_reope
     assert 'name="subject_unit" value="' + str(ui.api.id("H1B1")) + '"' in sent
     assert "Trả lại để sửa" in text_of(sent)
     assert "Quyết định của cấp trên" not in text_of(await ui.page(url, ("H1", "editor"))), "a committee decision"
-    returned = await ui.post(
-        "/bao-cao/quyet-dinh",
-        H1,
-        {
-            "subject_unit": str(ui.api.id("H1B1")),
-            "document": doc["id"],
-            "kind": "preliminary",
-            "action": "return",
-            "decided_on": "18/01/2024",
-            "reason": "Thiếu số liệu khảo sát",
-            "correct_by": "25/01/2024",
-        },
-    )
+    assert f'action="{url}/quyet-dinh"' in sent, "decided on the draft's page, answered on it"
+    decision = {
+        "subject_unit": str(ui.api.id("H1B1")),
+        "document": doc["id"],
+        "kind": "preliminary",
+        "action": "return",
+        "decided_on": "18/01/2024",
+        "correct_by": "25/01/2024",
+    }
+    refused = await ui.post(f"{url}/quyet-dinh", H1, decision)
+    assert refused.status_code == 422
+    shown = text_of(refused.text)
+    assert "Quyết định của cấp trên về báo cáo này" in shown, "a refused decision stays on the draft's page"
+    assert "Trả lại hoặc miễn báo cáo phải ghi rõ lý do (D25b)" in shown
+    assert 'value="25/01/2024"' in refused.text, "what was typed is kept"
+    returned = await ui.post(f"{url}/quyet-dinh", H1, {**decision, "reason": "Thiếu số liệu khảo sát"})
     assert returned.status_code == 303, text_of(returned.text)
+    assert returned.headers["location"] == f"{url}?saved=return"
     page = await ui.page(url, H1)
     assert _forms(page, url) == {"phien-ban"}, "returned: correct it first; the returned version is not sent again"
     assert "Cấp trên đã trả lại phiên bản 1; hạn nộp lại 25/01/2024" in text_of(page)
