@@ -64,8 +64,8 @@ async def growth(cfg: Config) -> list[Result]:
     push_base, pull_base, feed_base = (100, 100, 500) if cfg.quick else (2_000, 2_000, 10_000)
     tree = env.build_tree(3, 5, 10)
     hub = await env.Hub.create(cfg.dbs, tree, cfg.tmp)
-    district, base = tree.districts[0], tree.bases[0]  # the base unit with cells, in the first district
-    await hub.enrol([district, base])
+    district = tree.districts[0]
+    await hub.enrol([district])
     await hub.start(workers=1, in_process=cfg.quick)
     try:
         return [
@@ -127,6 +127,7 @@ async def _pull(cfg: Config, hub: env.Hub, sizes: list[int]) -> Result:
         runs = []
         for i in range(cfg.repeat):
             path = cfg.tmp / f"growth-pull-{n}-{i}.sqlite3"
+            await hub.enrol([hub.tree.bases[0]])  # a new node's credential: see `transfer.bootstrap`
             node = await env.node_database(cfg.template, path, hub.tree.bases[0].id, hub)
             try:
                 child = await _child(node)
@@ -149,6 +150,7 @@ async def _window(cfg: Config, hub: env.Hub, sizes: list[int]) -> list[Result]:
     tree = hub.tree
     base = tree.bases[0]
     others = [b.id for b in tree.bases if b.current.parent != base.current.parent]  # other districts' bases
+    await hub.enrol([base])
     node = await env.node_database(cfg.template, cfg.tmp / "growth-window.sqlite3", base.id, hub)
     pulls, noops = [], []
     try:

@@ -150,9 +150,10 @@ async def serve(data_dir: str, host: str, port: int, interval: float | None, ope
     db = await open_database(settings)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    from shared.serving import uvicorn_options
+    from shared.serving import freeze_after_startup, uvicorn_options
 
-    server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, **uvicorn_options(settings.http)))
+    app = freeze_after_startup(create_app(settings))
+    server = _Server(uvicorn.Config(app, host=host, port=port, **uvicorn_options(settings.http)))
     console.print(f"Nút đang chạy tại http://{host}:{port}; đồng bộ mỗi {settings.sync.interval_seconds:g} giây.")
     syncing = asyncio.create_task(run_forever(db, build_registry(), settings.sync, stop))
     serving = asyncio.create_task(server.serve())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from shared.app import create_app as create_base_app
+from shared.serving import freeze_after_startup
 from shared.settings import Settings
 
 
@@ -14,4 +15,4 @@ def create_app(settings: Settings) -> Litestar:
 
 def from_env() -> Litestar:
     """Factory for `uvicorn --factory` with several workers: settings come from NQSYNC_* variables."""
-    return create_app(Settings.load())
+    return freeze_after_startup(create_app(Settings.load()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from uvicorn.protocols.http.flow_control import service_unavailable
@@ -153,6 +155,21 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm()
+
+
+def freeze_after_startup(app: Litestar) -> Litestar:
+    """Have `app`, once started, move every object alive then out of the cyclic collector's sight (`gc.freeze`).
+
+    For serving processes only: what start-up made (modules, routes, the pool) lives as long as the process, yet
+    every full collection walked it again, 100-150 ms every ~8 pull pages of a bootstrap at the hub (issue 14).
+    """
+
+    async def freeze() -> None:
+        gc.collect()
+        gc.freeze()
+
+    app.on_startup.append(freeze)
+    return app
 
 
 class GracefulServer(uvicorn.Server):
