@@ -11,3 +11,12 @@ if ! command -v uv >/dev/null 2>&1; then
   export PATH="$ROOT/.tools/uv/bin:$PATH"
 fi
 export UV_PYTHON="${UV_PYTHON:-python3}"
+# Each process imports ~1,500 modules. Where PYTHONDONTWRITEBYTECODE is set (as on our CI machines) no .pyc is ever
+# written, so every `nqsync` start compiled them all from source again (~0.5 s of a 2 s start): uv installs the
+# packages' bytecode, and sync_env compiles ours.
+export UV_COMPILE_BYTECODE=1
+
+sync_env() {
+  uv sync --frozen --all-extras --quiet
+  uv run --no-sync python -m compileall -q -j 0 shared server node bench >/dev/null
+}

@@ -6,6 +6,7 @@ Accounts are local: the hub and every node have their own. The sync endpoints ke
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 import uuid
@@ -78,8 +79,18 @@ COMMON_PASSWORDS = frozenset(
 _RUNS = ("01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
 
 _hasher = PasswordHasher()
-# Verified when the username is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a wrong name takes as long as a wrong password; made on first use
+    (hashing is deliberately slow: ~0.15 s that every `nqsync` command would otherwise pay at import)."""
+    return _hasher.hash("not a password of anyone")
+
+
+def _check_password(stored: str | None, password: str) -> bool:
+    dummy = _dummy_hash()  # before the branch: the process's first check pays for it, known name or not
+    return verify_password(stored or dummy, password)
 
 
 def hash_password(password: str) -> str:
@@ -404,7 +415,7 @@ async def sign_in(
         )
     if wait > 0:
         raise too_many_attempts(wait)
-    ok = await asyncio.to_thread(verify_password, row.password_hash if row else _DUMMY_HASH, password)
+    ok = await asyncio.to_thread(_check_password, row.password_hash if row else None, password)
     if row is None or not ok or not row.active:
         # The delay counts from when the failure was known, after the slow check.
         failed = {"at": datetime.now(UTC)} | ({"outcome": "disabled"} if row is not None and ok else {})
