@@ -120,6 +120,8 @@ class ChildBase:
         self.credential = upstream.credential
         self.parent_unit = upstream.parent_unit
         self.progress = progress or (lambda step, done, total: None)
+        self.push_cursor: int | None = None
+        """This round's push cursor once a push was acknowledged (the pull tells it to the parent)."""
 
     @contextlib.asynccontextmanager
     async def _http(self) -> AsyncIterator[Link]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select, update
+from msgspec import UNSET
+from sqlalchemy import bindparam, select, update
 
 from shared.sync import store
 from shared.sync.child_base import ChildBase, RoundReport, _now, _State
@@ -26,17 +27,23 @@ from shared.sync.tombstones import mark_purged
 from shared.sync.transport import SOFTWARE, _drop, _post
 from shared.sync.wire import Link
 
+_CURSORS = select(Upstream.pull_cursor, Upstream.scope, Upstream.push_cursor).where(Upstream.url == bindparam("url"))
+
 
 class Pulling(ChildBase):
     """The pull and verify steps of a round (a pull that finds its scope changed verifies at once)."""
 
-    async def _pull(self, http: Link, report: RoundReport, state: _State | None = None) -> None:
-        """Pull until the parent has nothing more; `state`, if just read, gives the cursor without another read.
+    async def _pull(self, http: Link, report: RoundReport, state: _State | None = None) -> int | None:
+        """Pull until the parent has nothing more; `state`, if just read, gives the cursors without another read.
+        Returns the push cursor the parent acknowledged when this node's is behind it (`_catch_up`), else None.
 
         While a batch is applied here, the next one is already asked for from the cursor that batch will leave
         (the parent scans and sends while this node writes); it is dropped unread if applying fails.
         """
         known = (state.pull_cursor, state.scope) if state is not None else None
+        if state is not None and self.push_cursor is None:
+            self.push_cursor = state.push_cursor
+        behind: int | None = None
         ahead: asyncio.Task[PullResponse] | None = None
         try:
             while True:
@@ -45,19 +52,18 @@ class Pulling(ChildBase):
                 else:
                     if known is None:
                         async with self.db.read(single=True) as conn:
-                            up = (
-                                await conn.execute(
-                                    select(Upstream.pull_cursor, Upstream.scope).where(Upstream.url == self.url)
-                                )
-                            ).one()
+                            up = (await conn.execute(_CURSORS, {"url": self.url})).one()
                         known = (up.pull_cursor, up.scope)
+                        self.push_cursor = max(self.push_cursor or 0, up.push_cursor)
                     reply = await self._ask_pull(http, *known)
+                if reply.acked is not UNSET and reply.acked > (self.push_cursor or 0):
+                    behind = max(behind or 0, reply.acked)
                 if reply.rescope:
                     await self._verify(http, report, rescope=True)
                     known = None
                     continue
                 if not reply.batches and (reply.cursor, reply.scope) == known and not reply.more:
-                    return  # nothing new: no write (the round's closing write notes the time of this pull)
+                    return behind  # nothing new: no write (the round's closing write notes the time of this pull)
                 known = (reply.cursor, reply.scope)
                 if reply.more:
                     ahead = asyncio.create_task(self._ask_pull(http, *known))
@@ -78,19 +84,37 @@ class Pulling(ChildBase):
                     )
                 self.progress("pull", report.pulled, 0)
                 if not reply.more:
-                    return
+                    return behind
         finally:
             await _drop(ahead)
 
     async def _ask_pull(self, http: Link, cursor: int, scope: str) -> PullResponse:
-        reply = await _post(
-            http,
-            "/sync/v1/pull",
-            PullRequest(protocol=PROTOCOL, cursor=cursor, scope=scope, software=SOFTWARE, types=self.registry.names()),
-            self.credential,
+        request = PullRequest(
+            protocol=PROTOCOL,
+            cursor=cursor,
+            scope=scope,
+            software=SOFTWARE,
+            types=self.registry.names(),
+            pushed=UNSET if self.push_cursor is None else self.push_cursor,
         )
+        reply = await _post(http, "/sync/v1/pull", request, self.credential)
         assert isinstance(reply, PullResponse)
         return reply
+
+    async def _catch_up(self, http: Link, report: RoundReport, acked: int) -> None:
+        """The parent acknowledged this node's feed up to `acked`, past this node's push cursor: the node went back
+        (its file copied back from a backup). Its seqs are first moved above `acked`, so nothing written from now on
+        hides below it; the verify then brings back what only the parent holds and writes again, above `acked`,
+        what the parent lacks or holds older; so every row at or below `acked` is held alike by the parent, and the
+        push cursor starts there (else every round would ask again, until local seqs passed `acked`)."""
+        async with self.db.write() as conn:
+            await store.raise_head(conn, acked)
+        await self._verify(http, report)
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(Upstream).where(Upstream.url == self.url, Upstream.push_cursor < acked).values(push_cursor=acked)
+            )
+        self.push_cursor = max(self.push_cursor or 0, acked)
 
     # Verify and repair
 

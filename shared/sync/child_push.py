@@ -80,6 +80,7 @@ class Pushing(ChildBase):
                     )
                     await self._record_refusals(conn, plan.batches, reply.refused)
                     report.bumped += await self._bump(conn, reply.stale)
+                self.push_cursor = max(self.push_cursor or 0, reply.acked)
                 report.pushed += plan.sent
                 report.stored_at_parent += reply.stored
                 report.refused.extend(reply.refused)

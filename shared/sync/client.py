@@ -35,12 +35,15 @@ class Child(Pushing, Pulling):
                 state: _State | None
                 async with self.db.read(single=True) as conn:
                     state = first = await self._state(conn)
+                behind = None
                 if state.path is None or state.parent_depth is None:
-                    await self._pull(http, report)
+                    behind = await self._pull(http, report)
                     state = None
                 repair = await self._push(http, report, state)
-                await self._pull(http, report, state)
-                if verify or repair:
+                behind = await self._pull(http, report, state) or behind
+                if behind is not None:
+                    await self._catch_up(http, report, behind)  # verifies
+                elif verify or repair:
                     await self._verify(http, report)
             except SyncFailed as exc:
                 await self._mark(last_attempt=started, last_error=exc.message_vi, failures=Upstream.failures + 1)

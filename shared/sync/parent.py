@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import String, bindparam, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -82,6 +83,10 @@ class Parent(Enrolment, Pushes):
 
     async def pull(self, child: Child, req: PullRequest) -> PullResponse:
         limit = min(req.limit or self.settings.batch_rows, self.settings.batch_rows)
+        # A child whose push cursor is below what it had pushed here went back: a file copied back from a backup
+        # taken when nothing waited to push sends no push that would show it (`child.acked_push` is cached, so
+        # never ahead of the stored one: no false alarm, at worst `cache_seconds` late).
+        acked = child.acked_push if req.pushed is not msgspec.UNSET and req.pushed < child.acked_push else msgspec.UNSET
         async with self.db.read() as conn:
             types = self._types(req.types)
             head, horizon, epoch, *tops = await _feed(conn, tuple(rt.table.name for rt in types))
@@ -89,14 +94,14 @@ class Parent(Enrolment, Pushes):
             if req.cursor > head or (req.cursor > 0 and (req.scope != token or req.cursor < horizon)):
                 # The cursor means nothing here: the child's scope changed, or this parent was restored, or a
                 # tombstone above the cursor was collected (the child may hold what it deleted: a digest repair).
-                return PullResponse(cursor=req.cursor, more=False, scope=token, batches=[], rescope=True)
+                return PullResponse(cursor=req.cursor, more=False, scope=token, batches=[], rescope=True, acked=acked)
             self._ack(child, req.cursor)
             if req.cursor == head:
-                return PullResponse(cursor=head, more=False, scope=token, batches=[])
+                return PullResponse(cursor=head, more=False, scope=token, batches=[], acked=acked)
             written = self._written_after(types, tops, req.cursor)
             if not written:
                 self._touch(child, pull_cursor=head)
-                return PullResponse(cursor=head, more=False, scope=token, batches=[])
+                return PullResponse(cursor=head, more=False, scope=token, batches=[], acked=acked)
             scope = await self.scoped_pull_scope(conn, child)
             found = await store.scan_wires(conn, written, scope, after=req.cursor, upto=head, limit=limit)
         batches, cursor, cut = batches_of(found, self.settings.batch_bytes)
@@ -104,7 +109,7 @@ class Parent(Enrolment, Pushes):
         if not more:
             cursor = head
         self._touch(child, pull_cursor=cursor)
-        return PullResponse(cursor=cursor, more=more, scope=token, batches=batches)
+        return PullResponse(cursor=cursor, more=more, scope=token, batches=batches, acked=acked)
 
     def _written_after(self, types: Registry, tops: Sequence[int | None], cursor: int) -> Registry:
         """The types whose highest seq (`tops`, read with the head) is above `cursor`, for the scan to read only those.

@@ -49,6 +49,8 @@ class Child:
     unit: uuid.UUID
     path: str
     depth: int
+    acked_push: int = 0
+    """The child's push cursor as acknowledged here when it authenticated (cached: never ahead of the stored one)."""
 
 
 def utcnow() -> datetime:

@@ -21,7 +21,7 @@ from shared.sync.protocol import (
 from shared.sync.tables import ChildNode, EnrolmentCode, UnitRow
 
 _AUTH = (
-    select(ChildNode.secret_hash, ChildNode.revoked_at, UnitRow.id, UnitRow.path, UnitRow.depth)
+    select(ChildNode.secret_hash, ChildNode.revoked_at, UnitRow.id, UnitRow.path, UnitRow.depth, ChildNode.acked_push)
     .join(UnitRow, UnitRow.id == ChildNode.unit)
     .where(ChildNode.id == bindparam("node"))
 )
@@ -161,9 +161,9 @@ class Enrolment(ParentBase):
             rows = await fetch(conn, _AUTH, {"node": node_id})
         if not rows:
             raise refused
-        secret_hash, revoked_at, unit, path, depth = rows[0]
+        secret_hash, revoked_at, unit, path, depth, acked_push = rows[0]
         if revoked_at is not None or not hmac.compare_digest(secret_hash, _digest_secret(secret)):
             raise refused
-        child = Child(node_id=node_id, unit=unit, path=path, depth=depth)
+        child = Child(node_id=node_id, unit=unit, path=path, depth=depth, acked_push=acked_push)
         self._auth_cache[token] = (time.monotonic() + self.settings.cache_seconds, child)
         return child

@@ -40,6 +40,9 @@ class PullRequest(Msg, tag="pull"):
     software: str = ""
     types: list[str] = []
     """Record types the child knows; only those are sent, and learning a new one (an upgrade) changes the scope."""
+    pushed: int | msgspec.UnsetType = msgspec.UNSET
+    """The child's push cursor, so a child with nothing to push that went back (its file copied back from a backup)
+    is found out at its next pull, not only by a push. Unset (not on the wire) from nodes before it."""
 
 
 class PullResponse(Msg, tag="pulled"):
@@ -49,6 +52,9 @@ class PullResponse(Msg, tag="pulled"):
     batches: list[Batch]
     rescope: bool = False
     """The scope this child's cursor was earned under has changed: run a repair (verify) before pulling on."""
+    acked: int | msgspec.UnsetType = msgspec.UNSET
+    """The child's push cursor as acknowledged here, sent only when the request's `pushed` is below it: the child
+    went back (its file copied back from a backup). It verifies and pushes on from there (`Pulling._catch_up`)."""
 
 
 class PushRequest(Msg, tag="push"):

@@ -48,6 +48,7 @@ from shared.sync.writes import (
     encode_record,
     give_back_seqs,
     head,
+    raise_head,
     take_seqs,
     wire_hash,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "owner_paths",
     "purge",
     "purge_outside",
+    "raise_head",
     "restamp",
     "scan",
     "scan_wires",

@@ -85,6 +85,13 @@ async def take_seqs(conn: AsyncConnection, n: int) -> int:
     return last - n + 1
 
 
+async def raise_head(conn: AsyncConnection, at_least: int) -> None:
+    """Move the feed counter up to `at_least` (never down), so the seqs taken from now on lie above it."""
+    await conn.execute(
+        update(FeedCounter).where(FeedCounter.id == 1, FeedCounter.last < at_least).values(last=at_least)
+    )
+
+
 async def give_back_seqs(conn: AsyncConnection, first: int, n: int) -> None:
     """Return the `n` seqs from `first` that this transaction took and no row used (an upsert that kept every
     stored version): the counter's row is still locked by this transaction, so no later seq was handed out. Without

@@ -158,6 +158,46 @@ async def test_a_node_restored_from_an_old_backup_converges_and_keeps_its_new_ed
     assert report.bumped + report2.bumped >= 1
 
 
+async def test_a_node_copied_back_from_a_quiet_backup_gets_its_records_back_at_the_next_round(cluster: Cluster) -> None:
+    """A backup taken with nothing waiting to push, copied back over the file, and nothing written since: no push
+    shows the node went back, so its pull tells the parent its push cursor and the parent answers what it had
+    acknowledged. One round brings back what the node made after the backup, and the next round is quiet again."""
+    hub = await cluster.hub()
+    h1 = await cluster.node("H1", hub, serve=False)
+    doc = cluster.document("TU")
+    before = cluster.grade("H1", cluster.member("H1").id, doc.id, "6")
+    await cluster.write(h1, ESSAY_GRADE, [before])
+    await cluster.sync(h1)
+
+    db_file = Path(h1.settings.database.url.split("///", 1)[1])
+    await h1.db.dispose()
+    backup = db_file.with_suffix(".backup")
+    shutil.copyfile(db_file, backup)
+    made_after_backup = cluster.grade("H1", cluster.member("H1").id, doc.id, "9")
+    # Corrected twice, each version synced: three of the node's seqs went up, one row comes back.
+    for rev, score in ((1, "9"), (2, "9.5"), (3, "10")):
+        await cluster.write(
+            h1, ESSAY_GRADE, [msgspec.structs.replace(made_after_backup, rev=rev, score=Decimal(score))]
+        )
+        await cluster.sync(h1)
+    await h1.db.dispose()
+
+    restore(backup, db_file)
+    assert await cluster.ids(h1, ESSAY_GRADE) == {before.id}
+    report = await cluster.sync(h1)
+    assert report.verified
+    assert await cluster.ids(h1, ESSAY_GRADE) == {before.id, made_after_backup.id}
+    assert (await cluster.held(h1, ESSAY_GRADE)) == (await cluster.held(hub, ESSAY_GRADE))
+
+    # Caught up: later rounds neither verify again nor push what the parent holds, and a new grade goes up.
+    assert not (await cluster.sync(h1)).verified
+    newer = cluster.grade("H1", cluster.member("H1").id, doc.id, "8")
+    await cluster.write(h1, ESSAY_GRADE, [newer])
+    report = await cluster.sync(h1)
+    assert (report.pushed, report.verified) == (1, False)
+    assert newer.id in await cluster.ids(hub, ESSAY_GRADE)
+
+
 async def test_d1a_a_unit_moved_to_another_district_leaves_the_old_one_with_its_personal_data(cluster: Cluster) -> None:
     hub = await cluster.hub()
     h1, h2 = await cluster.node("H1", hub), await cluster.node("H2", hub)

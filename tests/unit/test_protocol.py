@@ -81,6 +81,24 @@ def test_an_older_node_reads_a_newer_record_with_extra_trailing_fields() -> None
     assert msgspec.msgpack.decode(encoder.encode(newer), type=EssayGradeRecord) == GRADE
 
 
+def test_the_pulls_push_cursor_and_acknowledgement_are_read_past_by_a_side_that_predates_them() -> None:
+    class OldPullRequest(msgspec.Struct, tag_field="msg", tag="pull"):
+        protocol: int
+        cursor: int
+        scope: str = ""
+
+    class OldPullResponse(msgspec.Struct, tag_field="msg", tag="pulled"):
+        cursor: int
+        more: bool
+        scope: str
+
+    request = msgspec.msgpack.decode(encoder.encode(PullRequest(protocol=1, cursor=7, pushed=5)), type=OldPullRequest)
+    assert (request.cursor, request.scope) == (7, "")
+    reply = PullResponse(cursor=9, more=False, scope="s", batches=[], acked=12)
+    assert msgspec.msgpack.decode(encoder.encode(reply), type=OldPullResponse).cursor == 9
+    assert decoder.decode(encoder.encode(reply)) == reply
+
+
 def test_raw_array_builds_the_same_bytes_as_encoding_a_list() -> None:
     for n in (0, 1, 15, 16, 70000):
         items = [encoder.encode(i) for i in range(n)]
