@@ -41,6 +41,15 @@ async def _post(url: str, body: bytes, *, credential: str | None, protocol: str 
         return await http.post("/sync/v1/push", content=body, headers=headers)
 
 
+async def back_up(node: Instance) -> tuple[Path, Path]:
+    """Copy a node's SQLite file aside, as an office's nightly file copy does; returns (its file, the copy)."""
+    db_file = Path(node.settings.database.url.split("///", 1)[1])
+    await node.db.dispose()
+    backup = db_file.with_suffix(".backup")
+    shutil.copyfile(db_file, backup)
+    return db_file, backup
+
+
 def restore(backup: Path, db_file: Path) -> None:
     shutil.copyfile(backup, db_file)
     for suffix in ("-wal", "-shm"):
@@ -133,10 +142,7 @@ async def test_a_node_restored_from_an_old_backup_converges_and_keeps_its_new_ed
     await cluster.write(h1, ESSAY_GRADE, [g])
     await cluster.sync(h1)
 
-    db_file = Path(h1.settings.database.url.split("///", 1)[1])
-    await h1.db.dispose()
-    backup = db_file.with_suffix(".backup")
-    shutil.copyfile(db_file, backup)
+    db_file, backup = await back_up(h1)
 
     lost_edit = msgspec.structs.replace(g, rev=2, score=Decimal("7"), band="Khá")
     made_after_backup = cluster.grade("H1", cluster.member("H1").id, doc.id, "9")
@@ -169,10 +175,7 @@ async def test_a_node_copied_back_from_a_quiet_backup_gets_its_records_back_at_t
     await cluster.write(h1, ESSAY_GRADE, [before])
     await cluster.sync(h1)
 
-    db_file = Path(h1.settings.database.url.split("///", 1)[1])
-    await h1.db.dispose()
-    backup = db_file.with_suffix(".backup")
-    shutil.copyfile(db_file, backup)
+    db_file, backup = await back_up(h1)
     made_after_backup = cluster.grade("H1", cluster.member("H1").id, doc.id, "9")
     # Corrected twice, each version synced: three of the node's seqs went up, one row comes back.
     for rev, score in ((1, "9"), (2, "9.5"), (3, "10")):
